@@ -1,0 +1,273 @@
+"""The appointment lifecycle as data: one row per action, one lookup.
+
+Each row says who may act (the party), from which statuses, to which status,
+and which timestamp it stamps (`<stamp>_at` and `<stamp>_by`). Handlers in
+`domain.appointments` add what a row cannot say (group acceptance, payment
+fields, pickup assignment). `check` refuses with the reason a person needs:
+"Can't start the session: the driver hasn't dropped you off yet".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from domain.commands import Actor
+from domain.errors import Forbidden, InvalidTransition
+from domain.records import Record, bumped
+from domain.status import LABEL, MAIN_PATH, TERMINAL, Status
+from domain.times import iso
+
+S = Status
+Party = Literal[
+    "operator", "therapist", "driver", "pickup_driver", "assigned", "operator_or_system"
+]
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[Status]
+    to: Status | None  # None: the handler decides
+    party: Party
+    stamp: str
+    verb: str  # completes "Can't …"
+    not_yet: str  # why, when the appointment hasn't reached a source yet
+
+
+def _row(
+    sources: set[Status], to: Status | None, party: Party, stamp: str, verb: str, not_yet: str
+) -> Transition:
+    return Transition(frozenset(sources), to, party, stamp, verb, not_yet)
+
+
+NON_TERMINAL = frozenset(set(Status) - TERMINAL)
+
+TABLE: dict[str, Transition] = {
+    "accept": _row(
+        {S.PENDING},
+        S.THERAPIST_CONFIRMED,
+        "therapist",
+        "accepted",
+        "accept the appointment",
+        "it isn't waiting for acceptance",
+    ),
+    "reject": _row(
+        {S.PENDING, S.THERAPIST_CONFIRMED},
+        S.REJECTED,
+        "assigned",
+        "rejected",
+        "reject the appointment",
+        "it isn't waiting for a response",
+    ),
+    "review_rejection": _row(
+        {S.REJECTED}, None, "operator", "reviewed", "review the rejection", "nobody has rejected it"
+    ),
+    "confirm": _row(
+        {S.THERAPIST_CONFIRMED},
+        S.DRIVER_CONFIRMED,
+        "driver",
+        "driver_confirmed",
+        "confirm the trip",
+        "the therapist hasn't accepted yet",
+    ),
+    "start": _row(
+        {S.DRIVER_CONFIRMED},
+        S.IN_PROGRESS,
+        "operator",
+        "started",
+        "start the appointment",
+        "the driver hasn't confirmed yet",
+    ),
+    "start_journey": _row(
+        {S.IN_PROGRESS},
+        S.JOURNEY,
+        "driver",
+        "journey_started",
+        "start the journey",
+        "the operator hasn't started the appointment yet",
+    ),
+    "arrive": _row(
+        {S.JOURNEY},
+        S.ARRIVED,
+        "driver",
+        "arrived",
+        "mark arrival",
+        "the journey hasn't started yet",
+    ),
+    "drop_off": _row(
+        {S.ARRIVED}, S.DROPPED_OFF, "driver", "dropped_off", "drop off", "you haven't arrived yet"
+    ),
+    "start_session": _row(
+        {S.DROPPED_OFF},
+        S.SESSION_IN_PROGRESS,
+        "therapist",
+        "session_started",
+        "start the session",
+        "the driver hasn't dropped you off yet",
+    ),
+    "request_payment": _row(
+        {S.SESSION_IN_PROGRESS},
+        S.AWAITING_PAYMENT,
+        "therapist",
+        "payment_requested",
+        "request payment",
+        "the session hasn't started yet",
+    ),
+    "verify_payment": _row(
+        {S.AWAITING_PAYMENT},
+        S.PAYMENT_VERIFIED,
+        "operator",
+        "payment_verified",
+        "verify the payment",
+        "the therapist hasn't requested payment yet",
+    ),
+    "complete": _row(
+        {S.PAYMENT_VERIFIED},
+        S.COMPLETED,
+        "therapist",
+        "completed",
+        "complete the session",
+        "the payment hasn't been verified yet",
+    ),
+    "request_pickup": _row(
+        {S.COMPLETED},
+        None,
+        "therapist",
+        "pickup_requested",
+        "request a pickup",
+        "the session isn't completed yet",
+    ),
+    "assign_pickup_driver": _row(
+        {S.PICKUP_REQUESTED},
+        S.DRIVER_ASSIGNED_PICKUP,
+        "operator",
+        "pickup_assigned",
+        "assign a pickup driver",
+        "no pickup has been requested yet",
+    ),
+    "confirm_pickup": _row(
+        {S.DRIVER_ASSIGNED_PICKUP},
+        S.RETURN_JOURNEY,
+        "pickup_driver",
+        "pickup_confirmed",
+        "confirm the pickup",
+        "no pickup driver is assigned yet",
+    ),
+    "complete_return": _row(
+        {S.RETURN_JOURNEY},
+        S.TRANSPORT_COMPLETED,
+        "pickup_driver",
+        "returned",
+        "complete the return",
+        "the return journey hasn't started yet",
+    ),
+    "cancel": _row(
+        set(NON_TERMINAL),
+        S.CANCELLED,
+        "operator",
+        "cancelled",
+        "cancel the appointment",
+        "it can't be cancelled now",
+    ),
+    "auto_cancel": _row(
+        {S.PENDING},
+        S.AUTO_CANCELLED,
+        "operator_or_system",
+        "auto_cancelled",
+        "auto-cancel the appointment",
+        "it isn't pending",
+    ),
+}
+
+# Which actions a driver confirms only from therapist_confirmed: the driver
+# rejects a trip when asked to confirm it; a therapist only while pending.
+REJECT_SOURCES: dict[str, frozenset[Status]] = {
+    "therapist": frozenset({S.PENDING}),
+    "driver": frozenset({S.PENDING, S.THERAPIST_CONFIRMED}),
+}
+
+STAMPS: tuple[str, ...] = tuple(t.stamp for t in TABLE.values())
+
+_PARTY_WORDS: dict[Party, str] = {
+    "operator": "the operator",
+    "therapist": "the assigned therapist",
+    "driver": "the assigned driver",
+    "pickup_driver": "the pickup driver",
+    "assigned": "the assigned therapist or driver",
+    "operator_or_system": "the operator",
+}
+
+
+def is_party(appt: Record, actor: Actor, party: Party) -> bool:
+    if actor.role == "system":
+        return party == "operator_or_system"
+    if party in ("operator", "operator_or_system"):
+        return actor.role == "operator"
+    therapist = actor.role == "therapist" and actor.id in (appt.get("therapist_ids") or [])
+    driver = actor.role == "driver" and actor.id == appt.get("driver_id")
+    if party == "therapist":
+        return therapist
+    if party == "driver":
+        return driver
+    if party == "pickup_driver":
+        return actor.role == "driver" and actor.id == appt.get("pickup_driver_id")
+    return therapist or driver  # "assigned"
+
+
+def sources_for(action: str, actor: Actor) -> frozenset[Status]:
+    if action == "reject":
+        return REJECT_SOURCES.get(actor.role, frozenset())
+    return TABLE[action].sources
+
+
+def why_not(action: str, status: Status, sources: frozenset[Status]) -> str:
+    """The reason `action` can't happen in `status`."""
+    row = TABLE[action]
+    if status in TERMINAL or status == S.REJECTED:
+        return f"Can't {row.verb}: it's {LABEL[status]}."
+    position = {s: i for i, s in enumerate(MAIN_PATH)}
+    firsts = [position[s] for s in sources if s in position]
+    if status in position and firsts and position[status] < min(firsts):
+        return f"Can't {row.verb}: {row.not_yet}."
+    return f"Can't {row.verb}: it's already {LABEL[status]}."
+
+
+def check(appt: Record, actor: Actor, action: str) -> Transition:
+    """The row for `action`, or raise: Forbidden when the actor is not the
+    party, InvalidTransition when the status doesn't allow it."""
+    row = TABLE[action]
+    if not is_party(appt, actor, row.party):
+        raise Forbidden(f"Only {_PARTY_WORDS[row.party]} can {row.verb}.")
+    status = Status(appt["status"])
+    sources = sources_for(action, actor)
+    if status not in sources:
+        raise InvalidTransition(why_not(action, status, sources))
+    return row
+
+
+def allowed(appt: Record, actor: Actor, action: str) -> bool:
+    """Whether `action` would pass the table's checks (views show only these)."""
+    try:
+        check(appt, actor, action)
+    except (Forbidden, InvalidTransition):
+        return False
+    if action == "accept":
+        return actor.id not in (appt.get("accepted_by") or [])
+    return True
+
+
+def stamped(
+    appt: Record, row: Transition, actor: Actor, now: datetime, to: Status | None, **fields: object
+) -> Record:
+    """The appointment moved to `to` with the row's timestamp and actor."""
+    at = iso(now)
+    extra: dict[str, object] = {
+        f"{row.stamp}_at": at,
+        f"{row.stamp}_by": actor.id,
+        "updated_at": at,
+    }
+    if to is not None:
+        extra["status"] = to.value
+    extra.update(fields)
+    return bumped(appt, **extra)
