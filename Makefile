@@ -1,0 +1,78 @@
+# Tandem — the two commands of the README's quick start, plus benchmarks.
+#
+#   make run   [ARGS="--server http://host:8000"]   run the app (embedded server + web UI)
+#   make test  [PYTEST_ARGS="tests/domain -x"]       ruff, mypy, pytest
+#   make bench                                       the DESIGN.md targets, measured
+#
+# Both create .venv on first use and reinstall from pyproject.toml only when it changed.
+
+SHELL := /bin/bash
+
+# The first Python >= 3.11 on PATH (override with `make PYTHON=/path/to/python3.12 ...`).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3 python; do \
+	command -v $$p >/dev/null 2>&1 && \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && \
+	{ echo $$p; break; }; done)
+
+VENV := .venv
+BIN := $(VENV)/bin
+# Stamp: touched after a successful install; older than pyproject.toml means reinstall.
+STAMP := $(VENV)/.tandem-installed
+
+# mypy over the parts that exist so far (domain/ and store/ are strict via pyproject).
+MYPY_TARGETS = $(wildcard domain store services server views bench main.py)
+
+ARGS ?=
+PYTEST_ARGS ?=
+# 1: a pytest run that collected no tests (exit 5) counts as success (used by .ci/run).
+ALLOW_NO_TESTS ?= 0
+
+.PHONY: run test lint typecheck pytest bench install clean
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Tandem needs Python 3.11 or newer (python3.11/python3.12/python3.13 on PATH)." >&2; \
+		exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@if [ ! -f main.py ]; then \
+		echo "The app is not built yet (main.py is missing). 'make test' runs the tests." >&2; \
+		exit 1; fi
+	$(BIN)/python main.py $(ARGS)
+
+# All three checks run even if one fails, so one CI run reports every problem.
+test: $(STAMP)
+	@rc=0; \
+	echo "== ruff check ."; \
+	$(BIN)/ruff check . || rc=1; \
+	echo "== mypy $(MYPY_TARGETS)"; \
+	$(BIN)/mypy $(MYPY_TARGETS) || rc=1; \
+	echo "== pytest"; \
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS); p=$$?; \
+	if [ $$p -eq 5 ] && [ "$(ALLOW_NO_TESTS)" = 1 ]; then \
+		echo "pytest collected no tests (exit 5)"; p=0; fi; \
+	[ $$p -eq 0 ] || rc=$$p; \
+	exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(MYPY_TARGETS)
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench all
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info artifacts
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
