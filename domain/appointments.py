@@ -108,7 +108,7 @@ def create(ctx: Ctx) -> Outcome:
         "version": 1,
         "status": S.PENDING.value,
         **f,
-        "accepted_by": [],
+        "accepted_ids": [],
         "pickup_driver_id": None,
         "response_deadline": deadline(ctx),
         "created_at": at,
@@ -162,7 +162,7 @@ def update(ctx: Ctx) -> Outcome:
             # The therapists agreed to another plan: they must accept again.
             extra = {
                 "status": S.PENDING.value,
-                "accepted_by": [],
+                "accepted_ids": [],
                 "response_deadline": deadline(ctx),
             }
     elif (
@@ -240,12 +240,14 @@ def accept(ctx: Ctx) -> Outcome:
     appt = ctx.target("appointment")
     v.only(ctx.cmd.args, ())
     row = check(appt, ctx.actor, "accept")
-    accepted = list(appt.get("accepted_by") or [])
+    accepted = list(appt.get("accepted_ids") or [])
     if ctx.actor.id in accepted:
         raise InvalidTransition("Can't accept the appointment: you've already accepted it.")
     accepted.append(ctx.actor.id)
     everyone = set(appt["therapist_ids"]) <= set(accepted)
-    new = stamped(appt, row, ctx.actor, ctx.now, row.to if everyone else None, accepted_by=accepted)
+    new = stamped(
+        appt, row, ctx.actor, ctx.now, row.to if everyone else None, accepted_ids=accepted
+    )
     changes = [upsert("appointment", new, appt)]
     if everyone:
         who = staff_name(ctx.snap.get("staff", ctx.actor.id))
@@ -329,7 +331,7 @@ def review_rejection(ctx: Ctx) -> Outcome:
             )
             fields.update(
                 therapist_ids=therapists,
-                accepted_by=[t for t in appt.get("accepted_by") or [] if t in therapists],
+                accepted_ids=[t for t in appt.get("accepted_ids") or [] if t in therapists],
             )
             to = S.PENDING
     if to == S.PENDING:

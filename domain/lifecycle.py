@@ -253,7 +253,7 @@ def allowed(appt: Record, actor: Actor, action: str) -> bool:
     except (Forbidden, InvalidTransition):
         return False
     if action == "accept":
-        return actor.id not in (appt.get("accepted_by") or [])
+        return actor.id not in (appt.get("accepted_ids") or [])
     return True
 
 

@@ -3,7 +3,7 @@ server's database and in the client's cache.
 
 The entities and their fields (besides `id` and `version`):
 
-appointment   status, client_id, service_ids[], therapist_ids[], accepted_by[],
+appointment   status, client_id, service_ids[], therapist_ids[], accepted_ids[],
               driver_id, pickup_driver_id, date, start_time, end_time, location,
               notes, response_deadline, created_at, created_by,
               <stamp>_at / <stamp>_by for every transition (see lifecycle.STAMPS),
