@@ -1,0 +1,176 @@
+"""The confirmed records this user may see, plus the event cursor.
+
+A TinyDB database (one table per entity, string ids as document ids) over a
+`MemoryFileStorage`. Writes go straight to the storage's in-memory tables:
+TinyDB's own `Table.update` copies the whole table per write (O(n) at 10k
+records), while the data stays an ordinary TinyDB file any TinyDB can open.
+
+Versions only move forward: an event or response older than what we hold is
+ignored, and deletions leave a tombstone so a late, older upsert cannot bring
+a record back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.table import Table
+
+from domain.records import ENTITIES, Entity, Record
+from store.storage import MemoryFileStorage
+
+log = logging.getLogger(__name__)
+
+Key = tuple[Entity, str]
+
+# Bootstrap payload field -> entity.
+BOOTSTRAP_FIELDS: dict[str, Entity] = {
+    "appointments": "appointment",
+    "availability": "availability",
+    "staff": "staff",
+    "clients": "client",
+    "services": "service",
+    "notifications": "notification",
+}
+_META = "_meta"
+_TOMBSTONES = "_deleted"
+
+
+class StrIdTable(Table):
+    """A TinyDB table whose document ids are our string ids."""
+
+    document_id_class = str  # type: ignore[assignment]
+
+
+class Cache:
+    """Confirmed server state (a `domain.commands.Snapshot`)."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.storage = MemoryFileStorage(path)
+        storage = self.storage
+        self.db = TinyDB(storage=lambda: storage)  # TinyDB wants a factory
+        self.db.table_class = StrIdTable
+        # A corrupt file: start empty, and make sure the caller re-bootstraps.
+        self.corrupt = self.storage.corrupt
+        for entity in ENTITIES:
+            self.storage.data.setdefault(entity, {})
+
+    # Snapshot protocol --------------------------------------------------
+    def get(self, entity: Entity, id: str) -> Record | None:
+        return self.storage.data.get(entity, {}).get(id)
+
+    def all(self, entity: Entity) -> Iterator[Record]:
+        return iter(self.storage.data.get(entity, {}).values())
+
+    @property
+    def tables(self) -> Mapping[str, Mapping[str, Record]]:
+        """entity -> id -> record, live; read only."""
+        return self.storage.data
+
+    def table(self, entity: Entity) -> Table:
+        """The TinyDB table of an entity, for ad-hoc TinyDB queries (read only)."""
+        return self.db.table(entity, cache_size=0)
+
+    def count(self, entity: Entity) -> int:
+        return len(self.storage.data.get(entity, {}))
+
+    # Cursor -------------------------------------------------------------
+    @property
+    def cursor(self) -> int | None:
+        meta = self.storage.data.get(_META, {}).get("state")
+        value = meta.get("cursor") if meta else None
+        return int(value) if value is not None else None
+
+    def set_cursor(self, cursor: int) -> None:
+        self.storage.data.setdefault(_META, {})["state"] = {"cursor": int(cursor)}
+        self.storage.touch()
+
+    @property
+    def needs_bootstrap(self) -> bool:
+        return self.cursor is None
+
+    # Writes -------------------------------------------------------------
+    def replace_all(self, payload: Mapping[str, Any]) -> set[Key]:
+        """Bootstrap: replace everything with `payload`; return the keys whose
+        record changed (appeared, disappeared or differs)."""
+        changed: set[Key] = set()
+        data = self.storage.data
+        for field, entity in BOOTSTRAP_FIELDS.items():
+            old = data.get(entity, {})
+            new = {str(r["id"]): dict(r) for r in payload.get(field) or ()}
+            for id in old.keys() | new.keys():
+                if old.get(id) != new.get(id):
+                    changed.add((entity, id))
+            data[entity] = new
+        data[_TOMBSTONES] = {}
+        self.set_cursor(int(payload.get("cursor") or 0))
+        self.storage.touch()
+        return changed
+
+    def put(self, entity: Entity, record: Record) -> bool:
+        """Store a confirmed record unless we already hold a newer version;
+        True when the stored record changed."""
+        id = str(record["id"])
+        version = int(record.get("version", 0))
+        table = self.storage.data.setdefault(entity, {})
+        current = table.get(id)
+        if current is not None and int(current.get("version", 0)) > version:
+            return False
+        dead = self.storage.data.get(_TOMBSTONES, {}).get(f"{entity}:{id}")
+        if current is None and dead is not None and int(dead["version"]) >= version:
+            return False
+        if current == record:
+            return False
+        table[id] = dict(record)
+        self.storage.touch()
+        return True
+
+    def delete(self, entity: Entity, id: str, version: int | None = None) -> bool:
+        """Remove a record unless we hold a newer version than the deletion."""
+        table = self.storage.data.setdefault(entity, {})
+        current = table.get(id)
+        if current is not None and version is not None and int(current.get("version", 0)) > version:
+            return False
+        if version is not None:
+            self.storage.data.setdefault(_TOMBSTONES, {})[f"{entity}:{id}"] = {"version": version}
+        if current is None:
+            return False
+        del table[id]
+        self.storage.touch()
+        return True
+
+    def apply_event(self, event: Mapping[str, Any]) -> Key | None:
+        """Apply one server event; the key when confirmed state changed.
+        The cursor moves to the event's seq either way."""
+        entity: Entity = event["entity"]
+        id = str(event["id"])
+        version = event.get("version")
+        if event.get("op") == "delete" or event.get("data") is None:
+            changed = self.delete(entity, id, int(version) if version is not None else None)
+        else:
+            record = dict(event["data"])
+            if version is not None and "version" not in record:
+                record["version"] = version
+            changed = self.put(entity, record)
+        seq = event.get("seq")
+        if seq is not None and (self.cursor is None or int(seq) > self.cursor):
+            self.set_cursor(int(seq))
+        return (entity, id) if changed else None
+
+    def clear(self) -> None:
+        for entity in ENTITIES:
+            self.storage.data[entity] = {}
+        self.storage.data.pop(_META, None)
+        self.storage.data.pop(_TOMBSTONES, None)
+        self.storage.touch()
+
+    def flush(self) -> bool:
+        return self.storage.flush()
+
+    def close(self) -> None:
+        self.db.close()
+

@@ -1,0 +1,273 @@
+"""`Store`: one signed-in user's client state, no network.
+
+    store = Store(actor, directory=path)      # or directory=None: memory only
+    result = store.dispatch("appointment.accept", appt_id)   # local, instant
+    if not result.ok: show(result.message)                    # nothing queued
+    store.view.get("appointment", id); store.view.is_pending("appointment", id)
+    sub = store.watch(Query("appointment", lambda r: r["status"] == "pending"), on_delta)
+
+The services layer feeds it: `bootstrap(payload)`, `apply_events(events)`,
+`acknowledge(seq, response)`, `reject(seq, code, message)`, and sends
+`next_command()`. Every change batch ends in one `publish` to subscribers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from domain.commands import Actor, Command, Outcome, Settings, Snapshot
+from domain.errors import DomainError
+from domain.records import ENTITIES, Entity, Record
+from domain.times import iso, parse_instant
+from store.cache import Cache, Key
+from store.messages import Message, label
+from store.outbox import Entry, Outbox
+from store.subscriptions import Callback, Hub, Query, QuerySubscription, RecordSubscription
+from store.view import ApplyFn, Change, OptimisticView, Pending, command_entity
+
+log = logging.getLogger(__name__)
+
+CACHE_FILE = "cache.json"
+OUTBOX_FILE = "outbox.jsonl"
+
+
+def domain_apply(snap: Snapshot, actor: Actor, command: Command, now: datetime,
+                 settings: Settings) -> Outcome:
+    """`domain.apply`, imported late so the store loads without it."""
+    from domain.apply import apply
+
+    return apply(snap, actor, command, now, settings)
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    """The immediate, local result of an action."""
+
+    ok: bool
+    seq: int | None = None
+    record: Record | None = None  # the target as it looks now (optimistic)
+    error: DomainError | None = None
+
+    @property
+    def message(self) -> str | None:
+        return self.error.message if self.error is not None else None
+
+
+class Store:
+    def __init__(self, actor: Actor, *, directory: Path | str | None = None,
+                 apply: ApplyFn = domain_apply, settings: Settings | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.actor = actor
+        self.clock = clock or (lambda: datetime.now(UTC))
+        folder = Path(directory) if directory is not None else None
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        self.cache = Cache(folder / CACHE_FILE if folder else None)
+        try:
+            self.outbox = Outbox(folder / OUTBOX_FILE if folder else None)
+        except BaseException:
+            self.cache.close()
+            raise
+        self.view = OptimisticView(self.cache, actor, apply, settings or Settings())
+        self.hub = Hub(self.view.get, self.view.all)
+        self.messages: list[Message] = []
+        self._message_listeners: list[Callable[[Message], None]] = []
+        self._change_listeners: list[Callable[[Mapping[Key, Change]], None]] = []
+        if self.cache.corrupt:
+            self._tell(Message("problem", "The saved data on this device was damaged; "
+                               "downloading it again.", code="cache_corrupt"))
+        if self.outbox.problem is not None:
+            self._tell(Message("problem", self.outbox.problem.message, code="outbox_corrupt"))
+        restored = [(e, _command(e), parse_instant(e.created_at)) for e in self.outbox.pending()]
+        self._conflicts(self.view.reset(restored))
+
+    # Reading --------------------------------------------------------------
+    @property
+    def cursor(self) -> int | None:
+        return self.cache.cursor
+
+    @property
+    def needs_bootstrap(self) -> bool:
+        return self.cache.needs_bootstrap
+
+    def queued(self) -> list[Entry]:
+        """Commands still to deliver, in order."""
+        return self.outbox.pending()
+
+    def failed(self) -> list[Entry]:
+        """Commands the server refused (the user may dismiss them)."""
+        return self.outbox.failed()
+
+    def next_command(self) -> Entry | None:
+        pending = self.outbox.pending()
+        return pending[0] if pending else None
+
+    # Local actions --------------------------------------------------------
+    def dispatch(self, name: str, target: str | None = None,
+                 args: Mapping[str, Any] | None = None,
+                 base_version: int | None = None) -> Dispatched:
+        """Validate on the current view with `domain.apply`; when it passes,
+        enqueue durably and show the effect at once. When it fails nothing is
+        queued and the error comes back for the UI to show."""
+        args = dict(args or {})
+        entity = command_entity(name)
+        if base_version is None and name.endswith(".update") and entity and target:
+            current = self.view.get(entity, target)
+            base_version = int(current["version"]) if current else None
+        created_at = iso(self.clock())
+        now = parse_instant(created_at)  # replays must see the same instant
+        command = Command(name, target, args, base_version, self.outbox.client_id,
+                          self.outbox.next_seq)
+        try:
+            outcome, snap = self.view.attempt(command, now)
+        except DomainError as exc:
+            return Dispatched(False, error=exc)
+        entry = self.outbox.enqueue(name, target, args, base_version, created_at)
+        changes = self.view.push(entry, command, now, outcome, snap)
+        self._publish(changes)
+        record = outcome.record
+        return Dispatched(True, entry.seq, record)
+
+    def dismiss(self, seq: int) -> None:
+        """Forget a failed command the user has seen."""
+        entry = self.outbox.get(seq)
+        if entry is not None and entry.state == "failed":
+            self.outbox.drop(seq)
+
+    # From the server ------------------------------------------------------
+    def bootstrap(self, payload: Mapping[str, Any]) -> None:
+        """Replace confirmed state with a fresh bootstrap; pending commands
+        are replayed on top."""
+        old = {e: self.cache.tables.get(e, {}) for e in ENTITIES}
+        keys = self.cache.replace_all(payload)
+        self._rebase({k: old[k[0]].get(k[1]) for k in keys})
+
+    def apply_events(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """Apply a batch of server events (in seq order) and notify once."""
+        before: dict[Key, Record | None] = {}
+        for event in events:
+            key: Key = (event["entity"], str(event["id"]))
+            old = self.cache.get(*key)
+            if self.cache.apply_event(event) is not None and key not in before:
+                before[key] = old
+        self._rebase(before)
+
+    def acknowledge(self, seq: int, response: Mapping[str, Any]) -> None:
+        """The server applied command `seq`: drop it and take the records in
+        the response as confirmed (when newer), so the view doesn't flicker
+        while the event is on its way."""
+        entry = self.outbox.get(seq)
+        if entry is None:
+            return
+        before: dict[Key, Record | None] = {}
+        for entity, record in _confirmed_records(entry, response):
+            key: Key = (entity, str(record["id"]))
+            old = self.cache.get(*key)
+            if self.cache.put(entity, record) and key not in before:
+                before[key] = old
+        self.outbox.drop(seq)
+        self._rebase(before, removed=[seq])
+        self._tell(Message("success", f"{label(entry.name)}: saved.", seq=seq))
+
+    def reject(self, seq: int, code: str, message: str) -> None:
+        """The server refused command `seq`: undo it (replay the rest) and keep
+        it in the failed list with the server's words."""
+        entry = self.outbox.get(seq)
+        if entry is None:
+            return
+        self.outbox.fail(seq, code, message)
+        self._rebase({}, removed=[seq])
+        self._tell(Message("rollback", f"{label(entry.name)} didn't go through: {message}",
+                           code=code, seq=seq))
+
+    def reset_confirmed(self) -> None:
+        """Forget confirmed state (a 410 / resync): the next bootstrap refills it."""
+        old = {e: dict(self.cache.tables.get(e, {})) for e in ENTITIES}
+        self.cache.clear()
+        self._rebase({(e, id): r for e, rows in old.items() for id, r in rows.items()})
+
+    # Subscriptions ----------------------------------------------------------
+    def subscribe(self, entity: Entity, id: str, callback: Callback) -> RecordSubscription:
+        return self.hub.record(entity, id, callback)
+
+    def watch(self, query: Query, callback: Callback) -> QuerySubscription:
+        return self.hub.query(query, callback)
+
+    def on_message(self, callback: Callable[[Message], None]) -> Callable[[], None]:
+        self._message_listeners.append(callback)
+        return lambda: self._message_listeners.remove(callback)
+
+    def on_change(self, callback: Callable[[Mapping[Key, Change]], None]) -> Callable[[], None]:
+        """Every visible change batch (for whole-screen consumers and tests)."""
+        self._change_listeners.append(callback)
+        return lambda: self._change_listeners.remove(callback)
+
+    # Lifecycle ----------------------------------------------------------------
+    def flush(self) -> bool:
+        """Persist the cache if it changed (the outbox is always on disk)."""
+        return self.cache.flush()
+
+    @property
+    def dirty(self) -> bool:
+        return self.cache.storage.dirty
+
+    def close(self) -> None:
+        try:
+            self.cache.close()
+        finally:
+            self.outbox.close()
+
+    # Internals ----------------------------------------------------------------
+    def _rebase(self, before: dict[Key, Record | None], removed: Iterable[int] = ()) -> None:
+        changes, newly = self.view.rebase(before, removed)
+        self._conflicts(newly)
+        self._publish(changes)
+
+    def _conflicts(self, newly: list[Pending]) -> None:
+        for p in newly:
+            assert p.conflict is not None
+            self._tell(Message("conflict", f"{label(p.entry.name)} may not go through: "
+                               f"{p.conflict.message}", code=p.conflict.code, seq=p.entry.seq))
+
+    def _publish(self, changes: Mapping[Key, Change]) -> None:
+        if not changes:
+            return
+        self.hub.publish(changes)
+        for listener in list(self._change_listeners):
+            listener(changes)
+
+    def _tell(self, message: Message) -> None:
+        log.info("message: %s", message)
+        self.messages.append(message)
+        del self.messages[:-200]  # keep the last ones only
+        for listener in list(self._message_listeners):
+            listener(message)
+
+
+def _command(entry: Entry) -> Command:
+    return Command(entry.name, entry.target, entry.args, entry.base_version, entry.client_id,
+                   entry.seq)
+
+
+def _confirmed_records(entry: Entry, response: Mapping[str, Any]) -> list[tuple[Entity, Record]]:
+    """The records a command response carries: `changes` when present, else
+    `record` (the command's target)."""
+    out: list[tuple[Entity, Record]] = []
+    changes = response.get("changes")
+    if isinstance(changes, list):
+        for c in changes:
+            data = c.get("record", c.get("data"))
+            if isinstance(c, dict) and isinstance(data, dict) and c.get("op", "upsert") != "delete":
+                out.append((c["entity"], data))
+        if out:
+            return out
+    record = response.get("record")
+    entity = command_entity(entry.name)
+    if isinstance(record, dict) and "id" in record and entity is not None:
+        out.append((entity, record))
+    return out
