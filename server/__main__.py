@@ -1,0 +1,127 @@
+"""`python -m server`: run the Tandem server.
+
+Every option also comes from a TANDEM_* environment variable (the flag wins).
+Problems a person can fix (a bad URL, a port in use, an unwritable path) end
+with one clear line on stderr and exit status 2, not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+from server.settings import DEFAULT_DATABASE_URL, ServerSettings, SettingsError, from_env
+
+EXIT_CONFIG = 2
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m server", description="Run the Tandem server.")
+    p.add_argument("--host", help="address to listen on (TANDEM_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="TCP port (TANDEM_PORT, default 8000)")
+    p.add_argument("--database-url",
+                   help=f"sqlite:///path or postgresql://… (TANDEM_DATABASE_URL, "
+                        f"default {DEFAULT_DATABASE_URL})")
+    p.add_argument("--seed", choices=["demo"],
+                   help="fill an EMPTY database with a demo business (TANDEM_SEED)")
+    p.add_argument("--timezone", help="the business's time zone (TANDEM_TIMEZONE, Asia/Manila)")
+    p.add_argument("--response-minutes", type=int,
+                   help="minutes a therapist has to accept (TANDEM_RESPONSE_MINUTES, 30)")
+    p.add_argument("--auto-cancel-interval", type=float,
+                   help="seconds between overdue sweeps (TANDEM_AUTO_CANCEL_INTERVAL, 60)")
+    p.add_argument("--pickup-interval", type=float,
+                   help="seconds between pickup auto-assignments (TANDEM_PICKUP_INTERVAL, 30)")
+    p.add_argument("--ping-interval", type=float,
+                   help="seconds between websocket pings (TANDEM_PING_INTERVAL, 15)")
+    p.add_argument("--log-level", default="info",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    return p.parse_args(argv)
+
+
+def settings_from(ns: argparse.Namespace) -> ServerSettings:
+    return from_env(
+        host=ns.host, port=ns.port, database_url=ns.database_url, seed=ns.seed,
+        timezone=ns.timezone, response_minutes=ns.response_minutes,
+        auto_cancel_interval=ns.auto_cancel_interval, pickup_interval=ns.pickup_interval,
+        ping_interval=ns.ping_interval,
+    ).resolved()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves, so 'in use' is a clear message."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise SettingsError(f"Can't listen on {host!r}: unknown address.") from exc
+    family, _, _, _, addr = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(addr)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SettingsError(
+                f"Port {port} on {host} is already in use. Stop the other program or "
+                f"choose another port with --port."
+            ) from exc
+        raise SettingsError(f"Can't listen on {host}:{port}: {exc.strerror}.") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def preflight(settings: ServerSettings) -> None:
+    """Open the database and migrate it, to fail early and clearly."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server.database import Database, check_sqlite_path
+
+    check_sqlite_path(settings)
+    db = Database(settings)
+    try:
+        await db.migrate()
+    except (SQLAlchemyError, OSError) as exc:
+        detail = getattr(exc, "orig", None) or exc
+        raise SettingsError(f"Can't open the database {settings.database_url}: {detail}") from exc
+    finally:
+        await db.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = parse_args(argv)
+    logging.basicConfig(level=ns.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = settings_from(ns)
+        asyncio.run(preflight(settings))
+        sock = bind(settings.host, settings.port)
+    except SettingsError as exc:
+        print(f"tandem: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, log_level=ns.log_level, ws_max_size=settings.ws_max_frame,
+        ws_ping_interval=None, timeout_graceful_shutdown=5, lifespan="on",
+        access_log=ns.log_level == "debug",
+    )
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""HTTP routes of the wire protocol (DESIGN.md): login, commands, bootstrap, events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from domain.commands import Actor, Command
+from domain.policy import can_see
+from domain.records import Entity, Record, staff_name
+from server import repo
+from server.auth import AuthError
+from server.errors import JSON, WireError
+from server.runtime import Runtime
+from server.schema import users
+from server.wire import (
+    Applied,
+    BootstrapOut,
+    CommandIn,
+    EventsOut,
+    Health,
+    LoginIn,
+    LoginOut,
+    errors,
+)
+
+router = APIRouter(prefix="/api")
+bearer = HTTPBearer(auto_error=False, description="The token from POST /api/auth/login")
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+Rt = Annotated[Runtime, Depends(runtime)]
+
+
+def current_actor(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    rt = runtime(request)
+    try:
+        return rt.tokens.actor(creds.credentials if creds else None)
+    except AuthError as exc:
+        raise WireError(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"}) from exc
+
+
+Me = Annotated[Actor, Depends(current_actor)]
+
+
+@router.get("/health", response_model=Health, tags=["meta"],
+            summary="Liveness (no sign-in needed)")
+async def health(rt: Rt) -> dict[str, Any]:
+    return {"status": "ok", "cursor": rt.hub.head}
+
+
+@router.post("/auth/login", response_model=LoginOut, tags=["auth"],
+             responses=errors(400, 401, 413, 422, 429))
+async def login(body: LoginIn, request: Request, rt: Rt) -> dict[str, Any]:
+    ip = request.client.host if request.client else "?"
+    wait = rt.throttle.retry_after(body.username, ip)
+    if wait:
+        raise WireError(429, "too_many_attempts",
+                        f"Too many failed sign-ins. Please wait {wait} seconds and try again.",
+                        {"Retry-After": str(wait)})
+    async with rt.db.read() as conn:
+        row = (await conn.execute(
+            sa.select(users).where(sa.func.lower(users.c.username) == body.username.lower())
+        )).first()
+        staff = await repo.get(conn, "staff", row.id) if row else None
+    ok = await asyncio.to_thread(rt.passwords.verify, row.password_hash if row else None,
+                                 body.password)
+    if not ok or row is None:
+        rt.throttle.failed(body.username, ip)
+        raise WireError(401, "bad_credentials",
+                        "That username and password don't match. Please try again.")
+    rt.throttle.succeeded(body.username, ip)
+    return {
+        "token": rt.tokens.issue(row.id, row.role),
+        "user": _user(row.id, row.username, row.role, staff),
+    }
+
+
+def _user(id: str, username: str, role: str, staff: Record | None) -> dict[str, Any]:
+    return {"id": id, "username": username, "role": role,
+            "name": staff_name(staff) if staff else username}
+
+
+@router.post("/commands", response_model=Applied, tags=["commands"],
+             responses=errors(400, 401, 403, 404, 409, 413, 422, 503),
+             summary="Run one command (exactly once per client_id + seq)")
+async def post_command(body: CommandIn, actor: Me, rt: Rt) -> JSON:
+    command = Command(name=body.name, target=body.target, args=body.args,
+                      base_version=body.base_version, client_id=body.client_id, seq=body.seq)
+    status, answer = await rt.commands.execute(actor, command)
+    return JSON(answer, status_code=status)
+
+
+_LISTS: tuple[tuple[str, Entity], ...] = (
+    ("appointments", "appointment"), ("availability", "availability"), ("staff", "staff"),
+    ("clients", "client"), ("services", "service"), ("notifications", "notification"),
+)
+
+
+@router.get("/sync/bootstrap", response_model=BootstrapOut, tags=["sync"],
+            responses=errors(401))
+async def bootstrap(actor: Me, rt: Rt) -> JSON:
+    """Everything you may see, and the event-log cursor it corresponds to."""
+    out: dict[str, Any] = {}
+    async with rt.db.read() as conn:  # one snapshot: state and cursor agree
+        out["cursor"], _ = await repo.head(conn)
+        row = (await conn.execute(sa.select(users).where(users.c.id == actor.id))).first()
+        for key, entity in _LISTS:
+            if entity == "client" and actor.role != "operator":
+                out[key] = []
+                continue
+            rows = await repo.select(conn, entity)
+            out[key] = [r for r in rows if can_see(actor, entity, r)]
+    if row is None:
+        raise WireError(401, "invalid_token", "Your account no longer exists.")
+    me_staff = next((s for s in out["staff"] if s.get("id") == actor.id), None)
+    out["me"] = _user(row.id, row.username, row.role, me_staff)
+    return JSON(out)
+
+
+@router.get("/events", response_model=EventsOut, tags=["sync"], responses=errors(401, 410, 422))
+async def get_events(
+    actor: Me,
+    rt: Rt,
+    after: Annotated[int, Query(ge=0, le=2**62, description="Your cursor")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> JSON:
+    """Your events after `after`, in order; 410 resync_required when the log
+    no longer reaches back that far (bootstrap again)."""
+    async with rt.db.read() as conn:
+        head, trimmed = await repo.head(conn)
+        if after < trimmed or after > head:
+            raise WireError(410, "resync_required",
+                            "Your copy is too old to catch up. Please reload everything.")
+        batch = await repo.events_after(conn, after, limit, actor)
+    cursor = batch[-1].seq if len(batch) == limit else head
+    return JSON({"events": [e.wire() for e in batch], "cursor": cursor})

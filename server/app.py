@@ -1,0 +1,63 @@
+"""The ASGI app: `create_app(settings, mounts=(), lifespan_hooks=())`.
+
+`mounts` are (path, asgi_app) pairs mounted after the API routes (the web UI);
+`lifespan_hooks` are zero-argument callables returning async context managers
+entered while the app runs (after the server is ready, left before it stops).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from server import api, errors, ws
+from server.runtime import Runtime
+from server.settings import ServerSettings
+
+LifespanHook = Callable[[], AbstractAsyncContextManager[Any]]
+
+
+def create_app(
+    settings: ServerSettings,
+    *,
+    mounts: Sequence[tuple[str, ASGIApp]] = (),
+    lifespan_hooks: Sequence[LifespanHook] = (),
+) -> FastAPI:
+    settings = settings.resolved()
+    rt = Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await rt.start()
+        try:
+            async with AsyncExitStack() as stack:
+                for hook in lifespan_hooks:
+                    await stack.enter_async_context(hook())
+                yield
+        finally:
+            await rt.stop()
+
+    app = FastAPI(
+        title="Tandem",
+        version="1.0",
+        summary="Real-time operations for a home-service massage business.",
+        description=(
+            "Sign in with POST /api/auth/login, then send `Authorization: Bearer <token>`. "
+            "Every refusal is `{status: 'rejected', code, message}`. "
+            "WebSocket /api/ws: send `{type: 'hello', token, after}` first; the server "
+            "replays your events after `after`, then streams live ones, with pings."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(ws.router)
+    app.add_middleware(errors.BodyLimit, limit=settings.max_body)
+    for path, sub in mounts:
+        app.mount(path, sub)
+    return app

@@ -1,0 +1,112 @@
+"""Passwords (argon2), tokens (HS256 JWT) and login throttling."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from domain.commands import Actor
+from server.settings import ServerSettings
+
+ROLES = ("operator", "therapist", "driver")
+
+
+class AuthError(Exception):
+    def __init__(self, message: str, code: str = "unauthorized") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class Passwords:
+    def __init__(self, settings: ServerSettings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.password_time_cost,
+            memory_cost=settings.password_memory_kib,
+            parallelism=1,
+        )
+        # Verifying against this when the username is unknown costs the same
+        # time as a real check, so timing doesn't reveal which usernames exist.
+        self._decoy = self._hasher.hash(uuid.uuid4().hex)
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, stored: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored or self._decoy, password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+class Tokens:
+    def __init__(self, settings: ServerSettings) -> None:
+        self._key = settings.secret_key
+        self._ttl = settings.token_ttl
+
+    def issue(self, user_id: str, role: str, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        claims = {"sub": user_id, "role": role, "iat": issued, "exp": issued + self._ttl}
+        return jwt.encode(claims, self._key, algorithm="HS256")
+
+    def actor(self, token: str | None) -> Actor:
+        """The actor a token names; AuthError when missing, expired or tampered."""
+        if not token:
+            raise AuthError("Please sign in.")
+        try:
+            claims = jwt.decode(token, self._key, algorithms=["HS256"],
+                                options={"require": ["sub", "exp", "role"]})
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError("Your session has expired. Please sign in again.",
+                            "token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthError("Your sign-in is not valid. Please sign in again.",
+                            "invalid_token") from exc
+        role = claims.get("role")
+        sub = claims.get("sub")
+        if role not in ROLES or not isinstance(sub, str):
+            raise AuthError("Your sign-in is not valid. Please sign in again.", "invalid_token")
+        return Actor(id=sub, role=role)
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    blocked_until: float = 0.0
+
+
+class LoginThrottle:
+    """Per (username, ip): the first few failures are free, then each attempt
+    must wait twice as long as the last (capped). A success clears it."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self._free = settings.login_free_failures
+        self._cap = settings.login_max_delay
+        self._state: dict[tuple[str, str], _Failures] = {}
+
+    def retry_after(self, username: str, ip: str, now: float | None = None) -> int:
+        """Seconds to wait before another attempt is heard (0: go ahead)."""
+        state = self._state.get((username.lower(), ip))
+        t = now if now is not None else time.monotonic()
+        if state is None or state.blocked_until <= t:
+            return 0
+        return max(1, math.ceil(state.blocked_until - t))
+
+    def failed(self, username: str, ip: str, now: float | None = None) -> None:
+        if len(self._state) > 100_000:  # bounded memory under a username spray
+            self._state.clear()
+        state = self._state.setdefault((username.lower(), ip), _Failures())
+        state.count += 1
+        over = state.count - self._free
+        if over > 0:
+            t = now if now is not None else time.monotonic()
+            state.blocked_until = t + min(self._cap, float(2 ** (over - 1)))
+
+    def succeeded(self, username: str, ip: str) -> None:
+        self._state.pop((username.lower(), ip), None)

@@ -1,0 +1,147 @@
+"""Engines, migrations and the two kinds of transaction the server uses.
+
+`write()` is THE serialized writer: one at a time per process (an asyncio
+lock), and across processes by the database itself: SQLite takes its write
+lock up front (BEGIN IMMEDIATE), PostgreSQL locks the single `log_head` row
+(SELECT … FOR UPDATE) before reading anything. Because every writer holds
+that lock from before it reads until it commits, sequence numbers are handed
+out in commit order: a reader that saw seq N never later finds a smaller one.
+
+`read()` is a consistent read-only snapshot (SQLite: a deferred transaction
+in WAL mode; PostgreSQL: REPEATABLE READ) for bootstrap and event reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command as alembic_command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from server.schema import log_head
+from server.settings import ServerSettings, SettingsError, async_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass
+class WriteTx:
+    conn: AsyncConnection
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+class Database:
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.is_sqlite = settings.is_sqlite
+        url = async_url(settings.url)
+        if self.is_sqlite:
+            # One writer connection (writes are serialized anyway); readers
+            # get their own pool so a bootstrap never waits for a write.
+            self.writer = create_async_engine(url, pool_size=1, max_overflow=0)
+            self.reader = create_async_engine(url, pool_size=4, max_overflow=4)
+            _sqlite_hooks(self.writer, begin="BEGIN IMMEDIATE")
+            _sqlite_hooks(self.reader, begin="BEGIN")
+        else:
+            self.writer = create_async_engine(url, pool_size=4, max_overflow=4)
+            self.reader = create_async_engine(
+                url, pool_size=8, max_overflow=8, isolation_level="REPEATABLE READ"
+            )
+        self._lock = asyncio.Lock()
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        async with self.writer.connect() as conn:
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[WriteTx]:
+        """The serialized write transaction (see the module docstring).
+
+        `tx.after_commit` callbacks run after the commit but still under the
+        writer lock, so whatever they publish is published in commit order."""
+        async with self._lock:
+            async with self.writer.begin() as conn:
+                if not self.is_sqlite:
+                    await conn.execute(
+                        sa.select(log_head.c.seq).where(log_head.c.id == 1).with_for_update()
+                    )
+                tx = WriteTx(conn)
+                yield tx
+            for callback in tx.after_commit:
+                callback()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.reader.begin() as conn:
+            yield conn
+
+    async def close(self) -> None:
+        await self.writer.dispose()
+        await self.reader.dispose()
+
+
+def _upgrade(connection: Any) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    alembic_command.upgrade(cfg, "head")
+
+
+def _sqlite_hooks(engine: AsyncEngine, *, begin: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let us emit BEGIN ourselves (pysqlite's implicit BEGIN is deferred).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL survives a killed process (not a power cut) and is fast.
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+
+def check_sqlite_path(settings: ServerSettings) -> None:
+    """Make the database's directory and check we can write there (friendly errors)."""
+    path = settings.sqlite_path
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"Can't create the data directory {path.parent}: {exc.strerror}."
+        ) from exc
+    if path.exists():
+        if path.is_dir():
+            raise SettingsError(f"The database path {path} is a directory, not a file.")
+        try:
+            with path.open("r+b"):
+                pass
+        except OSError as exc:
+            raise SettingsError(
+                f"Can't open the database {path} for writing: {exc.strerror}."
+            ) from exc
+    else:
+        probe = path.with_name(path.name + ".probe")
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise SettingsError(
+                f"Can't write in the data directory {path.parent}: {exc.strerror}."
+            ) from exc

@@ -1,0 +1,148 @@
+"""Every error leaves as {"status": "rejected", "code", "message"}: exception
+handlers for FastAPI's own errors, and a body-size limit in front of the API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("tandem.http")
+
+
+class JSON(Response):
+    """A JSON response encoded with orjson."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+class WireError(Exception):
+    """Raise to answer with a rejection body."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = dict(headers or {})
+
+
+def rejected(status: int, code: str, message: str,
+             headers: Mapping[str, str] | None = None) -> JSON:
+    return JSON({"status": "rejected", "code": code, "message": message},
+                          status_code=status, headers=dict(headers or {}))
+
+
+_HTTP_CODES = {
+    401: ("unauthorized", "Please sign in."),
+    403: ("forbidden", "You can't do that."),
+    404: ("not_found", "There's nothing at this address."),
+    405: ("method_not_allowed", "This address doesn't accept that method."),
+}
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "header", "path")]
+    return ".".join(parts) or "body"
+
+
+async def _validation(_req: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, RequestValidationError)
+    errs = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errs):
+        return rejected(400, "malformed_json", "The request body is not valid JSON.")
+    first = errs[0] if errs else {}
+    where = _where(tuple(first.get("loc", ())))
+    msg = str(first.get("msg", "is not valid"))
+    return rejected(422, "invalid_request", f"{where}: {msg}.")
+
+
+async def _wire(_req: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, WireError)
+    return rejected(exc.status, exc.code, exc.message, exc.headers)
+
+
+async def _http(_req: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
+    return rejected(exc.status_code, code, message, exc.headers)
+
+
+async def _database(_req: Request, exc: Exception) -> JSON:
+    log.warning("database unavailable: %s", exc)
+    return rejected(503, "unavailable", "The server is busy. Please try again in a moment.",
+                    {"Retry-After": "1"})
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(WireError, _wire)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(OperationalError, _database)
+
+
+class BodyLimit:
+    """Refuse API request bodies over `limit` bytes with 413 (before parsing)."""
+
+    def __init__(self, app: ASGIApp, limit: int, prefix: str = "/api") -> None:
+        self.app, self.limit, self.prefix = app, limit, prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    if int(value) > self.limit:
+                        await self._too_large(scope, receive, send)
+                        return
+                except ValueError:
+                    pass
+        # Stream-read the body (chunked uploads have no length) up to the limit.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        await self.app(scope, _replay([{"type": "http.request", "body": body,
+                                        "more_body": False}], receive), send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = rejected(413, "too_large",
+                            f"The request is too large (at most {self.limit // 1024} KiB).")
+        await response(scope, receive, send)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    queue = list(messages)
+
+    async def receive() -> Message:
+        if queue:
+            return queue.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive

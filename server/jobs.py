@@ -1,0 +1,102 @@
+"""Background jobs, run as SYSTEM through the ordinary command path (so they
+are serialized with every other writer and can never race the operator):
+
+- auto-cancel overdue pending appointments (every `auto_cancel_interval` s);
+- pickup auto-assignment (every `pickup_interval` s, and at once after a
+  driver finishes a return trip or someone goes on duty);
+- trimming the event log past `log_retention_days`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from domain.commands import SYSTEM, Command, Outcome
+from domain.times import iso
+from server import repo
+
+if TYPE_CHECKING:
+    from server.runtime import Runtime
+
+log = logging.getLogger("tandem.jobs")
+
+# After these commands a driver may have become free: try the waiting pickups.
+FREES_A_DRIVER = frozenset({
+    "appointment.complete_return", "staff.set_duty", "appointment.cancel",
+    "appointment.request_pickup",
+})
+
+
+class Jobs:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._client_id = f"server-jobs:{uuid.uuid4()}"  # derived ids stay unique
+        self._seq = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pickup_kick = asyncio.Event()
+        rt.commands.listeners.append(self._after_command)
+
+    def start(self) -> None:
+        s = self.rt.settings
+        self._tasks = [
+            asyncio.create_task(self._every(s.auto_cancel_interval, self.auto_cancel)),
+            asyncio.create_task(self._every(s.pickup_interval, self.assign_pickups,
+                                            self._pickup_kick)),
+            asyncio.create_task(self._every(s.trim_interval, self.trim)),
+        ]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        self._tasks = []
+
+    def _after_command(self, command: Command, _outcome: Outcome) -> None:
+        if command.name in FREES_A_DRIVER:
+            self._pickup_kick.set()
+
+    async def _every(self, seconds: float, job: object,
+                     kick: asyncio.Event | None = None) -> None:
+        assert callable(job)
+        while True:
+            if kick is None:
+                await asyncio.sleep(seconds)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(kick.wait(), seconds)
+                kick.clear()
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failing job must not stop the schedule
+                log.exception("job failed")
+
+    async def run(self, name: str) -> int:
+        """Run one system command; the HTTP-like status."""
+        self._seq += 1
+        cmd = Command(name=name, target=None, args={}, client_id=self._client_id, seq=self._seq)
+        status, body = await self.rt.commands.execute(SYSTEM, cmd, log_it=False)
+        if status != 200 and body.get("code") != "unavailable":
+            log.warning("%s refused: %s", name, body.get("message"))
+        return status
+
+    async def auto_cancel(self) -> None:
+        await self.run("appointments.auto_cancel_overdue")
+
+    async def assign_pickups(self) -> None:
+        await self.run("appointments.auto_assign_pickups")
+
+    async def trim(self) -> None:
+        cutoff = iso(self.rt.commands.clock() - timedelta(days=self.rt.settings.log_retention_days))
+        async with self.rt.db.write() as tx:
+            trimmed = await repo.trim_events(tx.conn, cutoff)
+        if trimmed:
+            self.rt.hub.trimmed = max(self.rt.hub.trimmed, trimmed)

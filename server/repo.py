@@ -1,0 +1,188 @@
+"""Reading and writing records, events and the command log (SQL lives here).
+
+Every function takes an open connection, so the caller decides the
+transaction (see server.database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.commands import Actor, Change
+from domain.records import Entity, Record
+from server.events import Event
+from server.schema import command_log, events, log_head, records
+
+# --- records -------------------------------------------------------------------------
+
+
+def _columns(entity: str, record: Record) -> dict[str, Any]:
+    """The indexed columns of a record: its date, status and owning person."""
+    owner = record.get("user_id") if entity in ("availability", "notification") else None
+    return {
+        "version": int(record.get("version", 1)),
+        "data": orjson.dumps(record).decode(),
+        "date": record.get("date") if entity in ("appointment", "availability") else None,
+        "status": record.get("status") if entity == "appointment" else None,
+        "owner": owner,
+    }
+
+
+def _load(row: Any) -> Record:
+    data: Record = orjson.loads(row.data)
+    return data
+
+
+async def get(conn: AsyncConnection, entity: Entity, id: str) -> Record | None:
+    row = (await conn.execute(
+        sa.select(records.c.data).where(records.c.entity == entity, records.c.id == id)
+    )).first()
+    return _load(row) if row else None
+
+
+async def select(conn: AsyncConnection, entity: Entity, *where: Any) -> list[Record]:
+    rows = await conn.execute(sa.select(records.c.data).where(records.c.entity == entity, *where))
+    return [_load(r) for r in rows]
+
+
+async def many(conn: AsyncConnection, entity: Entity, ids: Iterable[str]) -> list[Record]:
+    wanted = sorted({i for i in ids if isinstance(i, str)})
+    if not wanted:
+        return []
+    return await select(conn, entity, records.c.id.in_(wanted))
+
+
+async def put(conn: AsyncConnection, entity: Entity, record: Record, *, new: bool) -> None:
+    cols = _columns(entity, record)
+    if not new:
+        result = await conn.execute(
+            records.update()
+            .where(records.c.entity == entity, records.c.id == record["id"])
+            .values(**cols)
+        )
+        if result.rowcount:
+            return
+    await conn.execute(records.insert().values(entity=entity, id=record["id"], **cols))
+
+
+async def write_changes(conn: AsyncConnection, changes: Sequence[Change]) -> None:
+    for c in changes:
+        if c.op == "delete" or c.record is None:
+            await conn.execute(
+                records.delete().where(records.c.entity == c.entity, records.c.id == c.id)
+            )
+        else:
+            await put(conn, c.entity, c.record, new=c.previous is None)
+
+
+# --- the event log -------------------------------------------------------------------
+
+
+async def head(conn: AsyncConnection) -> tuple[int, int]:
+    """(last committed seq, trimmed through seq)."""
+    row = (await conn.execute(
+        sa.select(log_head.c.seq, log_head.c.trimmed_through).where(log_head.c.id == 1)
+    )).one()
+    return int(row.seq), int(row.trimmed_through)
+
+
+async def append_events(conn: AsyncConnection, batch: Sequence[Event]) -> None:
+    """Insert numbered events and move the head (only under `Database.write`)."""
+    if not batch:
+        return
+    await conn.execute(events.insert(), [
+        {
+            "seq": e.seq,
+            "entity": e.entity,
+            "id": e.id,
+            "op": e.op,
+            "version": e.version,
+            "data": None if e.data is None else orjson.dumps(e.data).decode(),
+            "cause": e.cause,
+            "audience_users": orjson.dumps(sorted(e.users)).decode(),
+            "to_operators": e.to_operators,
+            "to_everyone": e.to_everyone,
+            "created_at": e.created_at,
+        }
+        for e in batch
+    ])
+    await conn.execute(log_head.update().where(log_head.c.id == 1).values(seq=batch[-1].seq))
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        seq=int(row.seq),
+        entity=row.entity,
+        id=row.id,
+        op=row.op,
+        version=int(row.version),
+        data=None if row.data is None else orjson.loads(row.data),
+        cause=row.cause,
+        users=frozenset(orjson.loads(row.audience_users)),
+        to_operators=bool(row.to_operators),
+        to_everyone=bool(row.to_everyone),
+        created_at=row.created_at,
+    )
+
+
+def _audience_filter(actor: Actor) -> Any:
+    """SQL for 'this event's audience includes actor' (portable LIKE on the JSON list)."""
+    if actor.role in ("operator", "system"):
+        return sa.or_(events.c.to_operators, events.c.to_everyone,
+                      _names(actor.id))
+    return sa.or_(events.c.to_everyone, _names(actor.id))
+
+
+def _names(user_id: str) -> Any:
+    needle = orjson.dumps(user_id).decode()  # '"id"' exactly as stored in the list
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return events.c.audience_users.like(f"%{escaped}%", escape="\\")
+
+
+async def events_after(conn: AsyncConnection, after: int, limit: int,
+                       actor: Actor | None = None) -> list[Event]:
+    """Events after `after` in seq order (only the actor's, when given)."""
+    query = sa.select(events).where(events.c.seq > after)
+    if actor is not None:
+        query = query.where(_audience_filter(actor))
+    rows = await conn.execute(query.order_by(events.c.seq).limit(limit))
+    return [_event(r) for r in rows]
+
+
+async def trim_events(conn: AsyncConnection, before: str) -> int:
+    """Delete events created before `before` (ISO instant); return the new trim point."""
+    last = (await conn.execute(
+        sa.select(sa.func.max(events.c.seq)).where(events.c.created_at < before)
+    )).scalar()
+    if not last:
+        return 0
+    await conn.execute(events.delete().where(events.c.seq <= last))
+    await conn.execute(log_head.update().where(log_head.c.id == 1).values(trimmed_through=last))
+    return int(last)
+
+
+# --- the command log -----------------------------------------------------------------
+
+
+async def logged_response(conn: AsyncConnection, client_id: str,
+                          seq: int) -> tuple[str, int, dict[str, Any]] | None:
+    row = (await conn.execute(
+        sa.select(command_log.c.user_id, command_log.c.status_code, command_log.c.response)
+        .where(command_log.c.client_id == client_id, command_log.c.seq == seq)
+    )).first()
+    if row is None:
+        return None
+    return row.user_id, int(row.status_code), orjson.loads(row.response)
+
+
+async def log_response(conn: AsyncConnection, client_id: str, seq: int, user_id: str,
+                       status_code: int, response: dict[str, Any], at: str) -> None:
+    await conn.execute(command_log.insert().values(
+        client_id=client_id, seq=seq, user_id=user_id, status_code=status_code,
+        response=orjson.dumps(response).decode(), created_at=at,
+    ))

@@ -1,0 +1,52 @@
+"""Everything one server process holds, started and stopped by the app's lifespan."""
+
+from __future__ import annotations
+
+import logging
+
+from domain.commands import Settings as DomainSettings
+from server import repo
+from server.auth import LoginThrottle, Passwords, Tokens
+from server.commands import CommandService
+from server.database import Database
+from server.events import Event
+from server.hub import Hub
+from server.settings import ServerSettings
+
+log = logging.getLogger("tandem")
+
+
+class Runtime:
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.db = Database(settings)
+        self.hub = Hub(self._load_events, ring_size=settings.ring_size)
+        self.commands = CommandService(
+            self.db, self.hub, DomainSettings(response_minutes=settings.response_minutes)
+        )
+        self.tokens = Tokens(settings)
+        self.passwords = Passwords(settings)
+        self.throttle = LoginThrottle(settings)
+        from server.jobs import Jobs  # jobs use the command service
+
+        self.jobs = Jobs(self)
+
+    async def _load_events(self, after: int, limit: int) -> list[Event]:
+        async with self.db.read() as conn:
+            return await repo.events_after(conn, after, limit)
+
+    async def start(self) -> None:
+        await self.db.migrate()
+        async with self.db.read() as conn:
+            head, trimmed = await repo.head(conn)
+        self.hub.start(head, trimmed)
+        if self.settings.seed == "demo":
+            from server.seed import seed_demo
+
+            await seed_demo(self)
+        self.jobs.start()
+        log.info("Tandem server ready (event log at %d)", self.hub.head)
+
+    async def stop(self) -> None:
+        await self.jobs.stop()
+        await self.db.close()

@@ -1,0 +1,171 @@
+"""Server settings: one frozen dataclass, filled from the CLI or TANDEM_* variables.
+
+The token-signing secret comes from TANDEM_SECRET_KEY (replicas must share it);
+with SQLite and no variable, a generated secret is kept next to the database
+file so tokens survive a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite:///data/tandem.db"
+
+
+class SettingsError(ValueError):
+    """A setting that can't work, with a message for the person starting the server."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = DEFAULT_DATABASE_URL
+    seed: str | None = None  # "demo" fills an empty database
+    secret_key: str = ""  # "" → resolved by `resolved()`
+    token_ttl: int = 12 * 3600  # seconds
+    response_minutes: int = 30  # pending → auto-cancelled after this long
+    timezone: str = "Asia/Manila"  # the business's clock for dates and times
+    log_retention_days: int = 30  # events older than this are trimmed (clients resync)
+    # Jobs (seconds); tests make them short.
+    auto_cancel_interval: float = 60.0
+    pickup_interval: float = 30.0
+    trim_interval: float = 3600.0
+    # WebSocket.
+    ping_interval: float = 15.0
+    hello_timeout: float = 10.0
+    send_queue: int = 1000  # frames buffered per socket
+    send_timeout: float = 5.0  # a socket whose queue stays full this long is dropped
+    ws_max_frame: int = 64 * 1024
+    allowed_origins: tuple[str, ...] = ()  # besides the server's own host
+    # HTTP.
+    max_body: int = 256 * 1024
+    ring_size: int = 10_000  # recent events kept in memory for fan-out
+    # Login throttling: after `login_free_failures` failures per (username, ip),
+    # each further attempt waits 2^(n - free) seconds, capped.
+    login_free_failures: int = 3
+    login_max_delay: float = 300.0
+    password_time_cost: int = 2
+    password_memory_kib: int = 19_456
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def url(self) -> URL:
+        return parse_database_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        url = self.url
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database)
+
+    def resolved(self) -> ServerSettings:
+        """Check everything and fill the secret key; raise SettingsError."""
+        self.url  # noqa: B018 - validates
+        if self.url.get_backend_name() == "sqlite" and self.sqlite_path is None:
+            raise SettingsError("SQLite needs a file path, e.g. sqlite:///data/tandem.db.")
+        try:
+            self.zone  # noqa: B018 - validates
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"Unknown time zone {self.timezone!r}.") from exc
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"Port {self.port} is not a valid TCP port (1-65535).")
+        if self.seed not in (None, "", "demo"):
+            raise SettingsError(f"Unknown seed {self.seed!r}; the only seed is 'demo'.")
+        key = self.secret_key or os.environ.get("TANDEM_SECRET_KEY", "")
+        if not key:
+            key = _stored_secret(self.sqlite_path)
+        return replace(self, secret_key=key)
+
+
+def parse_database_url(raw: str) -> URL:
+    """sqlite:///path or postgresql://…; raise SettingsError with a hint otherwise."""
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise SettingsError(
+            f"Can't read the database URL {raw!r}. "
+            "Use sqlite:///path/to/file.db or postgresql://user:password@host/db."
+        ) from exc
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingsError(
+            f"Unsupported database {backend!r} in {raw!r}. "
+            "Use sqlite:///path/to/file.db or postgresql://user:password@host/db."
+        )
+    return url
+
+
+def async_url(url: URL) -> URL:
+    """The same database with the async driver SQLAlchemy needs."""
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    return url.set(drivername="postgresql+asyncpg")
+
+
+def _stored_secret(db_path: Path | None) -> str:
+    """A secret kept beside the SQLite file (created once, readable by us only)."""
+    if db_path is None:
+        return secrets.token_urlsafe(48)  # PostgreSQL without TANDEM_SECRET_KEY: per process
+    path = db_path.with_name(db_path.name + ".secret")
+    try:
+        if path.exists():
+            text = path.read_text().strip()
+            if text:
+                return text
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+    except OSError as exc:
+        raise SettingsError(f"Can't keep the secret key at {path}: {exc.strerror}.") from exc
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"TANDEM_{name}", default)
+
+
+def from_env(**overrides: object) -> ServerSettings:
+    """Settings from TANDEM_* variables; keyword arguments win."""
+    base = ServerSettings()
+    values: dict[str, object] = {}
+    for f in (
+        "host", "database_url", "seed", "timezone",
+    ):
+        v = _env(f.upper())
+        if v is not None:
+            values[f] = v
+    for f, conv in (
+        ("port", int), ("token_ttl", int), ("response_minutes", int),
+        ("log_retention_days", int), ("auto_cancel_interval", float),
+        ("pickup_interval", float), ("ping_interval", float), ("send_queue", int),
+        ("max_body", int),
+    ):
+        v = _env(f.upper())
+        if v is not None:
+            try:
+                values[f] = conv(v)
+            except ValueError as exc:
+                raise SettingsError(f"TANDEM_{f.upper()} must be a number, not {v!r}.") from exc
+    origins = _env("ALLOWED_ORIGINS")
+    if origins:
+        values["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(base, **values)  # type: ignore[arg-type]

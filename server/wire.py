@@ -1,0 +1,112 @@
+"""Request and response bodies, for validation and the OpenAPI docs at /docs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Rejected(BaseModel):
+    """Every refusal: a stable code for programs and a message for people."""
+
+    status: Literal["rejected"] = "rejected"
+    code: str = Field(examples=["invalid_transition"])
+    message: str = Field(
+        examples=["Can't start the session: the driver hasn't dropped you off yet."]
+    )
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    role: Literal["operator", "therapist", "driver"]
+    name: str
+
+
+class LoginOut(BaseModel):
+    token: str
+    user: UserOut
+
+
+class CommandIn(BaseModel):
+    """One command of the client's outbox. (client_id, seq) makes it exactly-once."""
+
+    model_config = ConfigDict(strict=True)
+    client_id: str = Field(min_length=1, max_length=200)
+    seq: int = Field(ge=0, le=2**62)
+    name: str = Field(min_length=1, max_length=100, examples=["appointment.accept"])
+    target: str | None = Field(default=None, max_length=200)
+    args: dict[str, Any] = Field(default_factory=dict)
+    base_version: int | None = Field(default=None, ge=0, le=2**62)
+
+
+class ChangeOut(BaseModel):
+    entity: str
+    id: str
+    op: Literal["upsert", "delete"]
+    version: int
+    data: dict[str, Any] | None
+
+
+class Applied(BaseModel):
+    status: Literal["applied"] = "applied"
+    record: dict[str, Any] | None = Field(description="The record the command was about.")
+    changes: list[ChangeOut] = Field(
+        description="Every record the command changed that you may see."
+    )
+    cursor: int = Field(description="The event-log position that includes this command.")
+
+
+class EventOut(BaseModel):
+    seq: int
+    entity: Literal["appointment", "availability", "staff", "client", "service", "notification"]
+    id: str
+    op: Literal["upsert", "delete"]
+    version: int
+    data: dict[str, Any] | None = Field(description="The record as you may see it; null on delete.")
+    cause: str = Field(description="The command that caused it.")
+
+
+class EventsOut(BaseModel):
+    events: list[EventOut]
+    cursor: int = Field(description="Ask for events after this next time.")
+
+
+class BootstrapOut(BaseModel):
+    cursor: int = Field(description="The event-log position this state corresponds to.")
+    me: UserOut
+    appointments: list[dict[str, Any]]
+    availability: list[dict[str, Any]]
+    staff: list[dict[str, Any]]
+    clients: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+    notifications: list[dict[str, Any]]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    cursor: int
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status documented with the Rejected body."""
+    words = {
+        400: "Malformed request (bad JSON, unknown command)",
+        401: "Not signed in, or the token expired / was tampered with",
+        403: "Your role or ownership doesn't allow it",
+        404: "No such record (or not visible to you)",
+        409: "The current state refuses it (invalid_transition, version_conflict, …)",
+        410: "resync_required: the event log no longer reaches your cursor",
+        413: "Body too large",
+        422: "Missing or mistyped fields (invalid_request / invalid_args)",
+        429: "Too many failed sign-ins; wait Retry-After seconds",
+        503: "Temporarily unavailable; retry",
+    }
+    return {c: {"model": Rejected, "description": words.get(c, "Rejected")} for c in codes}

@@ -1,0 +1,201 @@
+"""The real Tandem server as a subprocess on a free loopback port.
+
+    with ServerProcess(tmp_path, seed="demo") as srv:
+        httpx.post(srv.url + "/api/auth/login", json=...)
+        websockets.connect(srv.ws_url)
+        srv.kill(); srv.start()       # kill -9, then restart on the same port + db
+
+Fixtures: `demo_server` (module-scoped, demo seed) and `empty_server`
+(module-scoped, no seed); `server_factory` (function-scoped) makes more.
+`login(srv, username)` returns a bearer token ("demo1234" by default).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_PASSWORD = "demo1234"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _python() -> str:
+    venv = ROOT / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+class ServerProcess:
+    """`python -m server` on 127.0.0.1:<port> with a SQLite file in `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        *,
+        seed: str | None = None,
+        port: int | None = None,
+        database_url: str | None = None,
+        env: Mapping[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        startup_timeout: float = 30.0,
+    ) -> None:
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if data_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="tandem-srv-")
+            data_dir = self._tmp.name
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.database_url = database_url or f"sqlite:///{self.data_dir / 'tandem.db'}"
+        self.seed = seed
+        self.env = dict(env or {})
+        self.args = args
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = self.data_dir / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/ws"
+
+    def command(self) -> list[str]:
+        cmd = [_python(), "-m", "server", "--host", "127.0.0.1", "--port", str(self.port),
+               "--database-url", self.database_url, "--log-level", "warning"]
+        if self.seed:
+            cmd += ["--seed", self.seed]
+        return cmd + list(self.args)
+
+    def start(self) -> ServerProcess:
+        """Start (or restart, same port and database) and wait until it answers."""
+        if self.proc is not None and self.proc.poll() is None:
+            return self
+        env = {**os.environ, **self.env}
+        env.setdefault("TANDEM_SECRET_KEY", "test-secret-" + str(self.port))
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"server exited with {self.proc.returncode}:\n{self.output()[-4000:]}"
+                )
+            try:
+                if httpx.get(self.url + "/api/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"server did not answer in {self.startup_timeout}s:\n"
+                           f"{self.output()[-4000:]}")
+
+    def output(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Graceful stop (SIGTERM), then wait; kill -9 if it hangs."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def close(self) -> None:
+        self.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- conveniences ----------------------------------------------------------------
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> str:
+        r = httpx.post(self.url + "/api/auth/login",
+                       json={"username": username, "password": password}, timeout=10)
+        r.raise_for_status()
+        return str(r.json()["token"])
+
+    def client(self, username: str | None = None, password: str = DEMO_PASSWORD) -> httpx.Client:
+        """A sync httpx client on this server (signed in as `username` if given)."""
+        headers = {}
+        if username:
+            headers["Authorization"] = f"Bearer {self.login(username, password)}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=15)
+
+
+def login(srv: ServerProcess, username: str, password: str = DEMO_PASSWORD) -> str:
+    return srv.login(username, password)
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One demo-seeded server per test module."""
+    srv = ServerProcess(tmp_path_factory.mktemp("demo-server"), seed="demo")
+    srv.start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    srv = ServerProcess(tmp_path_factory.mktemp("empty-server"))
+    srv.start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Make (and later stop) servers: `server_factory(seed="demo", args=(...))`."""
+    made: list[ServerProcess] = []
+
+    def make(**kwargs: object) -> ServerProcess:
+        srv = ServerProcess(tmp_path / f"srv{len(made)}", **kwargs)  # type: ignore[arg-type]
+        made.append(srv)
+        return srv.start()
+
+    yield make
+    for srv in made:
+        srv.close()
