@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from store.claims import AlreadyOpen
+from store.outbox import Outbox
+
+
+def _outbox(place: Path | None) -> Outbox:
+    return Outbox(place / "outbox.jsonl" if place is not None else None)
+
+
+def _add(box: Outbox, target: str = "a1", name: str = "appointment.accept") -> int:
+    return box.enqueue(name, target, {}, None, "2026-11-21T06:00:00Z").seq
+
+
+def test_commands_keep_order_and_seqs_only_grow(place: Path | None) -> None:
+    box = _outbox(place)
+    seqs = [_add(box, f"a{n}") for n in range(5)]
+    assert seqs == [1, 2, 3, 4, 5]
+    box.drop(5)
+    assert _add(box) == 6  # never reused, even after a drop
+    assert [e.target for e in box.pending()] == ["a0", "a1", "a2", "a3", "a1"]
+    box.close()
+
+
+def test_failed_commands_are_kept_apart(place: Path | None) -> None:
+    box = _outbox(place)
+    a, b = _add(box), _add(box)
+    box.fail(a, "invalid_transition", "Can't accept")
+    assert [e.seq for e in box.pending()] == [b]
+    assert [(e.seq, e.error) for e in box.failed()] == [
+        (a, {"code": "invalid_transition", "message": "Can't accept"})]
+    box.close()
+
+
+def test_enqueued_is_on_disk_before_return(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.jsonl")
+    seq = _add(box, "a9")
+    # Read it back with a second, independent parser while the first is open.
+    from store.outbox import _parse
+    state = _parse((tmp_path / "outbox.jsonl").read_bytes())
+    assert state.entries[seq].target == "a9"
+    box.close()
+
+
+def test_everything_survives_restart(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.jsonl")
+    client_id = box.client_id
+    a, b, c = _add(box, "a1"), _add(box, "a2"), _add(box, "a3")
+    box.fail(b, "forbidden", "No")
+    box.drop(a)
+    box.mark_sending(c)
+    box.close()
+    again = Outbox(tmp_path / "outbox.jsonl")
+    assert again.client_id == client_id
+    assert [(e.seq, e.state) for e in again.entries()] == [(b, "failed"), (c, "queued")]
+    assert again.next_seq == 4
+    again.close()
+
+
+def test_compaction_keeps_live_entries_and_the_seq(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.jsonl")
+    keep = _add(box, "keep")
+    for _ in range(200):
+        box.drop(_add(box))
+    size = (tmp_path / "outbox.jsonl").stat().st_size
+    assert size < 64 * 400  # compacted, not 400 lines
+    box.close()
+    again = Outbox(tmp_path / "outbox.jsonl")
+    assert [e.seq for e in again.entries()] == [keep]
+    assert again.next_seq == 202
+    again.close()
+
+
+def test_torn_last_line_is_dropped_quietly(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.jsonl")
+    _add(box, "a1")
+    box.close()
+    with open(tmp_path / "outbox.jsonl", "ab") as f:
+        f.write(b'{"op":"add","client_id":"x","se')  # crash mid-append
+    again = Outbox(tmp_path / "outbox.jsonl")
+    assert again.problem is None
+    assert [e.target for e in again.entries()] == ["a1"]
+    assert _add(again, "a2") == 2
+    again.close()
+
+
+def test_corrupt_outbox_is_set_aside_and_reported(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.jsonl")
+    old_client = box.client_id
+    _add(box, "a1")
+    box.close()
+    raw = (tmp_path / "outbox.jsonl").read_bytes()
+    (tmp_path / "outbox.jsonl").write_bytes(raw.replace(b'"op":"add"', b'"op":add"'))
+    again = Outbox(tmp_path / "outbox.jsonl")
+    assert again.problem is not None
+    assert again.problem.set_aside.exists()
+    assert again.problem.set_aside.read_bytes() == raw.replace(b'"op":"add"', b'"op":add"')
+    assert "unsent changes" in again.problem.message
+    assert again.entries() == []
+    assert again.client_id != old_client  # new seqs can't collide with the lost ones
+    again.close()
+
+
+def test_one_writer_per_outbox(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.jsonl")
+    with pytest.raises(AlreadyOpen):
+        Outbox(tmp_path / "outbox.jsonl")
+    box.close()
+
