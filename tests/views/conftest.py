@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import flet as ft
+import pytest
+
+from tests.views.fake_client import FakeClient
+from tests.views.harness import Harness
+from views.app import Session
+from views.port import UiConfig
+from views.prefs import MemoryPrefs
+
+Mount = Callable[[FakeClient], Awaitable[Harness]]
+
+
+@pytest.fixture
+def mount() -> Mount:
+    """Sign `client` straight in (no login form) and render its shell."""
+
+    async def run(client: FakeClient, width: int = 1280, height: int = 800) -> Harness:
+        h = Harness(width=width, height=height)
+
+        async def connect(*_: object) -> FakeClient:
+            return client
+
+        session = Session(h.page, UiConfig(server_url="http://test", connect=connect), MemoryPrefs())
+
+        async def main(page: ft.Page) -> None:
+            await session.start()
+            await session.signed_in(client)
+
+        await h.run(main)
+        return h
+
+    return run

@@ -1,0 +1,135 @@
+"""An in-memory twin of the client (views.port.ClientPort) for view tests.
+
+Not a mock: it keeps confirmed state and a pending outbox apart and shows
+confirmed state with the pending commands replayed through the real
+`domain.apply`, like the real store does. A test plays the server with
+`remote`, `ack` and `refuse`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.apply import apply
+from domain.commands import Actor, Command, MemorySnapshot
+from domain.errors import DomainError
+from domain.records import Entity, Record
+from views.port import Changed, Key, Link, Listener, Notice, QueuedCommand, Result, SyncInfo
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+class FakeClient:
+    def __init__(
+        self, user: Record, records: dict[Entity, list[Record]], now: datetime = NOW
+    ) -> None:
+        self._user = user
+        self._actor = Actor(id=user["id"], role=user["role"])
+        self.confirmed = MemorySnapshot.of(**records)
+        self.pending: list[Command] = []
+        self.now = now
+        self.link = Link.ONLINE
+        self.listeners: list[Listener] = []
+        self.seq = 0
+        self.dispatched: list[Command] = []
+        self.stopped = False
+        self._view = self.confirmed
+
+    # ---- ClientPort
+    @property
+    def actor(self) -> Actor:
+        return self._actor
+
+    @property
+    def user(self) -> Record:
+        return self._user
+
+    def view(self) -> MemorySnapshot:
+        return self._view
+
+    def is_pending(self, entity: Entity, id: str) -> bool:
+        return any(key == (entity, id) for cmd in self.pending for key in self._keys_of(cmd))
+
+    def sync_info(self) -> SyncInfo:
+        return SyncInfo(
+            link=self.link,
+            queued=tuple(QueuedCommand(c.name, c.target) for c in self.pending),
+            cursor=7,
+            last_event=None,
+        )
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener)
+
+    async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result:
+        self.seq += 1
+        cmd = Command(name, target, dict(args), client_id="fake", seq=self.seq)
+        try:
+            outcome = apply(self._view, self._actor, cmd, self.now)
+        except DomainError as e:
+            return Result(ok=False, message=e.message, code=e.code)
+        self.pending.append(cmd)
+        self.dispatched.append(cmd)
+        self._recompute()
+        keys = frozenset((c.entity, c.id) for c in outcome.changes)
+        await self._emit(Changed(keys=keys, sync=True))
+        return Result(ok=True, record=outcome.record)
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    # ---- the test plays the server
+    async def remote(self, entity: Entity, record: Record) -> None:
+        """A server event upserting `record`."""
+        self.confirmed.put(entity, record)
+        self._recompute()
+        await self._emit(Changed(keys=frozenset({(entity, record["id"])})))
+
+    async def ack(self) -> None:
+        """The server applied every pending command."""
+        keys: set[Key] = set()
+        for cmd in self.pending:
+            outcome = apply(self.confirmed, self._actor, cmd, self.now)
+            self.confirmed.commit(outcome)
+            keys |= {(c.entity, c.id) for c in outcome.changes}
+        self.pending.clear()
+        self._recompute()
+        await self._emit(Changed(keys=frozenset(keys), sync=True, notices=(Notice("Saved"),)))
+
+    async def refuse(self, message: str) -> None:
+        """The server rejected the first pending command."""
+        cmd = self.pending.pop(0)
+        keys = self._keys_of(cmd)
+        self._recompute()
+        await self._emit(
+            Changed(keys=frozenset(keys), sync=True, notices=(Notice(message, ok=False),))
+        )
+
+    async def set_link(self, link: Link) -> None:
+        self.link = link
+        await self._emit(Changed(sync=True))
+
+    # ---- internals
+    def _keys_of(self, cmd: Command) -> set[Key]:
+        if cmd.target is None:
+            return set()
+        kind = cmd.name.split(".")[0]
+        return {(kind, cmd.target)}  # type: ignore[arg-type]
+
+    def _recompute(self) -> None:
+        view = MemorySnapshot({e: dict(rows) for e, rows in self.confirmed.tables.items()})
+        for cmd in list(self.pending):
+            with contextlib.suppress(DomainError):
+                view.commit(apply(view, self._actor, cmd, self.now))
+        self._view = view
+
+    async def _emit(self, changed: Changed) -> None:
+        for listener in list(self.listeners):
+            r = listener(changed)
+            if inspect.isawaitable(r):
+                await r

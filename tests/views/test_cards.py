@@ -1,0 +1,99 @@
+"""Cards show only what the domain allows, and a remote event about one
+appointment re-renders that card alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.commands import Actor
+from domain.lifecycle import allowed
+from domain.status import Status
+from tests.views.conftest import Mount
+from tests.views.data import DRIVER, OPERATOR, THERAPIST, appointment, world
+from tests.views.fake_client import FakeClient
+from tests.views.harness import descendants
+from views.components.actions import LABELS, OFFERED
+
+
+@pytest.mark.parametrize("user", [THERAPIST, DRIVER, OPERATOR], ids=lambda u: u["role"])
+@pytest.mark.parametrize("status", list(Status), ids=str)
+async def test_buttons_match_domain_allowed(mount: Mount, user: dict[str, str], status: Status) -> None:
+    appt = appointment("a1", status)
+    client = FakeClient(user, world(appt))
+    h = await mount(client)
+    actor = Actor(user["id"], user["role"])  # type: ignore[arg-type]
+    expected = [LABELS[a] for a in OFFERED[actor.role] if allowed(appt, actor, a)]
+    if not h.has_semantics("appt-a1"):
+        # finished appointments from the past are left out; today's show in "Done"
+        assert not expected
+        return
+    card = h.semantics("appt-a1")
+    assert h.buttons_in(card) == expected
+
+
+async def test_every_role_sees_some_action_somewhere(mount: Mount) -> None:
+    # guards the parametrized test above against passing vacuously
+    shown = 0
+    for user in (THERAPIST, DRIVER, OPERATOR):
+        for status in Status:
+            client = FakeClient(user, world(appointment("a1", status)))
+            h = await mount(client)
+            if h.has_semantics("appt-a1"):
+                shown += len(h.buttons_in(h.semantics("appt-a1")))
+    assert shown >= 15
+
+
+async def test_remote_event_patches_only_that_card(mount: Mount) -> None:
+    a1 = appointment("a1", Status.THERAPIST_CONFIRMED, start="09:00")
+    a2 = appointment("a2", Status.THERAPIST_CONFIRMED, start="12:00")
+    client = FakeClient(THERAPIST, world(a1, a2))
+    h = await mount(client)
+    card = h.semantics("appt-a2")
+    inside = {c._i for c in descendants(card)}
+    other = {c._i for c in descendants(h.semantics("appt-a1"))}
+
+    mark = h.mark()
+    await client.remote("appointment", {**a2, "version": 2, "notes": "Gate code 1234",
+                                        "location": "14 Palm Street"})
+    await h.settle()
+
+    patched = h.patched_ids(mark)
+    assert patched, "the event must reach the screen"
+    assert patched <= inside
+    assert not patched & other
+    assert "14 Palm Street" in h.texts(h.semantics("appt-a2"))
+
+
+async def test_status_change_moves_card_and_counts_only(mount: Mount) -> None:
+    a1 = appointment("a1", Status.PENDING)
+    a2 = appointment("a2", Status.THERAPIST_CONFIRMED, start="12:00")
+    client = FakeClient(THERAPIST, world(a1, a2))
+    h = await mount(client)
+    untouched = {c._i for c in descendants(h.semantics("appt-a2"))}
+    groups = {c._i for g in ("group-answer", "group-turn", "group-waiting", "group-done")
+              for c in descendants(h.semantics(g))}
+
+    mark = h.mark()
+    # the operator cancelled a1 elsewhere: it leaves "Needs your answer"
+    await client.remote("appointment", {**a1, "version": 2, "status": "cancelled"})
+    await h.settle()
+
+    patched = h.patched_ids(mark)
+    assert patched and patched <= groups
+    assert not patched & untouched
+    assert "(0)" in h.texts(h.semantics("group-answer"))
+    assert "Cancelled" in h.texts(h.semantics("appt-a1"))
+
+
+async def test_new_appointment_appears_in_place(mount: Mount) -> None:
+    a1 = appointment("a1", Status.PENDING, start="09:00")
+    a3 = appointment("a3", Status.PENDING, start="15:00")
+    client = FakeClient(THERAPIST, world(a1, a3))
+    h = await mount(client)
+    await client.remote("appointment", appointment("a2", Status.PENDING, start="12:00"))
+    await h.settle()
+    group = h.semantics("group-answer")
+    order = [s.identifier for s in descendants(group) if getattr(s, "identifier", "") and
+             str(s.identifier).startswith("appt-")]
+    assert order == ["appt-a1", "appt-a2", "appt-a3"]
+    assert "(3)" in h.texts(group)

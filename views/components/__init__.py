@@ -1,0 +1,1 @@
+"""Reusable view parts shared by the role modules."""

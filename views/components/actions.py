@@ -1,0 +1,62 @@
+"""The actions each role's screen offers on an appointment card, and their
+words. Whether an action shows is decided by `domain.lifecycle.allowed`."""
+
+from __future__ import annotations
+
+from domain.commands import Actor
+from domain.lifecycle import allowed
+from domain.records import Record
+from domain.status import Role
+
+LABELS: dict[str, str] = {
+    "accept": "Accept",
+    "reject": "Reject",
+    "confirm": "Confirm trip",
+    "start": "Start",
+    "start_journey": "Start journey",
+    "arrive": "Arrive",
+    "drop_off": "Drop off",
+    "start_session": "Start session",
+    "request_payment": "Request payment",
+    "complete": "Complete",
+    "request_pickup": "Request pickup",
+    "confirm_pickup": "Confirm pickup",
+    "complete_return": "Complete return",
+    "cancel": "Cancel",
+}
+
+# What each role's card offers, in the order the buttons show.
+OFFERED: dict[Role, tuple[str, ...]] = {
+    "therapist": (
+        "accept",
+        "reject",
+        "start_session",
+        "request_payment",
+        "complete",
+        "request_pickup",
+    ),
+    "driver": (
+        "confirm",
+        "start_journey",
+        "arrive",
+        "drop_off",
+        "confirm_pickup",
+        "complete_return",
+        "reject",
+    ),
+    # The full console (verify payment, reviews, pickups) is the operator's own screen.
+    "operator": ("start", "cancel"),
+    "system": (),
+}
+
+# Actions that ask for more before they are sent.
+NEEDS_INPUT = frozenset({"reject", "complete", "request_pickup", "cancel"})
+
+# The primary action is the filled button; secondary ones are outlined.
+SECONDARY = frozenset({"reject", "cancel"})
+
+
+def actions_for(appt: Record, actor: Actor) -> list[str]:
+    """The actions to show on `appt` for `actor`: the role's offer, filtered
+    by the domain's lifecycle rules."""
+    return [a for a in OFFERED.get(actor.role, ()) if allowed(appt, actor, a)]

@@ -1,0 +1,226 @@
+"""Availability manager: one person's slots for a day; add, toggle, edit,
+delete, bulk add. Overlaps and bad times are refused by the domain's own
+check (the client's immediate local answer) and shown inline."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import flet as ft
+
+from domain.records import Record
+from views.components import style
+from views.components.feedback import snack
+from views.port import ClientPort, Key
+
+
+def _icon_button(icon: ft.IconData, label: str, on_click: Any) -> ft.Control:
+    # An IconButton only gets an accessible name through Semantics.
+    return ft.Semantics(
+        button=True, label=label, content=ft.IconButton(icon, on_click=on_click, tooltip=label)
+    )
+
+
+def parse_slots(text: str) -> list[dict[str, str]] | None:
+    """'09:00-12:00' per line (or comma separated) -> slots; None if unreadable."""
+    slots = []
+    for part in text.replace(",", "\n").splitlines():
+        part = part.strip().replace("–", "-")
+        if not part:
+            continue
+        bits = [b.strip() for b in part.split("-")]
+        if len(bits) != 2:
+            return None
+        slots.append({"start_time": bits[0], "end_time": bits[1]})
+    return slots or None
+
+
+class AvailabilityManager:
+    def __init__(self, page: ft.Page, client: ClientPort, user_id: str | None = None) -> None:
+        self.page = page
+        self.client = client
+        self.user_id = user_id or client.actor.id
+        self.day = date.today()
+        self.day_text = ft.Text(size=18, weight=ft.FontWeight.BOLD)
+        self.slots = ft.Column(spacing=4)
+        self.start = ft.TextField(label="Start", hint_text="09:00", width=120)
+        self.end = ft.TextField(label="End", hint_text="12:00", width=120)
+        self.error = ft.Text(color=style.BAD, visible=False)
+        self.bulk = ft.TextField(
+            label="Slots for the day",
+            hint_text="09:00-12:00, 14:00-18:00",
+            expand=True,
+        )
+        self.bulk_error = ft.Text(color=style.BAD, visible=False)
+        add = ft.FilledButton(
+            "Add slot", icon=ft.Icons.ADD, on_click=self._add, height=style.BUTTON_HEIGHT
+        )
+        bulk_add = ft.FilledTonalButton(
+            "Add all", on_click=self._bulk_add, height=style.BUTTON_HEIGHT
+        )
+        self.root = ft.Semantics(
+            identifier="availability",
+            container=True,
+            content=ft.Column(
+                [
+                    ft.Row(
+                        [
+                            _icon_button(ft.Icons.CHEVRON_LEFT, "Previous day", self._prev),
+                            self.day_text,
+                            _icon_button(ft.Icons.CHEVRON_RIGHT, "Next day", self._next),
+                        ]
+                    ),
+                    ft.Card(ft.Container(self.slots, padding=12)),
+                    ft.Text("Add a slot", weight=ft.FontWeight.BOLD),
+                    ft.Row([self.start, self.end, add], wrap=True),
+                    self.error,
+                    ft.Text("Bulk add for this day", weight=ft.FontWeight.BOLD),
+                    ft.Row([self.bulk, bulk_add], wrap=True),
+                    self.bulk_error,
+                ],
+                spacing=12,
+            ),
+        )
+        self._render()
+
+    # ---- rendering
+    def mine(self) -> list[Record]:
+        day = self.day.isoformat()
+        rows = [
+            r
+            for r in self.client.view().all("availability")
+            if r.get("user_id") == self.user_id and r.get("date") == day
+        ]
+        return sorted(rows, key=lambda r: (str(r.get("start_time")), str(r["id"])))
+
+    def _render(self) -> None:
+        self.day_text.value = (
+            "Today" if self.day == date.today() else self.day.strftime("%a %d %b %Y")
+        )
+        rows = [self._row(r) for r in self.mine()]
+        self.slots.controls = rows or [
+            ft.Text("No slots for this day yet.", italic=True, color=style.MUTED)
+        ]
+
+    def refresh(self) -> None:
+        self._render()
+        with contextlib.suppress(RuntimeError):
+            self.root.update()
+
+    def changed(self, keys: frozenset[Key]) -> None:
+        if any(entity == "availability" for entity, _ in keys):
+            self.refresh()
+
+    def _row(self, slot: Record) -> ft.Control:
+        sid = slot["id"]
+        waiting = self.client.is_pending("availability", sid)
+        span = f"{slot.get('start_time')}–{slot.get('end_time')}"
+
+        async def toggle(e: ft.Event[ft.Switch]) -> None:
+            await self._send("availability.update", sid, {"available": bool(e.control.value)})
+
+        async def delete(_: ft.Event[ft.IconButton]) -> None:
+            await self._send("availability.delete", sid, {})
+
+        def edit(_: ft.Event[ft.IconButton]) -> None:
+            self._edit(slot)
+
+        return ft.Semantics(
+            identifier=f"slot-{sid}",
+            container=True,
+            label=f"Slot {span}, {'available' if slot.get('available') else 'off'}",
+            content=ft.Row(
+                [
+                    ft.Text(span, size=16, weight=ft.FontWeight.W_500, width=120),
+                    ft.Switch(
+                        label="Available", value=bool(slot.get("available")), on_change=toggle
+                    ),
+                    *([ft.Text("Waiting to sync", color=style.WARN, size=12)] if waiting else []),
+                    ft.Container(expand=True),
+                    _icon_button(ft.Icons.EDIT, f"Edit slot {span}", edit),
+                    _icon_button(ft.Icons.DELETE_OUTLINE, f"Delete slot {span}", delete),
+                ],
+                wrap=False,
+            ),
+        )
+
+    # ---- intents
+    async def _send(
+        self, name: str, target: str | None, args: dict[str, Any], error: ft.Text | None = None
+    ) -> bool:
+        result = await self.client.dispatch(name, target, args)
+        self._render()
+        if error is not None:
+            error.value = "" if result.ok else result.message
+            error.visible = not result.ok
+        elif not result.ok:
+            snack(self.page, result.message, ok=False)
+        with contextlib.suppress(RuntimeError):
+            self.root.update()
+        return result.ok
+
+    async def _add(self, _: ft.Event[ft.Button]) -> None:
+        args = {
+            "user_id": self.user_id,
+            "date": self.day.isoformat(),
+            "start_time": (self.start.value or "").strip(),
+            "end_time": (self.end.value or "").strip(),
+            "available": True,
+        }
+        if await self._send("availability.create", str(uuid.uuid4()), args, self.error):
+            self.start.value = ""
+            self.end.value = ""
+            self.root.update()
+
+    async def _bulk_add(self, _: ft.Event[ft.Button]) -> None:
+        slots = parse_slots(self.bulk.value or "")
+        if slots is None:
+            self.bulk_error.value = "Write slots like 09:00-12:00, 14:00-18:00."
+            self.bulk_error.visible = True
+            self.root.update()
+            return
+        args = {"user_id": self.user_id, "date": self.day.isoformat(), "slots": slots}
+        if await self._send("availability.bulk_create", None, args, self.bulk_error):
+            self.bulk.value = ""
+            self.root.update()
+
+    def _edit(self, slot: Record) -> None:
+        start = ft.TextField(label="Start", value=str(slot.get("start_time") or ""), width=120)
+        end = ft.TextField(label="End", value=str(slot.get("end_time") or ""), width=120)
+        error = ft.Text(color=style.BAD, visible=False)
+
+        async def save(_: ft.Event[ft.Button]) -> None:
+            result = await self.client.dispatch(
+                "availability.update",
+                slot["id"],
+                {"start_time": (start.value or "").strip(), "end_time": (end.value or "").strip()},
+            )
+            if not result.ok:
+                error.value = result.message
+                error.visible = True
+                dlg.update()
+                return
+            self.page.pop_dialog()
+            self.refresh()
+
+        def close(_: ft.Event[ft.TextButton]) -> None:
+            self.page.pop_dialog()
+
+        dlg = ft.AlertDialog(
+            modal=True,
+            title=ft.Text("Edit slot"),
+            content=ft.Column([ft.Row([start, end]), error], tight=True),
+            actions=[ft.TextButton("Back", on_click=close), ft.FilledButton("Save", on_click=save)],
+        )
+        self.page.show_dialog(dlg)
+
+    async def _prev(self, _: ft.Event[ft.IconButton]) -> None:
+        self.day -= timedelta(days=1)
+        self.refresh()
+
+    async def _next(self, _: ft.Event[ft.IconButton]) -> None:
+        self.day += timedelta(days=1)
+        self.refresh()

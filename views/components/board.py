@@ -1,0 +1,163 @@
+"""Appointment cards in groups ("Needs your answer", "Current trip", ...)
+with live counts, refreshed per appointment.
+
+`changed(keys)` touches only what a change affects: the card itself when it
+stays in its group and place; the two groups (and their counts) when it
+moves; one group when a card appears or goes. Nothing else is rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import flet as ft
+
+from domain.records import Record
+from views.components import style
+from views.components.card import AppointmentCard, RunAction
+from views.port import ClientPort, Key
+
+# Where a record goes: a group key, or None to leave it out.
+Classify = Callable[[Record], str | None]
+
+
+@dataclass
+class Group:
+    key: str
+    title: str
+    empty: str  # the empty state's words
+    big: bool = False
+    cards: list[AppointmentCard] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.count = ft.Text(weight=ft.FontWeight.BOLD, color=style.MUTED)
+        self.grid = ft.ResponsiveRow(spacing=12, run_spacing=12)
+        self.empty_text = ft.Text(self.empty, italic=True, color=style.MUTED)
+        self.root = ft.Semantics(
+            identifier=f"group-{self.key}",
+            container=True,
+            content=ft.Column(
+                [
+                    ft.Row([ft.Text(self.title, size=18, weight=ft.FontWeight.BOLD), self.count]),
+                    self.empty_text,
+                    self.grid,
+                ],
+                spacing=8,
+            ),
+        )
+        self.render()
+
+    def render(self) -> None:
+        self.count.value = f"({len(self.cards)})"
+        self.empty_text.visible = not self.cards
+        self.grid.controls = [c.root for c in self.cards]
+
+    def update(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.root.update()
+
+
+def sort_key(appt: Record) -> tuple[str, str, str]:
+    return (str(appt.get("date") or ""), str(appt.get("start_time") or ""), str(appt["id"]))
+
+
+class Board:
+    def __init__(
+        self,
+        client: ClientPort,
+        groups: list[Group],
+        classify: Classify,
+        run: RunAction,
+        columns: ft.ResponsiveNumber | None = None,
+    ) -> None:
+        self.client = client
+        self.groups = {g.key: g for g in groups}
+        self.classify = classify
+        self.run = run
+        self.columns = columns or {"xs": 12, "md": 6, "xl": 4}
+        self.where: dict[str, str] = {}  # appointment id -> group key
+        self.shown_waiting: dict[str, bool] = {}
+        self.root = ft.Column([g.root for g in groups], spacing=24)
+        self.load()
+
+    def load(self) -> None:
+        for g in self.groups.values():
+            g.cards = []
+        self.where.clear()
+        for appt in sorted(self.client.view().all("appointment"), key=sort_key):
+            group = self.classify(appt)
+            if group is not None:
+                self.groups[group].cards.append(self._card(appt, group))
+                self.where[appt["id"]] = group
+        for g in self.groups.values():
+            g.render()
+
+    def reset(self) -> None:
+        self.load()
+        with contextlib.suppress(RuntimeError):
+            self.root.update()
+
+    def card(self, appt_id: str) -> AppointmentCard | None:
+        return self.card_in(self.where.get(appt_id), appt_id)
+
+    def card_in(self, group: str | None, appt_id: str) -> AppointmentCard | None:
+        if group is None:
+            return None
+        return next((c for c in self.groups[group].cards if c.id == appt_id), None)
+
+    def changed(self, keys: frozenset[Key]) -> None:
+        dirty: set[str] = set()
+        for entity, id in keys:
+            if entity == "appointment":
+                dirty |= self._one(id)
+        for key in dirty:
+            self.groups[key].render()
+            self.groups[key].update()
+
+    def sync_marks(self) -> None:
+        """Refresh the cards whose waiting-to-sync mark changed."""
+        for group in self.groups.values():
+            for c in group.cards:
+                waiting = self.client.is_pending("appointment", c.id)
+                if self.shown_waiting.get(c.id) != waiting:
+                    self.shown_waiting[c.id] = waiting
+                    c.show(self.client.view().get("appointment", c.id) or c.record)
+
+    def _card(self, appt: Record, group: str) -> AppointmentCard:
+        card = AppointmentCard(self.client, appt, self.run, big=self.groups[group].big)
+        card.root.col = self.columns
+        self.shown_waiting[appt["id"]] = self.client.is_pending("appointment", appt["id"])
+        return card
+
+    def _one(self, id: str) -> set[str]:
+        """Place or refresh one appointment; the groups that need re-rendering."""
+        appt = self.client.view().get("appointment", id)
+        old = self.where.pop(id, None)
+        new = self.classify(appt) if appt is not None else None
+        card = self.card_in(old, id)
+        old_index = -1
+        if card is not None and old is not None:
+            old_index = self.groups[old].cards.index(card)
+            self.groups[old].cards.remove(card)
+        if appt is None or new is None:
+            return {old} if old is not None else set()
+        self.shown_waiting[id] = self.client.is_pending("appointment", id)
+        target = self.groups[new]
+        position = next(
+            (i for i, c in enumerate(target.cards) if sort_key(appt) < sort_key(c.record)),
+            len(target.cards),
+        )
+        self.where[id] = new
+        if card is not None and new == old:
+            target.cards.insert(position, card)
+            if position == old_index:
+                card.show(appt)  # same group, same place: only this card changes
+                return set()
+            card.record = appt
+            card.rebuild()
+            return {new}
+        # a new card, or one moving between groups: render it fresh there
+        target.cards.insert(position, self._card(appt, new))
+        return {new} | ({old} if old is not None else set())

@@ -1,0 +1,157 @@
+"""One appointment as a card: who, where, what, when, the status words, a
+syncing mark while changes wait, and only the actions valid now.
+
+A card owns its subtree: `show(record)` rebuilds the inside and updates only
+this card, which is how a server event about one appointment refreshes one
+card and not the page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+import flet as ft
+
+from domain.records import Record
+from domain.status import Role, status_text
+from views.components import style
+from views.components.actions import LABELS, SECONDARY, actions_for
+from views.port import ClientPort
+
+RunAction = Callable[["AppointmentCard", str], Awaitable[None]]
+
+
+def when_text(appt: Record, today: date | None = None) -> str:
+    day = str(appt.get("date") or "")
+    today_s = (today or date.today()).isoformat()
+    label = "Today" if day == today_s else day
+    return f"{label} · {appt.get('start_time', '')}–{appt.get('end_time', '')}"
+
+
+def service_names(client: ClientPort, appt: Record) -> str:
+    names = []
+    for sid in appt.get("service_ids") or []:
+        rec = client.view().get("service", sid)
+        names.append(str(rec.get("name")) if rec else "Service")
+    return ", ".join(names) or "—"
+
+
+class AppointmentCard:
+    """A card bound to one appointment id."""
+
+    def __init__(self, client: ClientPort, appt: Record, run: RunAction, big: bool = False) -> None:
+        self.client = client
+        self.id: str = appt["id"]
+        self.record = appt
+        self.run = run
+        self.big = big  # the driver's big touch targets
+        self.busy: str | None = None  # the action being submitted, if any
+        self.body = ft.Column(spacing=8)
+        self.root = ft.Semantics(
+            identifier=f"appt-{self.id}",
+            container=True,
+            content=ft.Card(content=ft.Container(self.body, padding=16)),
+        )
+        self._build()
+
+    @property
+    def role(self) -> Role:
+        return self.client.actor.role
+
+    def show(self, appt: Record) -> None:
+        """Re-render with a newer record (or the same one, to refresh marks)."""
+        self.record = appt
+        self._build()
+        self._update()
+
+    def rebuild(self) -> None:
+        """Re-render without sending: the parent's update carries it."""
+        self._build()
+
+    def set_busy(self, action: str | None) -> None:
+        self.busy = action
+        self._build()
+        self._update()
+
+    def _update(self) -> None:
+        # not on the page (yet): it renders when added
+        with contextlib.suppress(RuntimeError):
+            self.root.update()
+
+    def _build(self) -> None:
+        appt = self.record
+        waiting = self.client.is_pending("appointment", self.id)
+        header = ft.Row(
+            [
+                ft.Text(
+                    str(appt.get("client_name") or "Client"),
+                    weight=ft.FontWeight.BOLD,
+                    size=20 if self.big else 18,
+                    expand=True,
+                ),
+                *([_syncing_mark()] if waiting else []),
+            ],
+        )
+        info = ft.Column(
+            [
+                _line(ft.Icons.SCHEDULE, when_text(appt)),
+                _line(ft.Icons.PLACE, str(appt.get("location") or "—")),
+                _line(ft.Icons.SPA, service_names(self.client, appt)),
+            ],
+            spacing=4,
+        )
+        status = ft.Container(
+            ft.Text(status_text(str(appt["status"]), self.role), weight=ft.FontWeight.W_500),
+            bgcolor=ft.Colors.SECONDARY_CONTAINER,
+            border_radius=8,
+            padding=ft.Padding.symmetric(horizontal=10, vertical=6),
+        )
+        buttons = [self._button(a) for a in actions_for(appt, self.client.actor)]
+        self.body.controls = [header, info, status]
+        if buttons:
+            self.body.controls.append(ft.Row(buttons, wrap=True, spacing=8, run_spacing=8))
+
+    def _button(self, action: str) -> ft.Control:
+        label = LABELS[action]
+        height = style.BIG_BUTTON_HEIGHT if self.big else style.BUTTON_HEIGHT
+
+        async def clicked(_: ft.Event[ft.Button]) -> None:
+            if self.busy is not None:
+                return  # one submission at a time
+            await self.run(self, action)
+
+        kind = ft.FilledTonalButton if action in SECONDARY else ft.FilledButton
+        busy = self.busy == action
+        return kind(
+            label,
+            icon=ft.ProgressRing(width=16, height=16, stroke_width=2) if busy else None,
+            on_click=clicked,
+            disabled=self.busy is not None,
+            height=height,
+            expand=self.big,
+        )
+
+
+def appt_title(appt: Record) -> str:
+    return f"{appt.get('client_name') or 'client'} at {appt.get('start_time', '')}"
+
+
+def _line(icon: ft.IconData, text: str) -> ft.Row:
+    return ft.Row(
+        [ft.Icon(icon, size=18, color=style.MUTED), ft.Text(text, expand=True)], spacing=6
+    )
+
+
+def _syncing_mark() -> ft.Control:
+    return ft.Semantics(
+        label="Waiting to sync",
+        content=ft.Row(
+            [
+                ft.Icon(ft.Icons.CLOUD_UPLOAD_OUTLINED, size=18, color=style.WARN),
+                ft.Text("Waiting to sync", color=style.WARN, size=13),
+            ],
+            spacing=4,
+        ),
+    )

@@ -1,0 +1,111 @@
+"""Dialogs that collect an action's arguments before it is sent.
+
+Each returns the args through `on_submit`; checking them is the domain's
+job, except for what the form itself needs (a required reason)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import flet as ft
+
+Submit = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _dialog(
+    page: ft.Page,
+    title: str,
+    fields: list[ft.Control],
+    submit_label: str,
+    collect: Callable[[], dict[str, Any] | None],
+    on_submit: Submit,
+) -> ft.AlertDialog:
+    async def submit(_: ft.Event[ft.Button]) -> None:
+        args = collect()
+        if args is None:
+            dlg.update()
+            return
+        page.pop_dialog()
+        await on_submit(args)
+
+    def close(_: ft.Event[ft.TextButton]) -> None:
+        page.pop_dialog()
+
+    dlg = ft.AlertDialog(
+        modal=True,
+        title=ft.Text(title),
+        content=ft.Column(fields, tight=True, width=360, spacing=12),
+        actions=[
+            ft.TextButton("Back", on_click=close),
+            ft.FilledButton(submit_label, on_click=submit),
+        ],
+    )
+    page.show_dialog(dlg)
+    return dlg
+
+
+def ask_reason(
+    page: ft.Page, title: str, submit_label: str, on_submit: Submit, required: bool = True
+) -> ft.AlertDialog:
+    reason = ft.TextField(label="Reason", multiline=True, min_lines=2, autofocus=True)
+
+    def collect() -> dict[str, Any] | None:
+        text = (reason.value or "").strip()
+        if required and not text:
+            reason.error = "Please say why."
+            return None
+        return {"reason": text} if text else {}
+
+    return _dialog(page, title, [reason], submit_label, collect, on_submit)
+
+
+def ask_materials(page: ft.Page, on_submit: Submit) -> ft.AlertDialog:
+    materials = ft.TextField(
+        label="Materials used (optional)",
+        hint_text="One per line, e.g. Massage oil 2",
+        multiline=True,
+        min_lines=3,
+    )
+
+    def collect() -> dict[str, Any] | None:
+        items = []
+        for line in (materials.value or "").splitlines():
+            words = line.strip().rsplit(" ", 1)
+            if not words[0]:
+                continue
+            if len(words) == 2 and words[1].isdigit():
+                items.append({"name": words[0], "quantity": int(words[1])})
+            else:
+                items.append({"name": line.strip(), "quantity": 1})
+        return {"materials": items} if items else {}
+
+    return _dialog(page, "Complete the session", [materials], "Complete", collect, on_submit)
+
+
+def ask_pickup(page: ft.Page, on_submit: Submit) -> ft.AlertDialog:
+    urgency = ft.RadioGroup(
+        value="normal",
+        content=ft.Row(
+            [
+                ft.Radio(value="normal", label="Normal"),
+                ft.Radio(value="urgent", label="Urgent"),
+            ]
+        ),
+    )
+    notes = ft.TextField(label="Notes for the driver", multiline=True, min_lines=2)
+
+    def collect() -> dict[str, Any] | None:
+        args: dict[str, Any] = {"urgency": urgency.value or "normal"}
+        if (notes.value or "").strip():
+            args["notes"] = (notes.value or "").strip()
+        return args
+
+    return _dialog(
+        page,
+        "Request a pickup",
+        [ft.Text("Urgency"), urgency, notes],
+        "Request pickup",
+        collect,
+        on_submit,
+    )

@@ -1,0 +1,50 @@
+"""Runs a card's action: ask for what it needs, mark the card busy, dispatch
+the intent, and say so when the local check refuses it.
+
+The client answers a dispatch at once (its optimistic apply); the server's
+later verdict arrives as a notice through the subscription."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from views.components import dialogs
+from views.components.card import AppointmentCard
+from views.components.feedback import snack
+from views.port import ClientPort
+
+
+class ActionRunner:
+    def __init__(self, page: ft.Page, client: ClientPort) -> None:
+        self.page = page
+        self.client = client
+
+    async def __call__(self, card: AppointmentCard, action: str) -> None:
+        async def send(args: dict[str, Any]) -> None:
+            await self.send(card, action, args)
+
+        if action == "reject":
+            dialogs.ask_reason(self.page, "Reject this appointment?", "Reject", send)
+        elif action == "cancel":
+            dialogs.ask_reason(
+                self.page, "Cancel this appointment?", "Cancel appointment", send, required=False
+            )
+        elif action == "complete":
+            dialogs.ask_materials(self.page, send)
+        elif action == "request_pickup":
+            dialogs.ask_pickup(self.page, send)
+        else:
+            await send({})
+
+    async def send(self, card: AppointmentCard, action: str, args: dict[str, Any]) -> None:
+        card.set_busy(action)
+        try:
+            result = await self.client.dispatch(f"appointment.{action}", card.id, args)
+        finally:
+            card.busy = None
+        current = self.client.view().get("appointment", card.id)
+        card.show(current or card.record)
+        if not result.ok:
+            snack(self.page, result.message or "That didn't work.", ok=False)

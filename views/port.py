@@ -1,0 +1,115 @@
+"""What the views need from the client side, and nothing more.
+
+Views bind to this small protocol, not to services/ directly: the real
+session facade is adapted to it in `views.binding`, and tests/views drive
+the views with an in-memory twin of it. Everything here is data the views
+render; intents go back through `dispatch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from domain.commands import Actor, Snapshot
+from domain.records import Entity, Record
+
+Key = tuple[Entity, str]
+
+
+class Link(StrEnum):
+    """The connection indicator's three states."""
+
+    ONLINE = "online"
+    RECONNECTING = "reconnecting"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True)
+class QueuedCommand:
+    name: str
+    target: str | None
+    error: str | None = None  # set on failed commands: the server's message
+
+
+@dataclass(frozen=True)
+class SyncInfo:
+    """For the indicator and the sync inspector."""
+
+    link: Link = Link.ONLINE
+    queued: tuple[QueuedCommand, ...] = ()
+    failed: tuple[QueuedCommand, ...] = ()
+    cursor: int | None = None
+    last_event: str | None = None  # a short description of the latest event
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for a snackbar: a success, or a rollback with the server's
+    friendly message."""
+
+    text: str
+    ok: bool = True
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What one update touched: views refresh only these keys."""
+
+    keys: frozenset[Key] = frozenset()
+    sync: bool = False  # the link / queue changed
+    reset: bool = False  # everything may have changed (re-bootstrap)
+    notices: tuple[Notice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    """The immediate local answer to a dispatch."""
+
+    ok: bool
+    message: str = ""  # friendly reason when not ok
+    code: str = ""
+    record: Record | None = None
+
+
+Listener = Callable[[Changed], Awaitable[None] | None]
+
+
+class ClientPort(Protocol):
+    """One signed-in user's client."""
+
+    @property
+    def actor(self) -> Actor: ...
+
+    @property
+    def user(self) -> Record: ...  # {id, username, role, name}
+
+    def view(self) -> Snapshot: ...  # confirmed state + pending commands replayed
+
+    def is_pending(self, entity: Entity, id: str) -> bool: ...  # changes waiting to sync
+
+    def sync_info(self) -> SyncInfo: ...
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]: ...
+
+    async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result: ...
+
+    async def stop(self) -> None: ...
+
+
+class LoginFailed(Exception):
+    """A friendly reason the sign-in did not work."""
+
+
+# (server_url, username, password, session_dir) -> a started client
+Connect = Callable[[str, str, str, str | None], Awaitable[ClientPort]]
+
+
+@dataclass
+class UiConfig:
+    server_url: str
+    connect: Connect
+    sessions_dir: str | None = None  # None: keep each session's store in memory
+    demo_logins: tuple[str, ...] = field(default_factory=tuple)
