@@ -1,12 +1,248 @@
-"""Demo data (filled in below)."""
+"""`--seed demo`: a believable small business, only into an empty database.
+
+People, services and logins are inserted directly (no command creates them);
+clients, availability and appointments are made by running the real domain
+commands through the ordinary command path, so every record is valid and in
+the event log. One appointment ends in each status.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from domain.commands import SYSTEM, Actor, Change, Command
+from domain.records import Record
+from domain.times import iso
+from server import repo
+from server.events import drafts_for
+from server.schema import users
 
 if TYPE_CHECKING:
     from server.runtime import Runtime
 
+log = logging.getLogger("tandem.seed")
+
+PASSWORD = "demo1234"
+_NS = uuid.UUID("0b7c6a55-7d3e-4f0b-9a59-4d7d2f1c8e20")
+
+
+def demo_id(kind: str, key: str) -> str:
+    """Stable ids, so a demo database looks the same every time."""
+    return str(uuid.uuid5(_NS, f"{kind}:{key}"))
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    role: str
+    name: str
+    phone: str
+    extra: dict[str, Any]
+
+
+PEOPLE = (
+    Person("operator", "operator", "Grace Villanueva", "+63 917 555 0100", {}),
+    Person("therapist1", "therapist", "Ana Reyes", "+63 917 555 0111",
+           {"specialization": "Swedish and deep tissue", "pressure_preference": "medium",
+            "license": "PH-MT-20311"}),
+    Person("therapist2", "therapist", "Maria Santos", "+63 917 555 0112",
+           {"specialization": "Hilot and reflexology", "pressure_preference": "firm",
+            "license": "PH-MT-20418"}),
+    Person("therapist3", "therapist", "Joy Dela Cruz", "+63 917 555 0113",
+           {"specialization": "Thai and sports massage", "pressure_preference": "light",
+            "license": "PH-MT-20522"}),
+    Person("driver1", "driver", "Ramon Cruz", "+63 917 555 0121", {"plate": "NAB 1234"}),
+    Person("driver2", "driver", "Paolo Garcia", "+63 917 555 0122", {"plate": "DAE 5678"}),
+)
+
+SERVICES = (
+    ("swedish", "Swedish Massage", 60, 800),
+    ("deep", "Deep Tissue Massage", 90, 1200),
+    ("hilot", "Traditional Hilot", 60, 700),
+    ("foot", "Foot Reflexology", 45, 500),
+    ("thai", "Thai Massage", 90, 1100),
+)
+
+CLIENTS = (
+    ("Liza", "Mendoza", "+63 918 222 0101", "12 Jupiter St, Bel-Air, Makati City"),
+    ("Carlo", "Bautista", "+63 918 222 0102", "45 Scout Tobias St, Quezon City"),
+    ("Bea", "Lim", "+63 918 222 0103", "Unit 8B, One Serendra, BGC, Taguig"),
+    ("Miguel", "Ramos", "+63 918 222 0104", "221 Kapitolyo St, Pasig City"),
+    ("Tess", "Aquino", "+63 918 222 0105", "9 Aguirre Ave, BF Homes, Parañaque"),
+    ("Jun", "Navarro", "+63 918 222 0106", "3F 1010 Roxas Blvd, Malate, Manila"),
+)
+
+# The main path as (action, who acts) after create; "pickup" = the pickup driver.
+MAIN = (
+    ("accept", "therapist"), ("confirm", "driver"), ("start", "operator"),
+    ("start_journey", "driver"), ("arrive", "driver"), ("drop_off", "driver"),
+    ("start_session", "therapist"), ("request_payment", "therapist"),
+    ("verify_payment", "operator"), ("complete", "therapist"),
+    ("request_pickup", "therapist"), ("confirm_pickup", "pickup"),
+    ("complete_return", "pickup"),
+)
+ARGS: dict[str, dict[str, Any]] = {
+    "verify_payment": {"method": "gcash", "amount": 1200, "receipt_ref": "GC-7781203"},
+    "complete": {"materials": [{"name": "Massage oil (ml)", "quantity": 30}]},
+    "request_pickup": {"urgency": "normal", "notes": "Waiting at the lobby"},
+}
+
+
+class SeedError(RuntimeError):
+    pass
+
+
+class Seeder:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.seq = 0
+        self.ids = {p.username: demo_id("user", p.username) for p in PEOPLE}
+        self.actors = {p.username: Actor(self.ids[p.username], p.role) for p in PEOPLE}  # type: ignore[arg-type]
+
+    async def run(self, name: str, target: str | None, args: dict[str, Any], who: str,
+                  at: datetime | None = None) -> Record | None:
+        self.seq += 1
+        actor = SYSTEM if who == "system" else self.actors[who]
+        cmd = Command(name=name, target=target, args=args, client_id="seed:demo", seq=self.seq)
+        status, body = await self.rt.commands.execute(actor, cmd, log_it=False, now=at)
+        if status != 200:
+            raise SeedError(f"demo seed: {name} by {who} refused: {body.get('message')}")
+        record: Record | None = body.get("record")
+        return record
+
+    async def people_and_services(self, now: datetime) -> None:
+        at = iso(now)
+        hashes = await asyncio.gather(*(
+            asyncio.to_thread(self.rt.passwords.hash, PASSWORD) for _ in PEOPLE
+        ))
+        changes: list[Change] = []
+        async with self.rt.db.write() as tx:
+            for i, (p, pw_hash) in enumerate(zip(PEOPLE, hashes, strict=True)):
+                uid = self.ids[p.username]
+                await tx.conn.execute(users.insert().values(
+                    id=uid, username=p.username, password_hash=pw_hash, role=p.role,
+                    created_at=at))
+                record: Record = {
+                    "id": uid, "version": 1, "username": p.username, "role": p.role,
+                    "name": p.name, "phone": p.phone, "specialization": None,
+                    "pressure_preference": None, "license": None, "plate": None,
+                    "active": True, "on_duty": True,
+                    "last_available_at": iso(now - timedelta(minutes=90 - 10 * i)),
+                    **p.extra,
+                }
+                changes.append(Change("staff", uid, "upsert", record, None))
+            for key, name, minutes, price in SERVICES:
+                sid = demo_id("service", key)
+                changes.append(Change("service", sid, "upsert", {
+                    "id": sid, "version": 1, "name": name, "minutes": minutes,
+                    "price": price, "currency": "PHP"}, None))
+            await repo.write_changes(tx.conn, changes)
+            head, _ = await repo.head(tx.conn)
+            drafts = [d for c in changes for d in drafts_for(c)]
+            events = [d.numbered(head + i + 1, "seed", at) for i, d in enumerate(drafts)]
+            await repo.append_events(tx.conn, events)
+            tx.after_commit.append(lambda: self.rt.hub.publish(events))
+
+    async def book(self, n: int, client: int, therapists: list[str], driver: str | None,
+                   day: str, hour: int, minutes: int = 60, at: datetime | None = None) -> str:
+        aid = demo_id("appointment", str(n))
+        start = f"{hour:02d}:00"
+        end_h, end_m = divmod(hour * 60 + minutes, 60)
+        await self.run("appointment.create", aid, {
+            "client_id": demo_id("client", str(client)),
+            "service_ids": [demo_id("service", SERVICES[n % len(SERVICES)][0])],
+            "therapist_ids": [self.ids[t] for t in therapists],
+            "driver_id": self.ids[driver] if driver else None,
+            "date": day, "start_time": start, "end_time": f"{end_h % 24:02d}:{end_m:02d}",
+            "location": CLIENTS[client][3],
+        }, "operator", at)
+        return aid
+
+    async def advance(self, aid: str, therapist: str, driver: str, steps: int) -> None:
+        """Walk the main path `steps` actions past create."""
+        for action, who in MAIN[:steps]:
+            if who == "therapist":
+                actor = therapist
+            elif who == "driver":
+                actor = driver
+            elif who == "pickup":
+                appt = await self._get(aid)
+                pickup = appt.get("pickup_driver_id")
+                actor = next(u for u, i in self.ids.items() if i == pickup)
+            else:
+                actor = "operator"
+            await self.run(f"appointment.{action}", aid, dict(ARGS.get(action, {})), actor)
+
+    async def _get(self, aid: str) -> Record:
+        async with self.rt.db.read() as conn:
+            record = await repo.get(conn, "appointment", aid)
+        assert record is not None
+        return record
+
 
 async def seed_demo(rt: Runtime) -> None:
-    return None
+    async with rt.db.read() as conn:
+        if (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar():
+            log.info("demo seed skipped: the database already has users")
+            return
+    now = rt.commands.clock()
+    today = now.astimezone(rt.settings.zone).date()
+    days = [today.isoformat(), (today + timedelta(days=1)).isoformat()]
+    s = Seeder(rt)
+    await s.people_and_services(now)
+
+    for i, (first, last, phone, address) in enumerate(CLIENTS):
+        await s.run("client.create", demo_id("client", str(i)), {
+            "first_name": first, "last_name": last, "phone": phone, "address": address,
+            "notes": "Prefers a female therapist" if i % 3 == 0 else None,
+        }, "operator")
+    for p in PEOPLE:
+        if p.role == "operator":
+            continue
+        for day in days:
+            await s.run("availability.bulk_create", None, {
+                "date": day, "slots": [{"start_time": "07:00", "end_time": "12:00"},
+                                       {"start_time": "12:00", "end_time": "23:00"}],
+            }, p.username)
+
+    t1, t2, t3 = "therapist1", "therapist2", "therapist3"
+    d1, d2 = "driver1", "driver2"
+    today_s, tomorrow = days
+    therapists = (t1, t2, t3)
+
+    # (status it ends in, steps along MAIN) — a slot per therapist per hour.
+    plan = [
+        ("transport_completed", 13), ("return_journey", 12), ("driver_assigned_pickup", 11),
+        ("completed", 10), ("payment_verified", 9), ("awaiting_payment", 8),
+        ("session_in_progress", 7), ("dropped_off", 6), ("arrived", 5), ("journey", 4),
+        ("in_progress", 3), ("driver_confirmed", 2), ("therapist_confirmed", 1),
+    ]
+    for n, (_status, steps) in enumerate(plan):
+        therapist = therapists[n % 3]
+        driver = d1 if n % 2 == 0 else d2
+        aid = await s.book(n, n % len(CLIENTS), [therapist], driver, today_s, 8 + (n // 3) * 2)
+        await s.advance(aid, therapist, driver, steps)
+
+    # Still waiting for a driver: both drivers are on return trips (above).
+    n = len(plan)
+    aid = await s.book(n, 0, [t2], d2, today_s, 19)
+    await s.advance(aid, t2, d2, 10)
+    await s.run("appointment.request_pickup", aid, {"urgency": "urgent"}, t2)
+
+    # Tomorrow: waiting ones, a group booking, and the side paths.
+    await s.book(n + 1, 1, [t1], d1, tomorrow, 9)  # pending
+    await s.book(n + 2, 2, [t2, t3], d2, tomorrow, 10, 90)  # pending group booking
+    rejected = await s.book(n + 3, 3, [t3], d1, tomorrow, 13)
+    await s.run("appointment.reject", rejected, {"reason": "I have a family emergency"}, t3)
+    cancelled = await s.book(n + 4, 4, [t1], d2, tomorrow, 15)
+    await s.run("appointment.cancel", cancelled, {"reason": "Client rescheduled"}, "operator")
+    await s.book(n + 5, 5, [t2], None, tomorrow, 17, at=now - timedelta(hours=2))
+    await s.run("appointments.auto_cancel_overdue", None, {}, "system")
+    log.info("demo seed: %d commands", s.seq)

@@ -9,15 +9,12 @@ mark_all_read; every pending appointment for the overdue sweep.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.apply import touched_dates
 from domain.commands import Actor, Command, MemorySnapshot
 from domain.records import Entity, Record
 from domain.status import TERMINAL, Status
-from domain.times import is_date, neighbours
 from server import repo
 from server.schema import records
 
@@ -44,14 +41,6 @@ def target_entity(command: Command) -> Entity | None:
     return _PREFIX.get(prefix)
 
 
-def _dates(values: Iterable[Any]) -> set[str]:
-    days: set[str] = set()
-    for v in values:
-        if is_date(v):
-            days.update(neighbours(v))
-    return days
-
-
 async def load(conn: AsyncConnection, actor: Actor, command: Command) -> MemorySnapshot:
     snap = MemorySnapshot()
     args = command.args if isinstance(command.args, dict) else {}
@@ -67,7 +56,7 @@ async def load(conn: AsyncConnection, actor: Actor, command: Command) -> MemoryS
         if target is not None:
             snap.put(entity, target)
 
-    days = _dates([args.get("date"), (target or {}).get("date")])
+    days = touched_dates(command, target)
     if days:
         day_list = sorted(days)
         for r in await repo.select(conn, "appointment", records.c.date.in_(day_list),

@@ -90,7 +90,7 @@ class ServerProcess:
         if self.proc is not None and self.proc.poll() is None:
             return self
         env = {**os.environ, **self.env}
-        env.setdefault("TANDEM_SECRET_KEY", "test-secret-" + str(self.port))
+        env.setdefault("TANDEM_SECRET_KEY", f"tandem-test-secret-{self.port}-0123456789abcdef")
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=log,
                                      stderr=subprocess.STDOUT)
