@@ -1,0 +1,248 @@
+"""Tandem's composition root.
+
+    python main.py                         embedded server (SQLite in ./data, demo
+                                           data on first run) + the web UI at
+                                           http://127.0.0.1:8000/app (API at /api)
+    python main.py --server URL            the web UI only, as a client of an
+                                           existing server
+    python main.py --port 9000 --data-dir /srv/tandem --host 0.0.0.0
+    python main.py --desktop               a native window, where flet-desktop can
+
+No window is ever opened without a display: the default serves the web UI and
+prints its address. Each browser tab is its own session with its own client
+store under <data-dir>/sessions/<uuid>/, removed when the session ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+DEMO_LOGINS = ("operator", "therapist1", "therapist2", "therapist3", "driver1", "driver2")
+DEMO_PASSWORD = "demo1234"
+SESSION_TIMEOUT = 120  # seconds a closed tab's session (and its client) lingers
+EXIT_CONFIG = 2
+ROOT = Path(__file__).resolve().parent
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python main.py", description="Run Tandem.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument("--data-dir", default="data",
+                   help="where the database and the tabs' client stores live (default ./data)")
+    p.add_argument("--server", metavar="URL",
+                   help="use an existing Tandem server instead of the embedded one")
+    p.add_argument("--desktop", action="store_true",
+                   help="open a native window (needs flet-desktop and a display)")
+    p.add_argument("--no-seed", action="store_true", help="don't add demo data on first run")
+    p.add_argument("--log-level", default="warning",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    return p.parse_args(argv)
+
+
+class ConfigError(Exception):
+    """Something the person starting Tandem can fix; one line, no traceback."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    from server.__main__ import bind as server_bind
+    from server.settings import SettingsError
+
+    try:
+        return server_bind(host, port)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def ui_app(config: Any) -> Any:
+    """The Flet web app for one process; every tab gets its own session."""
+    import flet_web.fastapi as flet_fastapi
+
+    from views.app import make_main
+
+    return flet_fastapi.app(
+        make_main(config),
+        no_cdn=True,
+        assets_dir=str(ROOT / "assets"),
+        app_name="Tandem",
+        app_short_name="Tandem",
+        app_description="Real-time operations for a home-massage business.",
+        session_timeout_seconds=SESSION_TIMEOUT,
+    )
+
+
+@contextlib.asynccontextmanager
+async def flet_sessions() -> AsyncIterator[None]:
+    # Starlette does not run a mounted app's lifespan: start Flet's session
+    # manager (expiry of closed tabs) from ours.
+    import flet_web.fastapi as flet_fastapi
+
+    await flet_fastapi.app_manager.start()
+    try:
+        yield
+    finally:
+        await flet_fastapi.app_manager.shutdown()
+
+
+def root_redirect() -> Any:
+    """`/` → `/app/`, so the printed address and the bare host both work."""
+    from starlette.responses import PlainTextResponse, RedirectResponse
+    from starlette.types import Receive, Scope, Send
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope.get("path", "/")
+        response: Any
+        if path in ("", "/"):
+            response = RedirectResponse("/app/")
+        else:
+            response = PlainTextResponse("Not found", status_code=404)
+        await response(scope, receive, send)
+
+    return app
+
+
+def ui_config(server_url: str, data_dir: Path, demo: bool) -> Any:
+    from views.binding import connect
+    from views.port import UiConfig
+
+    sessions = data_dir / "sessions"
+    # Sessions never outlive the process (a tab reconnecting after a restart
+    # gets a new one): whatever is left is from an earlier run.
+    shutil.rmtree(sessions, ignore_errors=True)
+    sessions.mkdir(parents=True, exist_ok=True)
+    return UiConfig(server_url=server_url, connect=connect, sessions_dir=str(sessions),
+                    demo_logins=DEMO_LOGINS if demo else ())
+
+
+def embedded_app(ns: argparse.Namespace, data_dir: Path) -> tuple[Any, Any, bool]:
+    """The server's app with the web UI mounted at /app; (app, settings, seeded)."""
+    from server.__main__ import preflight
+    from server.app import create_app
+    from server.settings import ServerSettings, SettingsError
+
+    db = data_dir / "tandem.db"
+    first_run = not db.exists()
+    seed = None if ns.no_seed or not first_run else "demo"
+    try:
+        settings = ServerSettings(host=ns.host, port=ns.port, database_url=f"sqlite:///{db}",
+                                  seed=seed).resolved()
+        import asyncio
+
+        asyncio.run(preflight(settings))
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
+    local = f"http://127.0.0.1:{ns.port}" if ns.host in ("0.0.0.0", "::") else \
+        f"http://{ns.host}:{ns.port}"
+    config = ui_config(local, data_dir, demo=True)
+    app = create_app(settings, mounts=[("/app", ui_app(config)), ("/", root_redirect())],
+                     lifespan_hooks=[flet_sessions])
+    return app, settings, seed is not None
+
+
+def client_app(ns: argparse.Namespace, data_dir: Path) -> Any:
+    """Only the web UI, talking to the server at --server."""
+    from fastapi import FastAPI
+
+    url = str(ns.server).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--server needs an http:// or https:// address, not {url!r}.")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        async with flet_sessions():
+            yield
+
+    app = FastAPI(title="Tandem UI", lifespan=lifespan)
+    app.mount("/app", ui_app(ui_config(url, data_dir, demo=False)))
+    app.mount("/", root_redirect())
+    return app
+
+
+def check_desktop() -> None:
+    try:
+        import flet_desktop  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            "The desktop window needs the flet-desktop package (pip install flet-desktop) "
+            "and its one-time download of the Flutter client. Without them, run without "
+            "--desktop and open the printed address in a browser."
+        ) from exc
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        raise ConfigError("There is no display here to open a window on. Run without "
+                          "--desktop and open the printed address in a browser.")
+
+
+def banner(url: str, seeded: bool, remote: str | None) -> str:
+    lines = [f"Tandem is running: {url}/app"]
+    if remote:
+        lines.append(f"  using the server at {remote}")
+    else:
+        lines.append(f"  API: {url}/api")
+        lines.append("  demo logins: " + ", ".join(DEMO_LOGINS) + f" (password {DEMO_PASSWORD})")
+        if seeded:
+            lines.append("  (demo data added on this first run)")
+    lines.append("  Ctrl+C to stop")
+    return "\n".join(lines)
+
+
+def serve(app: Any, sock: socket.socket, log_level: str) -> int:
+    import uvicorn
+
+    config = uvicorn.Config(app, log_level=log_level, ws_ping_interval=None,
+                            timeout_graceful_shutdown=3, lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
+    return 0 if server.started else 1
+
+
+def run_desktop(ns: argparse.Namespace, data_dir: Path) -> int:
+    """Embedded server in a thread, the views in a native window."""
+    import threading
+
+    import flet as ft
+
+    from views.app import make_main
+
+    app, _, _ = embedded_app(ns, data_dir)
+    sock = bind(ns.host, ns.port)
+    threading.Thread(target=serve, args=(app, sock, ns.log_level), daemon=True).start()
+    config = ui_config(f"http://127.0.0.1:{ns.port}", data_dir, demo=True)
+    ft.run(make_main(config))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = parse_args(argv)
+    data_dir = Path(ns.data_dir).resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if ns.desktop:
+            check_desktop()
+            return run_desktop(ns, data_dir)
+        if ns.server:
+            app, seeded = client_app(ns, data_dir), False
+        else:
+            app, _, seeded = embedded_app(ns, data_dir)
+        sock = bind(ns.host, ns.port)
+    except (ConfigError, OSError) as exc:
+        print(f"tandem: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    shown_host = "127.0.0.1" if ns.host in ("0.0.0.0", "::") else ns.host
+    print(banner(f"http://{shown_host}:{ns.port}", seeded, ns.server), flush=True)
+    return serve(app, sock, ns.log_level)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
