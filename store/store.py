@@ -79,10 +79,10 @@ class Store:
         self._message_listeners: list[Callable[[Message], None]] = []
         self._change_listeners: list[Callable[[Mapping[Key, Change]], None]] = []
         if self.cache.corrupt:
-            self._tell(Message("problem", "The saved data on this device was damaged; "
+            self.tell(Message("problem", "The saved data on this device was damaged; "
                                "downloading it again.", code="cache_corrupt"))
         if self.outbox.problem is not None:
-            self._tell(Message("problem", self.outbox.problem.message, code="outbox_corrupt"))
+            self.tell(Message("problem", self.outbox.problem.message, code="outbox_corrupt"))
         restored = [(e, _command(e), parse_instant(e.created_at)) for e in self.outbox.pending()]
         self._conflicts(self.view.reset(restored))
 
@@ -172,7 +172,7 @@ class Store:
                 before[key] = old
         self.outbox.drop(seq)
         self._rebase(before, removed=[seq])
-        self._tell(Message("success", f"{label(entry.name)}: saved.", seq=seq))
+        self.tell(Message("success", f"{label(entry.name)}: saved.", seq=seq))
 
     def reject(self, seq: int, code: str, message: str) -> None:
         """The server refused command `seq`: undo it (replay the rest) and keep
@@ -182,8 +182,13 @@ class Store:
             return
         self.outbox.fail(seq, code, message)
         self._rebase({}, removed=[seq])
-        self._tell(Message("rollback", f"{label(entry.name)} didn't go through: {message}",
+        self.tell(Message("rollback", f"{label(entry.name)} didn't go through: {message}",
                            code=code, seq=seq))
+
+    def advance_cursor(self, cursor: int) -> None:
+        """The server says nothing for us happened up to `cursor` (polling)."""
+        if self.cache.cursor is not None and cursor > self.cache.cursor:
+            self.cache.set_cursor(cursor)
 
     def reset_confirmed(self) -> None:
         """Forget confirmed state (a 410 / resync): the next bootstrap refills it."""
@@ -231,7 +236,7 @@ class Store:
     def _conflicts(self, newly: list[Pending]) -> None:
         for p in newly:
             assert p.conflict is not None
-            self._tell(Message("conflict", f"{label(p.entry.name)} may not go through: "
+            self.tell(Message("conflict", f"{label(p.entry.name)} may not go through: "
                                f"{p.conflict.message}", code=p.conflict.code, seq=p.entry.seq))
 
     def _publish(self, changes: Mapping[Key, Change]) -> None:
@@ -241,7 +246,8 @@ class Store:
         for listener in list(self._change_listeners):
             listener(changes)
 
-    def _tell(self, message: Message) -> None:
+    def tell(self, message: Message) -> None:
+        """Publish a message for the user (kept in `messages`)."""
         log.info("message: %s", message)
         self.messages.append(message)
         del self.messages[:-200]  # keep the last ones only

@@ -1,0 +1,119 @@
+"""The HTTP side of the wire protocol on httpx, with friendly errors.
+
+`ApiError(code, message, status)` for every failure: `status` is the HTTP
+status, or None for a network failure (`NetworkError`: the server could not
+be reached or did not answer in time), so callers can tell "the server said
+no" from "we could not ask".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+NETWORK_MESSAGE = "Can't reach the server right now. Your changes are kept and will be sent."
+SERVER_MESSAGE = "The server had a problem. We'll try again shortly."
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status}, {self.code!r}, {self.message!r})"
+
+
+class NetworkError(ApiError):
+    """No answer: connection refused / reset, DNS, timeout."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("network", NETWORK_MESSAGE, None)
+        self.detail = detail
+
+
+def error_of(response: httpx.Response) -> ApiError:
+    """The ApiError a non-2xx response stands for."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("code"), str):
+        return ApiError(body["code"], str(body.get("message") or body["code"]),
+                        response.status_code)
+    if response.status_code >= 500:
+        return ApiError("server_error", SERVER_MESSAGE, response.status_code)
+    return ApiError("http_error", f"The server answered {response.status_code}.",
+                    response.status_code)
+
+
+class Api:
+    """One server, one (optional) bearer token."""
+
+    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+        )
+
+    @property
+    def ws_url(self) -> str:
+        scheme = "wss" if self.base_url.startswith("https") else "ws"
+        return scheme + self.base_url.split(":", 1)[1] + "/api/ws"
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request; raises NetworkError when there is no answer."""
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            return await self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.TransportError as exc:  # connect/read errors and timeouts
+            raise NetworkError(repr(exc)) from exc
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON body of a 2xx answer, else raise ApiError."""
+        response = await self.request(method, path, **kwargs)
+        if response.status_code >= 300:
+            raise error_of(response)
+        return response.json()
+
+    async def login(self, username: str, password: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.call(
+            "POST", "/api/auth/login", json={"username": username, "password": password})
+        self.token = body["token"]
+        return body
+
+    async def bootstrap(self) -> dict[str, Any]:
+        body: dict[str, Any] = await self.call("GET", "/api/sync/bootstrap")
+        return body
+
+    async def events(self, after: int, limit: int = 500) -> dict[str, Any]:
+        """Raises ApiError with status 410 (resync_required) when too old."""
+        body: dict[str, Any] = await self.call(
+            "GET", "/api/events", params={"after": after, "limit": limit})
+        return body
+
+    async def command(self, wire: dict[str, Any]) -> tuple[int, Any]:
+        """POST a command: (status, JSON body or None). The sender classifies."""
+        response = await self.request("POST", "/api/commands", json=wire)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return response.status_code, body
+
+    async def health(self) -> bool:
+        try:
+            response = await self.request("GET", "/api/health")
+        except NetworkError:
+            return False
+        return response.status_code == 200
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

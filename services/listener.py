@@ -1,0 +1,254 @@
+"""Live events into the store: websocket with resume, polling fallback.
+
+- hello {token, after: cursor}; the server replays what we missed, then
+  live events. Frames that arrive together are applied as one batch (one
+  notification to views).
+- The connection drops: status "reconnecting", retry with jittered
+  exponential backoff; after `offline_after` failed attempts in a row with
+  HTTP failing too, status "offline" (still retrying).
+- `{"type":"resync"}`, close 4410 or HTTP 410: the log no longer reaches our
+  cursor: bootstrap again.
+- No frame (not even the server's ping) for `idle_timeout` seconds: the
+  connection is dead even if TCP doesn't know yet; drop it and reconnect.
+- The websocket can't be opened but HTTP works (a proxy that blocks
+  upgrades): poll GET /api/events every `poll_interval` seconds, trying the
+  websocket again now and then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from services.api import Api, ApiError, NetworkError
+from services.backoff import backoff
+from store.store import Store
+
+log = logging.getLogger(__name__)
+
+Link = Literal["online", "reconnecting", "offline"]
+Transport = Literal["websocket", "polling", "none"]
+
+
+class AuthFailed(Exception):
+    """The server no longer accepts our token: sign in again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _Resync(Exception):
+    pass
+
+
+class _Closed(Exception):
+    pass
+
+
+class Listener:
+    def __init__(self, store: Store, api: Api, *, idle_timeout: float = 40.0,
+                 poll_interval: float = 3.0, polls_per_ws_try: int = 5, offline_after: int = 3,
+                 open_timeout: float = 5.0,
+                 delays: Callable[[], Iterator[float]] = backoff,
+                 on_online: Callable[[], None] | None = None,
+                 on_auth_failed: Callable[[str], None] | None = None) -> None:
+        self.store, self.api = store, api
+        self.idle_timeout, self.poll_interval = idle_timeout, poll_interval
+        self.polls_per_ws_try, self.offline_after = polls_per_ws_try, offline_after
+        self.open_timeout = open_timeout
+        self._delays = delays
+        self._on_online = on_online
+        self._on_auth_failed = on_auth_failed
+        self.status: Link = "offline"
+        self.transport: Transport = "none"
+        self.last_event: dict[str, Any] | None = None
+        self._status_listeners: list[Callable[[Link], None]] = []
+        self._must_bootstrap = False
+        self._ws: ClientConnection | None = None
+        self._opened = False
+
+    # Status ---------------------------------------------------------------
+    def on_status(self, callback: Callable[[Link], None]) -> Callable[[], None]:
+        self._status_listeners.append(callback)
+        return lambda: self._status_listeners.remove(callback)
+
+    def _set(self, status: Link, transport: Transport | None = None) -> None:
+        if transport is not None:
+            self.transport = transport
+        if status == self.status:
+            return
+        log.info("link %s -> %s (%s)", self.status, status, self.transport)
+        self.status = status
+        for callback in list(self._status_listeners):
+            try:
+                callback(status)
+            except Exception:
+                log.exception("status listener failed")
+        if status == "online" and self._on_online is not None:
+            self._on_online()
+
+    # Main loop ------------------------------------------------------------
+    async def run(self) -> None:
+        """Keep the store live until cancelled (or the token is refused)."""
+        delays = self._delays()
+        failures = 0
+        poll = False
+        try:
+            while True:
+                opened = False
+                try:
+                    if self._must_bootstrap or self.store.needs_bootstrap:
+                        await self._bootstrap()
+                    if poll:
+                        await self._poll()  # for a while, then try the websocket again
+                        poll, failures = False, 0
+                        continue
+                    opened = await self._websocket()
+                except _Resync:
+                    self._must_bootstrap = True
+                    continue
+                except ApiError as exc:
+                    if exc.status == 401:
+                        raise AuthFailed(exc.message) from exc
+                    if exc.status == 410:
+                        self._must_bootstrap = True
+                        continue
+                    log.info("listener: %r", exc)
+                    poll = False
+                except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, _Closed) as exc:
+                    opened = opened or self._opened
+                    log.info("listener: websocket ended or unavailable: %r", exc)
+                    if not opened and await self.api.health():
+                        poll = True  # HTTP works, the upgrade doesn't: poll
+                        continue
+                if self._opened:
+                    delays, failures = self._delays(), 0  # it was up: start over
+                failures += 1
+                self._set("offline" if failures >= self.offline_after else "reconnecting", "none")
+                await asyncio.sleep(next(delays))
+        except AuthFailed as exc:
+            self._set("offline", "none")
+            if self._on_auth_failed is not None:
+                self._on_auth_failed(exc.message)
+        finally:
+            self._set("offline", "none")
+
+    async def _bootstrap(self) -> None:
+        payload = await self.api.bootstrap()
+        self.store.bootstrap(payload)
+        self._must_bootstrap = False
+
+    # Websocket ------------------------------------------------------------
+    async def _websocket(self) -> bool:
+        """One websocket session; returns when it ends (True: it was open)."""
+        self._opened = False
+        async with connect(self.api.ws_url, open_timeout=self.open_timeout, ping_interval=None,
+                           close_timeout=2, max_size=2**24) as ws:
+            self._ws = ws
+            try:
+                await ws.send(orjson.dumps({"type": "hello", "token": self.api.token,
+                                            "after": self.store.cursor}).decode())
+                self._opened = True
+                self._set("online", "websocket")
+                await self._pump(ws)
+            finally:
+                self._ws = None
+                if self.status == "online":
+                    self._set("reconnecting")
+        return True
+
+    async def _pump(self, ws: ClientConnection) -> None:
+        frames: asyncio.Queue[dict[str, Any] | BaseException] = asyncio.Queue()
+
+        async def read() -> None:
+            try:
+                async for raw in ws:
+                    frames.put_nowait(orjson.loads(raw))
+                frames.put_nowait(_closed(ws))
+            except BaseException as exc:  # hand every ending to the consumer
+                frames.put_nowait(_closed(ws) if isinstance(exc, ConnectionClosed) else exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+
+        reader = asyncio.create_task(read())
+        try:
+            while True:
+                try:
+                    first = await asyncio.wait_for(frames.get(), self.idle_timeout)
+                except TimeoutError:
+                    log.info("listener: no frame for %.0fs: connection is dead", self.idle_timeout)
+                    return
+                batch = [first]
+                while not frames.empty():
+                    batch.append(frames.get_nowait())
+                self._handle(batch)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(BaseException):
+                await reader
+
+    def _handle(self, batch: list[dict[str, Any] | BaseException]) -> None:
+        events: list[dict[str, Any]] = []
+        try:
+            for frame in batch:
+                if isinstance(frame, BaseException):
+                    raise frame
+                kind = frame.get("type")
+                if kind == "event":
+                    events.append(frame["event"])
+                elif kind == "resync":
+                    raise _Resync()
+                elif kind == "error":
+                    code = str(frame.get("code"))
+                    if code in ("invalid_token", "token_expired", "unauthorized"):
+                        raise AuthFailed(str(frame.get("message") or "Please sign in again."))
+                    log.warning("listener: server error frame %s", frame)
+        finally:
+            if events:  # whatever came before the ending still counts
+                self.store.apply_events(events)
+                self.last_event = events[-1]
+
+    # Polling fallback -----------------------------------------------------
+    async def _poll(self) -> None:
+        """Poll /api/events for a while (HTTP works, the websocket doesn't)."""
+        self._set("online", "polling")
+        polls = 0
+        while polls < self.polls_per_ws_try:
+            if self._must_bootstrap or self.store.needs_bootstrap:
+                await self._bootstrap()
+            body = await self.api.events(self.store.cursor or 0)
+            events = body.get("events") or []
+            if events:
+                self.store.apply_events(events)
+                self.last_event = events[-1]
+            self.store.advance_cursor(int(body.get("cursor") or 0))
+            if len(events) >= 500:
+                continue  # more waiting: no pause
+            polls += 1
+            await asyncio.sleep(self.poll_interval)
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+
+
+def _closed(ws: ClientConnection) -> BaseException:
+    """Why the socket ended, as the exception the run loop understands."""
+    code = ws.close_code
+    reason = ws.close_reason or ""
+    if code == 4401:
+        return AuthFailed(reason or "Please sign in again.")
+    if code == 4410:
+        return _Resync()
+    return _Closed(f"closed {code} {reason}")
+
+
+__all__ = ["AuthFailed", "Link", "Listener", "NetworkError"]
