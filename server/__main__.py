@@ -28,8 +28,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--database-url",
                    help=f"sqlite:///path or postgresql://… (TANDEM_DATABASE_URL, "
                         f"default {DEFAULT_DATABASE_URL})")
-    p.add_argument("--seed", choices=["demo"],
-                   help="fill an EMPTY database with a demo business (TANDEM_SEED)")
+    p.add_argument("--seed", choices=["demo", "staff"],
+                   help="fill an EMPTY database with a demo business (TANDEM_SEED); "
+                        "'staff': the same people, services, clients and availability "
+                        "without appointments")
     p.add_argument("--timezone", help="the business's time zone (TANDEM_TIMEZONE, Asia/Manila)")
     p.add_argument("--response-minutes", type=int,
                    help="minutes a therapist has to accept (TANDEM_RESPONSE_MINUTES, 30)")

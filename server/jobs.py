@@ -3,7 +3,7 @@ are serialized with every other writer and can never race the operator):
 
 - auto-cancel overdue pending appointments (every `auto_cancel_interval` s);
 - pickup auto-assignment (every `pickup_interval` s, and at once after a
-  driver finishes a return trip or someone goes on duty);
+  command that may free a driver: drop-off, return, duty, cancel);
 - trimming the event log past `log_retention_days`.
 """
 
@@ -27,8 +27,8 @@ log = logging.getLogger("tandem.jobs")
 
 # After these commands a driver may have become free: try the waiting pickups.
 FREES_A_DRIVER = frozenset({
-    "appointment.complete_return", "staff.set_duty", "appointment.cancel",
-    "appointment.request_pickup",
+    "appointment.complete_return", "appointment.drop_off", "staff.set_duty",
+    "appointment.cancel",
 })
 
 
@@ -43,12 +43,12 @@ class Jobs:
 
     def start(self) -> None:
         s = self.rt.settings
-        self._tasks = [
-            asyncio.create_task(self._every(s.auto_cancel_interval, self.auto_cancel)),
-            asyncio.create_task(self._every(s.pickup_interval, self.assign_pickups,
-                                            self._pickup_kick)),
-            asyncio.create_task(self._every(s.trim_interval, self.trim)),
-        ]
+        jobs = [(s.auto_cancel_interval, self.auto_cancel, None),
+                (s.pickup_interval, self.assign_pickups, self._pickup_kick),
+                (s.trim_interval, self.trim, None)]
+        # An interval of 0 or less turns that job off (tests of manual paths).
+        self._tasks = [asyncio.create_task(self._every(every, job, kick))
+                       for every, job, kick in jobs if every > 0]
 
     async def stop(self) -> None:
         for t in self._tasks:

@@ -40,10 +40,10 @@ class Runtime:
         async with self.db.read() as conn:
             head, trimmed = await repo.head(conn)
         self.hub.start(head, trimmed)
-        if self.settings.seed == "demo":
+        if self.settings.seed in ("demo", "staff"):
             from server.seed import seed_demo
 
-            await seed_demo(self)
+            await seed_demo(self, bookings=self.settings.seed == "demo")
         self.jobs.start()
         log.info("Tandem server ready (event log at %d)", self.hub.head)
 

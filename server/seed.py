@@ -187,7 +187,9 @@ class Seeder:
         return record
 
 
-async def seed_demo(rt: Runtime) -> None:
+async def seed_demo(rt: Runtime, *, bookings: bool = True) -> None:
+    """The demo business; `bookings=False` (--seed staff) stops before the
+    appointments: people, services, clients and availability only."""
     async with rt.db.read() as conn:
         if (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar():
             log.info("demo seed skipped: the database already has users")
@@ -212,6 +214,8 @@ async def seed_demo(rt: Runtime) -> None:
                                        {"start_time": "12:00", "end_time": "23:00"}],
             }, p.username)
 
+    if not bookings:
+        return
     t1, t2, t3 = "therapist1", "therapist2", "therapist3"
     d1, d2 = "driver1", "driver2"
     today_s, tomorrow = days

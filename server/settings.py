@@ -28,7 +28,7 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = DEFAULT_DATABASE_URL
-    seed: str | None = None  # "demo" fills an empty database
+    seed: str | None = None  # "demo" fills an empty database; "staff": no bookings
     secret_key: str = ""  # "" → resolved by `resolved()`
     token_ttl: int = 12 * 3600  # seconds
     response_minutes: int = 30  # pending → auto-cancelled after this long
@@ -85,8 +85,8 @@ class ServerSettings:
             raise SettingsError(f"Unknown time zone {self.timezone!r}.") from exc
         if not 0 < self.port < 65536:
             raise SettingsError(f"Port {self.port} is not a valid TCP port (1-65535).")
-        if self.seed not in (None, "", "demo"):
-            raise SettingsError(f"Unknown seed {self.seed!r}; the only seed is 'demo'.")
+        if self.seed not in (None, "", "demo", "staff"):
+            raise SettingsError(f"Unknown seed {self.seed!r}: use 'demo' or 'staff'.")
         key = self.secret_key or os.environ.get("TANDEM_SECRET_KEY", "")
         if not key:
             key = _stored_secret(self.sqlite_path)

@@ -5,8 +5,8 @@
         websockets.connect(srv.ws_url)
         srv.kill(); srv.start()       # kill -9, then restart on the same port + db
 
-Fixtures: `demo_server` (module-scoped, demo seed) and `empty_server`
-(module-scoped, no seed); `server_factory` (function-scoped) makes more.
+Fixtures: `demo_server` (module-scoped, demo seed), `staff_server` (demo
+people and availability, no appointments) and `empty_server` (no seed); `server_factory` (function-scoped) makes more.
 `login(srv, username)` returns a bearer token ("demo1234" by default).
 """
 
@@ -173,6 +173,16 @@ def login(srv: ServerProcess, username: str, password: str = DEMO_PASSWORD) -> s
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One demo-seeded server per test module."""
     srv = ServerProcess(tmp_path_factory.mktemp("demo-server"), seed="demo")
+    srv.start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The demo people, services, clients and availability, but no appointments
+    (so both drivers are free)."""
+    srv = ServerProcess(tmp_path_factory.mktemp("staff-server"), seed="staff")
     srv.start()
     yield srv
     srv.close()
