@@ -6,7 +6,8 @@
         srv.kill(); srv.start()       # kill -9, then restart on the same port + db
 
 Fixtures: `demo_server` (module-scoped, demo seed), `staff_server` (demo
-people and availability, no appointments) and `empty_server` (no seed); `server_factory` (function-scoped) makes more.
+people and availability, no appointments) and `empty_server` (no seed);
+`server_factory` (function-scoped) makes more.
 `login(srv, username)` returns a bearer token ("demo1234" by default).
 """
 
