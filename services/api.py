@@ -64,7 +64,7 @@ class Api:
     @property
     def ws_url(self) -> str:
         scheme = "wss" if self.base_url.startswith("https") else "ws"
-        return scheme + self.base_url.split(":", 1)[1] + "/api/ws"
+        return scheme + ":" + self.base_url.split(":", 1)[1] + "/api/ws"
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request; raises NetworkError when there is no answer."""

@@ -43,6 +43,7 @@ Public API (stable; extend, don't change):
     client.queued() -> list[Entry]   commands waiting (name, target, args, seq, state, created_at)
     client.failed() -> list[Entry]   refused commands (entry.error = {code, message})
     client.dismiss(seq)              forget a failed command
+    client.hold_sending() / client.resume_sending()   keep commands queued ("work offline")
     client.cursor -> int | None;  client.last_event -> dict | None
     client.signed_out -> bool        the server refused our token: sign in again
 
@@ -179,6 +180,12 @@ class Client:
     async def dispatch(self, name: str, target: str | None = None,
                        args: Mapping[str, Any] | None = None) -> Dispatched:
         return self.dispatch_now(name, target, args)
+
+    def hold_sending(self) -> None:
+        self.sender.hold()
+
+    def resume_sending(self) -> None:
+        self.sender.resume()
 
     # Subscribing ---------------------------------------------------------------
     def subscribe(self, entity: Entity, id: str, callback: Callback) -> RecordSubscription:

@@ -56,7 +56,7 @@ class _Closed(Exception):
 class Listener:
     def __init__(self, store: Store, api: Api, *, idle_timeout: float = 40.0,
                  poll_interval: float = 3.0, polls_per_ws_try: int = 5, offline_after: int = 3,
-                 open_timeout: float = 5.0,
+                 open_timeout: float = 5.0, ws_url: str | None = None,
                  delays: Callable[[], Iterator[float]] = backoff,
                  on_online: Callable[[], None] | None = None,
                  on_auth_failed: Callable[[str], None] | None = None) -> None:
@@ -64,6 +64,7 @@ class Listener:
         self.idle_timeout, self.poll_interval = idle_timeout, poll_interval
         self.polls_per_ws_try, self.offline_after = polls_per_ws_try, offline_after
         self.open_timeout = open_timeout
+        self.ws_url = ws_url or api.ws_url
         self._delays = delays
         self._on_online = on_online
         self._on_auth_failed = on_auth_failed
@@ -129,6 +130,8 @@ class Listener:
                     if not opened and await self.api.health():
                         poll = True  # HTTP works, the upgrade doesn't: poll
                         continue
+                except Exception:  # a bug must not end live updates for good
+                    log.exception("listener: unexpected failure")
                 if self._opened:
                     delays, failures = self._delays(), 0  # it was up: start over
                 failures += 1
@@ -150,7 +153,7 @@ class Listener:
     async def _websocket(self) -> bool:
         """One websocket session; returns when it ends (True: it was open)."""
         self._opened = False
-        async with connect(self.api.ws_url, open_timeout=self.open_timeout, ping_interval=None,
+        async with connect(self.ws_url, open_timeout=self.open_timeout, ping_interval=None,
                            close_timeout=2, max_size=2**24) as ws:
             self._ws = ws
             try:

@@ -66,9 +66,19 @@ class Sender:
         self.store, self.api = store, api
         self._delays = delays
         self._wake = asyncio.Event()
+        self._allowed = asyncio.Event()
+        self._allowed.set()
         self._on_auth_failed = on_auth_failed
         self.last_error: Verdict | None = None
         self.sent = 0
+
+    def hold(self) -> None:
+        """Keep commands queued (e.g. the user's "work offline" switch)."""
+        self._allowed.clear()
+
+    def resume(self) -> None:
+        self._allowed.set()
+        self.wake()
 
     def wake(self) -> None:
         """Something to send, or the link is back: try now."""
@@ -77,6 +87,7 @@ class Sender:
     async def run(self) -> None:
         delays = self._delays()
         while True:
+            await self._allowed.wait()
             entry = self.store.next_command()
             if entry is None:
                 self._wake.clear()

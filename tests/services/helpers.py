@@ -1,0 +1,85 @@
+"""Helpers for live client tests: real server subprocess, real clients."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from domain.records import ENTITIES, Entity, Record
+from services.client import Client
+from tests.support.server import DEMO_PASSWORD, ServerProcess
+
+
+def tomorrow() -> str:
+    """A day the staff seed made everyone available (07:00–23:00, Manila)."""
+    return (datetime.now(ZoneInfo("Asia/Manila")).date() + timedelta(days=1)).isoformat()
+
+
+async def until(check: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.01)
+    assert check(), what
+
+
+async def sign_in(srv: ServerProcess, username: str, **options: Any) -> Client:
+    return await Client.start(srv.url, username, DEMO_PASSWORD, **options)
+
+
+def by_username(client: Client, username: str) -> Record:
+    return next(s for s in client.view.all("staff") if s["username"] == username)
+
+
+def booking(client: Client, therapist: str = "therapist1", hour: int = 9,
+            driver: str | None = "driver1") -> dict[str, Any]:
+    return {
+        "client_id": next(iter(client.view.all("client")))["id"],
+        "service_ids": [next(iter(client.view.all("service")))["id"]],
+        "therapist_ids": [by_username(client, therapist)["id"]],
+        "driver_id": by_username(client, driver)["id"] if driver else None,
+        "date": tomorrow(),
+        "start_time": f"{hour:02d}:00",
+        "end_time": f"{hour:02d}:50",
+        "location": "12 Rizal St, Makati",
+    }
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def server_state(srv: ServerProcess, username: str) -> dict[Entity, dict[str, Record]]:
+    """What the server says `username` may see, fresh."""
+    with srv.client(username) as http:
+        body = http.get("/api/sync/bootstrap").json()
+    fields = {"appointment": "appointments", "availability": "availability", "staff": "staff",
+              "client": "clients", "service": "services", "notification": "notifications"}
+    return {e: {r["id"]: r for r in body[fields[e]]} for e in ENTITIES}
+
+
+def view_state(client: Client) -> dict[Entity, dict[str, Record]]:
+    return {e: {r["id"]: r for r in client.view.all(e)} for e in ENTITIES}
+
+
+def server_events(srv: ServerProcess, username: str, after: int = 0) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    with srv.client(username) as http:
+        while True:
+            body = http.get("/api/events", params={"after": after, "limit": 1000}).json()
+            out += body["events"]
+            if not body["events"] or body["cursor"] == after:
+                return out
+            after = body["cursor"]
+
+
+def is_http_up(url: str) -> bool:
+    try:
+        return httpx.get(url + "/api/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
