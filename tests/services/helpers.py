@@ -83,3 +83,15 @@ def is_http_up(url: str) -> bool:
         return httpx.get(url + "/api/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def appt(client: Client, aid: str) -> Record:
+    record = client.view.get("appointment", aid)
+    assert record is not None, f"no appointment {aid}"
+    return record
+
+
+def confirmed(client: Client, aid: str) -> Record:
+    record = client.store.cache.get("appointment", aid)
+    assert record is not None, f"no confirmed appointment {aid}"
+    return record

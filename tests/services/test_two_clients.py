@@ -9,7 +9,9 @@ import pytest
 from services.client import Client
 from store.subscriptions import Delta, Query
 from tests.services.helpers import (
+    appt,
     booking,
+    confirmed,
     new_id,
     server_state,
     sign_in,
@@ -37,7 +39,7 @@ async def test_action_shows_locally_at_once_then_reaches_the_other_client(
         result = op.dispatch_now("appointment.create", aid, booking(op))
         # No await between the dispatch and this line: no network round trip.
         assert result.ok, result.message
-        assert op.view.get("appointment", aid)["status"] == "pending"
+        assert appt(op, aid)["status"] == "pending"
         assert op.is_pending("appointment", aid)
 
         await until(lambda: t1.view.get("appointment", aid) is not None, what="event at B")
@@ -46,9 +48,9 @@ async def test_action_shows_locally_at_once_then_reaches_the_other_client(
 
         # And back: the therapist accepts; the operator sees it.
         assert (await t1.dispatch("appointment.accept", aid)).ok
-        assert t1.view.get("appointment", aid)["status"] == "therapist_confirmed"
+        assert appt(t1, aid)["status"] == "therapist_confirmed"
         assert seen[-1].removed == frozenset({aid})  # left "pending" at once, locally
-        await until(lambda: op.view.get("appointment", aid)["status"] == "therapist_confirmed")
+        await until(lambda: appt(op, aid)["status"] == "therapist_confirmed")
         await op.wait_idle()
         await t1.wait_idle()
         await until(lambda: view_state(op) == server_state(srv, "operator"), what="op converges")
@@ -88,15 +90,15 @@ async def test_rejection_while_another_update_arrives_ends_equal_to_server(
         assert op.dispatch_now("appointment.update", aid, {"notes": "ring twice"}).ok
         # Meanwhile the therapist accepts and the operator's client receives it...
         assert (await t1.dispatch("appointment.accept", aid)).ok
-        await until(lambda: op.view.cache.get("appointment", aid)["status"]
+        await until(lambda: confirmed(op, aid)["status"]
                     == "therapist_confirmed")
         # ...so the queued edit is now on a stale version: the server refuses it.
         op.resume_sending()
         await op.wait_idle()
         assert op.messages[-1].kind == "rollback" and op.messages[-1].code == "version_conflict"
         await until(lambda: view_state(op) == server_state(srv, "operator"), what="no clobber")
-        appt = op.view.get("appointment", aid)
-        assert appt["status"] == "therapist_confirmed" and appt.get("notes") is None
+        final = appt(op, aid)
+        assert final["status"] == "therapist_confirmed" and final.get("notes") is None
         assert [e.error["code"] for e in op.failed() if e.error] == ["version_conflict"]
     finally:
         await op.stop()

@@ -78,7 +78,7 @@ class FakeServer:
                             if can_see(actor, entity, r)]
         return payload
 
-    def command(self, actor: Actor, wire: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def command(self, actor: Actor, wire: dict[str, Any]) -> tuple[int, Any]:
         key = (wire["client_id"], wire["seq"])
         if key in self.answers:
             return self.answers[key]
@@ -87,7 +87,7 @@ class FakeServer:
         try:
             outcome = apply(self.snap, actor, cmd, self.now)
         except DomainError as exc:
-            answer = (exc.status, exc.to_wire())
+            answer: tuple[int, Any] = (exc.status, exc.to_wire())
         else:
             self._commit(outcome.changes, cmd.name)
             self.applied.append(key)

@@ -101,7 +101,7 @@ def test_cache_is_a_tinydb_with_string_ids(place: Path | None) -> None:
     cache.put("appointment", {"id": "a1", "version": 1, "status": "pending"})
     cache.put("appointment", {"id": "a2", "version": 1, "status": "completed"})
     table = cache.table("appointment")
-    assert table.get(doc_id="a1")["status"] == "pending"  # type: ignore[index]
+    assert table.get(doc_id="a1")["status"] == "pending"  # type: ignore[call-overload]
     assert [d["id"] for d in table.search(Query().status == "completed")] == ["a2"]
     cache.close()
     if place is not None:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.commands import Actor
 from domain.records import Record
 from store.messages import Message
 from store.store import Store
@@ -14,7 +15,19 @@ BOOKING = {"client_id": "c1", "service_ids": ["s1"], "therapist_ids": ["t1"], "d
            "date": DAY, "start_time": "14:00", "end_time": "15:00", "location": "12 Rizal St"}
 
 
-def open_store(place: Path | None, actor=T1, server: FakeServer | None = None) -> Store:
+def shown(store: Store, aid: str) -> Record:
+    record = store.view.get("appointment", aid)
+    assert record is not None
+    return record
+
+
+def held(store: Store, aid: str) -> Record:
+    record = store.cache.get("appointment", aid)
+    assert record is not None
+    return record
+
+
+def open_store(place: Path | None, actor: Actor = T1, server: FakeServer | None = None) -> Store:
     store = Store(actor, directory=place, clock=lambda: NOW)
     if server is not None:
         store.bootstrap(server.bootstrap(actor))
@@ -34,8 +47,8 @@ def test_local_action_shows_at_once_and_is_marked_pending(place: Path | None,
     store = open_store(place, T1, server)
     result = store.dispatch("appointment.accept", "a1")
     assert result.ok and result.seq == 1
-    assert store.view.get("appointment", "a1")["status"] == "therapist_confirmed"
-    assert store.cache.get("appointment", "a1")["status"] == "pending"  # not confirmed yet
+    assert shown(store, "a1")["status"] == "therapist_confirmed"
+    assert held(store, "a1")["status"] == "pending"  # not confirmed yet
     assert store.view.is_pending("appointment", "a1")
     assert not store.view.is_pending("appointment", "a2")
     assert [e.name for e in store.queued()] == ["appointment.accept"]
@@ -54,7 +67,7 @@ def test_impossible_action_is_refused_locally_and_not_queued(place: Path | None,
     assert result.error.code == "invalid_transition"
     assert "Can't start the session" in (result.message or "")
     assert store.queued() == []
-    assert store.view.get("appointment", "a1")["status"] == "pending"
+    assert shown(store, "a1")["status"] == "pending"
     store.close()
 
 
@@ -67,12 +80,12 @@ def test_rejection_while_another_update_arrives_does_not_clobber(place: Path | N
     server.act(T1, "appointment.accept", "a1")
     server.act(OP, "appointment.update", "a1", notes="gate code 1234")
     catch_up(store, server, OP)  # the events arrive first
-    assert store.view.get("appointment", "a1")["status"] == "therapist_confirmed"
+    assert shown(store, "a1")["status"] == "therapist_confirmed"
     deliver(store, server, OP)  # our stale edit is refused (version conflict)
     assert store.messages[-1].kind == "rollback"
     assert store.messages[-1].code == "version_conflict"
     assert view_state(store) == server.visible(OP)
-    assert store.view.get("appointment", "a1")["notes"] == "gate code 1234"
+    assert shown(store, "a1")["notes"] == "gate code 1234"
     assert [e.seq for e in store.failed()] == [1]
     store.dismiss(1)
     assert store.failed() == []
@@ -85,11 +98,11 @@ def test_event_while_pending_rebases_the_pending_command(place: Path | None,
     assert store.dispatch("appointment.cancel", "a2", {"reason": "rain"}).ok
     server.act(T1, "appointment.accept", "a2")  # someone else, same record
     catch_up(store, server, OP)
-    shown = store.view.get("appointment", "a2")
+    a2 = shown(store, "a2")
     # Both: the confirmed acceptance, and our pending cancel replayed on top.
-    assert shown["accepted_by"] == "t1"
-    assert shown["status"] == "cancelled" and shown["cancel_reason"] == "rain"
-    assert shown["version"] == 3
+    assert a2["accepted_by"] == "t1"
+    assert a2["status"] == "cancelled" and a2["cancel_reason"] == "rain"
+    assert a2["version"] == 3
     assert store.view.conflicts() == []
     deliver(store, server, OP)
     assert view_state(store) == server.visible(OP)
@@ -104,7 +117,7 @@ def test_pending_command_made_impossible_by_an_event_is_reported(place: Path | N
     assert store.dispatch("appointment.accept", "a1").ok
     server.act(OP, "appointment.cancel", "a1", reason="client called")
     catch_up(store, server, T1)
-    assert store.view.get("appointment", "a1")["status"] == "cancelled"
+    assert shown(store, "a1")["status"] == "cancelled"
     assert [m.kind for m in told] == ["conflict"]
     assert "may not go through" in told[0].text and "cancelled" in told[0].text
     assert store.view.is_pending("appointment", "a1")  # still waiting for the server's word
@@ -120,8 +133,8 @@ def test_queued_commands_survive_restart_and_replay(tmp_path: Path, server: Fake
     store.dispatch("appointment.reject", "a2", {"reason": "too far"})
     store.close()
     again = Store(T1, directory=tmp_path, clock=lambda: NOW)
-    assert again.view.get("appointment", "a1")["status"] == "therapist_confirmed"
-    assert again.view.get("appointment", "a2")["status"] == "rejected"
+    assert shown(again, "a1")["status"] == "therapist_confirmed"
+    assert shown(again, "a2")["status"] == "rejected"
     assert [e.seq for e in again.queued()] == [1, 2]
     sync(again, server, T1)
     assert server.applied == [(again.outbox.client_id, 1), (again.outbox.client_id, 2)]
@@ -154,7 +167,7 @@ def test_corrupt_cache_asks_for_bootstrap_and_keeps_the_outbox(tmp_path: Path,
     sync(again, server, T1)  # bootstrap, then the queued accept still goes out
     deliver(again, server, T1)
     assert view_state(again) == server.visible(T1)
-    assert again.view.get("appointment", "a1")["status"] == "therapist_confirmed"
+    assert shown(again, "a1")["status"] == "therapist_confirmed"
     again.close()
 
 
@@ -189,5 +202,5 @@ def test_reset_confirmed_then_bootstrap_keeps_pending(place: Path | None,
     store.reset_confirmed()
     assert store.needs_bootstrap
     store.bootstrap(server.bootstrap(T2))
-    assert store.view.get("appointment", "b1")["status"] == "therapist_confirmed"
+    assert shown(store, "b1")["status"] == "therapist_confirmed"
     store.close()
