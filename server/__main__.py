@@ -55,7 +55,7 @@ def settings_from(ns: argparse.Namespace) -> ServerSettings:
     ).resolved()
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, sndbuf: int = 0) -> socket.socket:
     """Bind the listening socket ourselves, so 'in use' is a clear message."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -64,6 +64,8 @@ def bind(host: str, port: int) -> socket.socket:
     family, _, _, _, addr = infos[0]
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if sndbuf > 0:  # accepted connections inherit it (Linux)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
     try:
         sock.bind(addr)
     except OSError as exc:
@@ -102,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from(ns)
         asyncio.run(preflight(settings))
-        sock = bind(settings.host, settings.port)
+        sock = bind(settings.host, settings.port, settings.socket_sndbuf)
     except SettingsError as exc:
         print(f"tandem: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -44,6 +44,10 @@ class ServerSettings:
     send_queue: int = 1000  # frames buffered per socket
     send_timeout: float = 5.0  # a socket whose queue stays full this long is dropped
     ws_max_frame: int = 64 * 1024
+    # Kernel send buffer per connection in bytes (0: the kernel's autotuning,
+    # up to megabytes). A cap bounds memory with thousands of sockets and
+    # makes a stalled reader show up sooner.
+    socket_sndbuf: int = 0
     allowed_origins: tuple[str, ...] = ()  # besides the server's own host
     # HTTP.
     max_body: int = 256 * 1024
@@ -156,7 +160,9 @@ def from_env(**overrides: object) -> ServerSettings:
         ("port", int), ("token_ttl", int), ("response_minutes", int),
         ("log_retention_days", int), ("auto_cancel_interval", float),
         ("pickup_interval", float), ("ping_interval", float), ("send_queue", int),
-        ("max_body", int),
+        ("max_body", int), ("trim_interval", float), ("send_timeout", float),
+        ("hello_timeout", float), ("ring_size", int), ("login_free_failures", int),
+        ("socket_sndbuf", int),
     ):
         v = _env(f.upper())
         if v is not None:

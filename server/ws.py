@@ -157,6 +157,8 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, actor: Actor,
                         try:
                             await asyncio.wait_for(queue.put(event.frame()), s.send_timeout)
                         except TimeoutError as exc:
+                            log.warning("dropping a slow websocket of %s at seq %d",
+                                        actor.id, cursor)
                             raise Closing(1013, "too slow: reconnect with your cursor",
                                           "slow_consumer") from exc
                     cursor = event.seq
