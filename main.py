@@ -36,15 +36,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python main.py", description="Run Tandem.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
-    p.add_argument("--data-dir", default="data",
-                   help="where the database and the tabs' client stores live (default ./data)")
-    p.add_argument("--server", metavar="URL",
-                   help="use an existing Tandem server instead of the embedded one")
-    p.add_argument("--desktop", action="store_true",
-                   help="open a native window (needs flet-desktop and a display)")
+    p.add_argument(
+        "--data-dir",
+        default="data",
+        help="where the database and the tabs' client stores live (default ./data)",
+    )
+    p.add_argument(
+        "--server", metavar="URL", help="use an existing Tandem server instead of the embedded one"
+    )
+    p.add_argument(
+        "--desktop",
+        action="store_true",
+        help="open a native window (needs flet-desktop and a display)",
+    )
     p.add_argument("--no-seed", action="store_true", help="don't add demo data on first run")
-    p.add_argument("--log-level", default="warning",
-                   choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
     return p.parse_args(argv)
 
 
@@ -111,7 +119,7 @@ def root_redirect() -> Any:
     return app
 
 
-def ui_config(server_url: str, data_dir: Path, demo: bool) -> Any:
+def ui_config(server_url: str, data_dir: Path, demo: bool, timezone: str | None = None) -> Any:
     from views.binding import connect
     from views.port import UiConfig
 
@@ -120,8 +128,16 @@ def ui_config(server_url: str, data_dir: Path, demo: bool) -> Any:
     # gets a new one): whatever is left is from an earlier run.
     shutil.rmtree(sessions, ignore_errors=True)
     sessions.mkdir(parents=True, exist_ok=True)
-    return UiConfig(server_url=server_url, connect=connect, sessions_dir=str(sessions),
-                    demo_logins=DEMO_LOGINS if demo else ())
+    # The business's time zone decides what "today" is; a client of another
+    # server takes it from TANDEM_TIMEZONE like the server does.
+    zone = timezone or os.environ.get("TANDEM_TIMEZONE") or "Asia/Manila"
+    return UiConfig(
+        server_url=server_url,
+        connect=connect,
+        timezone=zone,
+        sessions_dir=str(sessions),
+        demo_logins=DEMO_LOGINS if demo else (),
+    )
 
 
 def embedded_app(ns: argparse.Namespace, data_dir: Path) -> tuple[Any, Any, bool]:
@@ -134,18 +150,25 @@ def embedded_app(ns: argparse.Namespace, data_dir: Path) -> tuple[Any, Any, bool
     first_run = not db.exists()
     seed = None if ns.no_seed or not first_run else "demo"
     try:
-        settings = ServerSettings(host=ns.host, port=ns.port, database_url=f"sqlite:///{db}",
-                                  seed=seed).resolved()
+        settings = ServerSettings(
+            host=ns.host, port=ns.port, database_url=f"sqlite:///{db}", seed=seed
+        ).resolved()
         import asyncio
 
         asyncio.run(preflight(settings))
     except SettingsError as exc:
         raise ConfigError(str(exc)) from exc
-    local = f"http://127.0.0.1:{ns.port}" if ns.host in ("0.0.0.0", "::") else \
-        f"http://{ns.host}:{ns.port}"
-    config = ui_config(local, data_dir, demo=True)
-    app = create_app(settings, mounts=[("/app", ui_app(config)), ("/", root_redirect())],
-                     lifespan_hooks=[flet_sessions])
+    local = (
+        f"http://127.0.0.1:{ns.port}"
+        if ns.host in ("0.0.0.0", "::")
+        else f"http://{ns.host}:{ns.port}"
+    )
+    config = ui_config(local, data_dir, demo=True, timezone=settings.timezone)
+    app = create_app(
+        settings,
+        mounts=[("/app", ui_app(config)), ("/", root_redirect())],
+        lifespan_hooks=[flet_sessions],
+    )
     return app, settings, seed is not None
 
 
@@ -177,10 +200,13 @@ def check_desktop() -> None:
             "and its one-time download of the Flutter client. Without them, run without "
             "--desktop and open the printed address in a browser."
         ) from exc
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                 or os.environ.get("WAYLAND_DISPLAY")):
-        raise ConfigError("There is no display here to open a window on. Run without "
-                          "--desktop and open the printed address in a browser.")
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise ConfigError(
+            "There is no display here to open a window on. Run without "
+            "--desktop and open the printed address in a browser."
+        )
 
 
 def banner(url: str, seeded: bool, remote: str | None) -> str:
@@ -199,8 +225,14 @@ def banner(url: str, seeded: bool, remote: str | None) -> str:
 def serve(app: Any, sock: socket.socket, log_level: str) -> int:
     import uvicorn
 
-    config = uvicorn.Config(app, log_level=log_level, ws_ping_interval=None,
-                            timeout_graceful_shutdown=3, lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        ws_ping_interval=None,
+        timeout_graceful_shutdown=3,
+        lifespan="on",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])

@@ -15,6 +15,7 @@ import flet as ft
 
 from domain.status import Role
 from views import driver, operator, therapist
+from views.components import clock
 from views.components.section import Section
 from views.components.style import SEED
 from views.login import LoginView
@@ -34,6 +35,8 @@ PrefsFactory = Callable[[], Prefs]
 def make_main(
     config: UiConfig, prefs: PrefsFactory = DevicePrefs
 ) -> Callable[[ft.Page], Awaitable[None]]:
+    clock.set_zone(config.timezone)
+
     async def main(page: ft.Page) -> None:
         await Session(page, config, prefs()).start()
 
@@ -78,6 +81,8 @@ class Session:
 
     async def logout(self) -> None:
         await self._stop_client()
+        if self.dir is not None:  # a new sign-in starts from an empty store
+            shutil.rmtree(self.dir, ignore_errors=True)
         await self.show_login()
 
     async def _stop_client(self) -> None:

@@ -1,11 +1,116 @@
 """Binds the views' port (views.port.ClientPort) to the sync engine's
-session facade in services/."""
+`services.client.Client`: its change batches, status and messages become
+`Changed` updates; its outbox becomes the sync inspector's lists."""
 
 from __future__ import annotations
 
-from views.port import ClientPort, LoginFailed
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from domain.commands import Actor, Snapshot
+from domain.records import Entity, Record
+from services.api import ApiError, NetworkError
+from services.client import Client, Message
+from views.port import (
+    Changed,
+    Key,
+    Link,
+    Listener,
+    LoginFailed,
+    Notice,
+    QueuedCommand,
+    Result,
+    SyncInfo,
+)
 
 
-async def connect(server_url: str, username: str, password: str,
-                  session_dir: str | None) -> ClientPort:
-    raise LoginFailed("Signing in isn't available yet.")
+class ServicesClient:
+    """A `ClientPort` over one `services.client.Client`."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @property
+    def actor(self) -> Actor:
+        return self.client.actor
+
+    @property
+    def user(self) -> Record:
+        return self.client.user
+
+    def view(self) -> Snapshot:
+        return self.client.view
+
+    def is_pending(self, entity: Entity, id: str) -> bool:
+        return self.client.is_pending(entity, id)
+
+    def sync_info(self) -> SyncInfo:
+        c = self.client
+        failed = tuple(
+            QueuedCommand(e.name, e.target, (e.error or {}).get("message") or "refused")
+            for e in c.failed()
+        )
+        return SyncInfo(
+            link=Link(c.status),
+            queued=tuple(QueuedCommand(e.name, e.target) for e in c.queued()),
+            failed=failed,
+            cursor=c.cursor,
+            last_event=describe_event(c.last_event),
+        )
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        def changes(batch: Mapping[Key, Any]) -> None:
+            # sync=True: a batch may also be an acknowledgement that cleared
+            # a card's waiting mark
+            listener(Changed(keys=frozenset(batch), sync=True))
+
+        def status(_: object) -> None:
+            listener(Changed(sync=True))
+
+        def message(m: Message) -> None:
+            listener(Changed(sync=True, notices=(Notice(m.text, ok=m.kind == "success"),)))
+
+        offs = [
+            self.client.on_change(changes),
+            self.client.on_status(status),
+            self.client.on_message(message),
+        ]
+
+        def unsubscribe() -> None:
+            for off in offs:
+                off()
+
+        return unsubscribe
+
+    async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result:
+        d = await self.client.dispatch(name, target, args)
+        if d.ok:
+            return Result(ok=True, record=d.record)
+        code = d.error.code if d.error is not None else ""
+        return Result(ok=False, message=d.message or "That can't be done right now.", code=code)
+
+    async def stop(self) -> None:
+        await self.client.logout()
+
+
+def describe_event(event: Mapping[str, Any] | None) -> str | None:
+    if not event:
+        return None
+    return f"#{event.get('seq')} {event.get('cause') or event.get('op')} {event.get('entity')}"
+
+
+async def connect(
+    server_url: str, username: str, password: str, session_dir: str | None
+) -> ServicesClient:
+    """Sign in and start syncing; LoginFailed carries a friendly reason."""
+    try:
+        client = await Client.start(server_url, username, password, data_dir=session_dir)
+    except NetworkError as exc:
+        raise LoginFailed(
+            f"Can't reach the server at {server_url}. Check the address and "
+            "your connection, then try again."
+        ) from exc
+    except ApiError as exc:
+        # the server's words are written for people; fall back to ours
+        raise LoginFailed(exc.message or "Signing in didn't work. Try again.") from exc
+    return ServicesClient(client)

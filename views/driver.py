@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import date
 
 import flet as ft
 
 from domain.records import Record
 from domain.status import TERMINAL, Status
+from views.components import clock
 from views.components.board import Board, Group
 from views.components.feedback import snack
 from views.components.runner import ActionRunner
@@ -35,7 +35,7 @@ def classify_for(client: ClientPort) -> Callable[[Record], str | None]:
     def classify(appt: Record) -> str | None:
         status = Status(appt["status"])
         if status in TERMINAL or status == Status.REJECTED:
-            return "done" if str(appt.get("date")) >= date.today().isoformat() else None
+            return "done" if str(appt.get("date")) >= clock.today().isoformat() else None
         if status in ON_THE_ROAD:
             # the outbound trip is the assigned driver's; the return trip the pickup driver's
             theirs = (

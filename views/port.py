@@ -113,3 +113,4 @@ class UiConfig:
     connect: Connect
     sessions_dir: str | None = None  # None: keep each session's store in memory
     demo_logins: tuple[str, ...] = field(default_factory=tuple)
+    timezone: str = "Asia/Manila"  # the business's clock: what "today" means

@@ -4,12 +4,12 @@ doing, and the availability manager."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 import flet as ft
 
 from domain.records import Record
 from domain.status import TERMINAL, Status
+from views.components import clock
 from views.components.actions import actions_for
 from views.components.availability import AvailabilityManager
 from views.components.board import Board, Group
@@ -28,7 +28,7 @@ def classify_for(client: ClientPort) -> Callable[[Record], str | None]:
             return "turn"
         if status in TERMINAL or status == Status.REJECTED:
             # finished ones only while they are today's news
-            return "done" if str(appt.get("date")) >= date.today().isoformat() else None
+            return "done" if str(appt.get("date")) >= clock.today().isoformat() else None
         return "waiting"
 
     return classify

@@ -24,7 +24,9 @@ def mount() -> Mount:
         async def connect(*_: object) -> FakeClient:
             return client
 
-        session = Session(h.page, UiConfig(server_url="http://test", connect=connect), MemoryPrefs())
+        session = Session(
+            h.page, UiConfig(server_url="http://test", connect=connect), MemoryPrefs()
+        )
 
         async def main(page: ft.Page) -> None:
             await session.start()

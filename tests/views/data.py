@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from domain.records import Entity, Record
 from domain.status import Status
+from views.components import clock
 
-TODAY = date.today().isoformat()
+TODAY = clock.today().isoformat()
 
 THERAPIST: Record = {"id": "t1", "username": "therapist1", "role": "therapist", "name": "Ana"}
 DRIVER: Record = {"id": "d1", "username": "driver1", "role": "driver", "name": "Ben"}
@@ -43,7 +42,9 @@ def world(*appointments: Record) -> dict[Entity, list[Record]]:
     return {
         "appointment": list(appointments),
         "staff": [staff(THERAPIST), staff(DRIVER), staff(OPERATOR)],
-        "service": [{"id": "s1", "version": 1, "name": "Swedish massage", "minutes": 60, "price": 900}],
+        "service": [
+            {"id": "s1", "version": 1, "name": "Swedish massage", "minutes": 60, "price": 900}
+        ],
         "availability": [],
         "notification": [],
         "client": [],

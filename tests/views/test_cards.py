@@ -3,6 +3,7 @@ appointment re-renders that card alone."""
 
 from __future__ import annotations
 
+import flet as ft
 import pytest
 
 from domain.commands import Actor
@@ -17,7 +18,9 @@ from views.components.actions import LABELS, OFFERED
 
 @pytest.mark.parametrize("user", [THERAPIST, DRIVER, OPERATOR], ids=lambda u: u["role"])
 @pytest.mark.parametrize("status", list(Status), ids=str)
-async def test_buttons_match_domain_allowed(mount: Mount, user: dict[str, str], status: Status) -> None:
+async def test_buttons_match_domain_allowed(
+    mount: Mount, user: dict[str, str], status: Status
+) -> None:
     appt = appointment("a1", status)
     client = FakeClient(user, world(appt))
     h = await mount(client)
@@ -53,8 +56,9 @@ async def test_remote_event_patches_only_that_card(mount: Mount) -> None:
     other = {c._i for c in descendants(h.semantics("appt-a1"))}
 
     mark = h.mark()
-    await client.remote("appointment", {**a2, "version": 2, "notes": "Gate code 1234",
-                                        "location": "14 Palm Street"})
+    await client.remote(
+        "appointment", {**a2, "version": 2, "notes": "Gate code 1234", "location": "14 Palm Street"}
+    )
     await h.settle()
 
     patched = h.patched_ids(mark)
@@ -70,8 +74,11 @@ async def test_status_change_moves_card_and_counts_only(mount: Mount) -> None:
     client = FakeClient(THERAPIST, world(a1, a2))
     h = await mount(client)
     untouched = {c._i for c in descendants(h.semantics("appt-a2"))}
-    groups = {c._i for g in ("group-answer", "group-turn", "group-waiting", "group-done")
-              for c in descendants(h.semantics(g))}
+    groups = {
+        c._i
+        for g in ("group-answer", "group-turn", "group-waiting", "group-done")
+        for c in descendants(h.semantics(g))
+    }
 
     mark = h.mark()
     # the operator cancelled a1 elsewhere: it leaves "Needs your answer"
@@ -93,7 +100,10 @@ async def test_new_appointment_appears_in_place(mount: Mount) -> None:
     await client.remote("appointment", appointment("a2", Status.PENDING, start="12:00"))
     await h.settle()
     group = h.semantics("group-answer")
-    order = [s.identifier for s in descendants(group) if getattr(s, "identifier", "") and
-             str(s.identifier).startswith("appt-")]
+    order = [
+        s.identifier
+        for s in descendants(group)
+        if isinstance(s, ft.Semantics) and str(s.identifier or "").startswith("appt-")
+    ]
     assert order == ["appt-a1", "appt-a2", "appt-a3"]
     assert "(3)" in h.texts(group)

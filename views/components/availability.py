@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import flet as ft
 
 from domain.records import Record
-from views.components import style
+from views.components import clock, style
 from views.components.feedback import snack
 from views.port import ClientPort, Key
 
@@ -43,7 +43,7 @@ class AvailabilityManager:
         self.page = page
         self.client = client
         self.user_id = user_id or client.actor.id
-        self.day = date.today()
+        self.day = clock.today()
         self.day_text = ft.Text(size=18, weight=ft.FontWeight.BOLD)
         self.slots = ft.Column(spacing=4)
         self.start = ft.TextField(label="Start", hint_text="09:00", width=120)
@@ -52,7 +52,7 @@ class AvailabilityManager:
         self.bulk = ft.TextField(
             label="Slots for the day",
             hint_text="09:00-12:00, 14:00-18:00",
-            expand=True,
+            width=300,
         )
         self.bulk_error = ft.Text(color=style.BAD, visible=False)
         add = ft.FilledButton(
@@ -98,7 +98,7 @@ class AvailabilityManager:
 
     def _render(self) -> None:
         self.day_text.value = (
-            "Today" if self.day == date.today() else self.day.strftime("%a %d %b %Y")
+            "Today" if self.day == clock.today() else self.day.strftime("%a %d %b %Y")
         )
         rows = [self._row(r) for r in self.mine()]
         self.slots.controls = rows or [

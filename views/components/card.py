@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 
 import flet as ft
 
 from domain.records import Record
 from domain.status import Role, status_text
-from views.components import style
+from views.components import clock, style
 from views.components.actions import LABELS, SECONDARY, actions_for
 from views.port import ClientPort
 
@@ -25,8 +25,18 @@ RunAction = Callable[["AppointmentCard", str], Awaitable[None]]
 
 def when_text(appt: Record, today: date | None = None) -> str:
     day = str(appt.get("date") or "")
-    today_s = (today or date.today()).isoformat()
-    label = "Today" if day == today_s else day
+    now = today or clock.today()
+    try:
+        d = date.fromisoformat(day)
+    except ValueError:
+        label = day
+    else:
+        names = {
+            now: "Today",
+            now + timedelta(days=1): "Tomorrow",
+            now - timedelta(days=1): "Yesterday",
+        }
+        label = names.get(d) or d.strftime("%a %d %b")
     return f"{label} · {appt.get('start_time', '')}–{appt.get('end_time', '')}"
 
 
@@ -110,7 +120,14 @@ class AppointmentCard:
         )
         buttons = [self._button(a) for a in actions_for(appt, self.client.actor)]
         self.body.controls = [header, info, status]
-        if buttons:
+        if buttons and self.big:
+            # big touch targets: full-width buttons stacked
+            stack = ft.Column(
+                buttons, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH
+            )
+            self.body.controls.append(stack)
+        elif buttons:
+            # (an `expand` on a child of a wrapping Row breaks Flutter's layout)
             self.body.controls.append(ft.Row(buttons, wrap=True, spacing=8, run_spacing=8))
 
     def _button(self, action: str) -> ft.Control:
@@ -130,7 +147,6 @@ class AppointmentCard:
             on_click=clicked,
             disabled=self.busy is not None,
             height=height,
-            expand=self.big,
         )
 
 
