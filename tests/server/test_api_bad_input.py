@@ -1,0 +1,215 @@
+"""Bad input and intruders get a 4xx with a code and a message, never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import httpx
+import jwt
+import orjson
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.server.helpers import Api, stream
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def op(staff_server: ServerProcess) -> Api:
+    return Api(staff_server, "operator")
+
+
+def post(srv: ServerProcess, api: Api | None, content: bytes,
+         headers: dict[str, str] | None = None) -> httpx.Response:
+    h = {"Content-Type": "application/json", **(api.headers if api else {}), **(headers or {})}
+    return httpx.post(srv.url + "/api/commands", content=content, headers=h, timeout=30)
+
+
+def rejected(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, (r.status_code, r.text)
+    body: dict[str, Any] = r.json()
+    assert body["status"] == "rejected" and body["code"] == code and body["message"], body
+    return body
+
+
+def command(**over: Any) -> dict[str, Any]:
+    body = {"client_id": str(uuid.uuid4()), "seq": 1, "name": "appointment.accept",
+            "target": str(uuid.uuid4()), "args": {}, "base_version": None}
+    body.update(over)
+    return body
+
+
+def test_malformed_json(staff_server: ServerProcess, op: Api) -> None:
+    for raw in (b"{bad", b"", b"[1, 2", b"\xff\xfe", b'{"client_id": "a", "seq": }'):
+        r = post(staff_server, op, raw)
+        assert r.status_code in (400, 422), (raw, r.text)
+        assert r.json()["status"] == "rejected" and r.json()["message"]
+
+
+@pytest.mark.parametrize("body", [
+    [],
+    "hello",
+    {},
+    command(client_id=""),
+    command(seq="5"),
+    command(seq=-1),
+    command(seq=1.5),
+    command(name=7),
+    command(args=[1, 2]),
+    command(args="x"),
+    command(base_version="1"),
+    command(target={"id": 1}),
+    {k: v for k, v in command().items() if k != "name"},
+])
+def test_missing_or_mistyped_fields(staff_server: ServerProcess, op: Api, body: Any) -> None:
+    rejected(post(staff_server, op, orjson.dumps(body)), 422, "invalid_request")
+
+
+def test_unknown_command(staff_server: ServerProcess, op: Api) -> None:
+    body = rejected(post(staff_server, op, orjson.dumps(command(name="appointment.teleport"))),
+                    400, "unknown_command")
+    assert "teleport" in body["message"]
+
+
+@pytest.mark.parametrize("args", [
+    {"client_id": 5},
+    {"client_id": "x", "service_ids": "not a list"},
+    {"date": "tomorrow"},
+    {"bogus": True},
+])
+def test_bad_command_args(staff_server: ServerProcess, op: Api, args: dict[str, Any]) -> None:
+    r = post(staff_server, op, orjson.dumps(command(name="appointment.create", args=args)))
+    assert r.status_code in (404, 422) and r.json()["status"] == "rejected", r.text
+
+
+def test_huge_bodies(staff_server: ServerProcess, op: Api) -> None:
+    huge = orjson.dumps(command(args={"notes": "x" * 300_000}))
+    rejected(post(staff_server, op, huge), 413, "too_large")
+
+    def chunks() -> Any:  # no Content-Length: streamed
+        for _ in range(100):
+            yield b"x" * 10_000
+
+    r = httpx.post(staff_server.url + "/api/commands", content=chunks(), headers=op.headers,
+                   timeout=30)
+    rejected(r, 413, "too_large")
+
+
+def test_no_token_or_a_bad_one(staff_server: ServerProcess, op: Api) -> None:
+    body = orjson.dumps(command())
+    rejected(post(staff_server, None, body), 401, "unauthorized")
+    rejected(post(staff_server, None, body, {"Authorization": "Bearer nonsense"}), 401,
+             "invalid_token")
+    tampered = op.token[:-4] + ("AAAA" if not op.token.endswith("AAAA") else "BBBB")
+    rejected(post(staff_server, None, body, {"Authorization": f"Bearer {tampered}"}), 401,
+             "invalid_token")
+    forged = jwt.encode({"sub": op.id, "role": "operator", "exp": time.time() + 60},
+                        "not-the-server-secret-0123456789abcdef", algorithm="HS256")
+    rejected(post(staff_server, None, body, {"Authorization": f"Bearer {forged}"}), 401,
+             "invalid_token")
+    for path in ("/api/sync/bootstrap", "/api/events"):
+        rejected(httpx.get(staff_server.url + path, timeout=10), 401, "unauthorized")
+
+
+def test_expired_token(staff_server: ServerProcess, op: Api) -> None:
+    key = f"tandem-test-secret-{staff_server.port}-0123456789abcdef"
+    expired = jwt.encode({"sub": op.id, "role": "operator", "exp": time.time() - 5}, key,
+                         algorithm="HS256")
+    r = httpx.get(staff_server.url + "/api/sync/bootstrap",
+                  headers={"Authorization": f"Bearer {expired}"}, timeout=10)
+    rejected(r, 401, "token_expired")
+
+
+def test_bad_query_and_unknown_paths(staff_server: ServerProcess, op: Api) -> None:
+    rejected(op.get("/api/events", after="x"), 422, "invalid_request")
+    rejected(op.get("/api/events", after=-1), 422, "invalid_request")
+    rejected(op.get("/api/events", limit=0), 422, "invalid_request")
+    rejected(op.get("/api/nothing-here"), 404, "not_found")
+    r = httpx.get(staff_server.url + "/api/commands", headers=op.headers, timeout=10)
+    rejected(r, 405, "method_not_allowed")
+
+
+def test_login_failures_are_friendly_and_slowed_down(staff_server: ServerProcess) -> None:
+    url = staff_server.url + "/api/auth/login"
+    r = httpx.post(url, json={"username": "driver2", "password": "wrong"}, timeout=10)
+    assert "don't match" in rejected(r, 401, "bad_credentials")["message"]
+    rejected(httpx.post(url, json={"username": "nobody", "password": "x"}, timeout=10), 401,
+             "bad_credentials")
+    rejected(httpx.post(url, json={"username": "driver2"}, timeout=10), 422, "invalid_request")
+    statuses = [httpx.post(url, json={"username": "driver2", "password": f"guess{i}"},
+                           timeout=10).status_code for i in range(5)]
+    assert statuses[-1] == 429 and 401 in statuses
+    r = httpx.post(url, json={"username": "driver2", "password": "demo1234"}, timeout=10)
+    body = rejected(r, 429, "too_many_attempts")  # even the right password waits
+    assert int(r.headers["Retry-After"]) >= 1 and "wait" in body["message"]
+    # Another user is not affected.
+    assert httpx.post(url, json={"username": "driver1", "password": "demo1234"},
+                      timeout=10).status_code == 200
+
+
+def test_login_answer_has_no_secrets(staff_server: ServerProcess) -> None:
+    r = httpx.post(staff_server.url + "/api/auth/login",
+                   json={"username": "THERAPIST2", "password": "demo1234"}, timeout=10)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["user"] == {"id": body["user"]["id"], "username": "therapist2",
+                            "role": "therapist", "name": "Maria Santos"}
+    assert "demo1234" not in r.text and "argon2" not in r.text
+
+
+async def ws_closed(srv: ServerProcess, first: str | bytes | None) -> tuple[int | None, str]:
+    async with connect(srv.ws_url, proxy=None) as ws:
+        if first is not None:
+            await ws.send(first)
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await asyncio.wait_for(ws.recv(), 10)
+        return ws.close_code, ws.close_reason or ""
+
+
+async def test_websocket_bad_frames_close_only_that_socket(staff_server: ServerProcess,
+                                                           op: Api) -> None:
+    async with stream(staff_server, op.token, None) as good:
+        assert (await ws_closed(staff_server, "not json"))[0] == 1008
+        assert (await ws_closed(staff_server, b"\x00\x01"))[0] == 1008
+        assert (await ws_closed(staff_server, '{"type": "event"}'))[0] == 1008
+        code, reason = await ws_closed(staff_server, '{"type": "hello", "token": "nope"}')
+        assert code == 4401 and reason
+        code, _ = await ws_closed(staff_server,
+                                  orjson.dumps({"type": "hello", "token": op.token,
+                                                "after": "yesterday"}).decode())
+        assert code == 1008
+        code, _ = await ws_closed(staff_server, "x" * 100_000)
+        assert code == 1009
+        # The good socket is unaffected: it still gets live events.
+        await asyncio.to_thread(
+            op.cmd, "client.create", str(uuid.uuid4()), first_name="A", last_name="B",
+            phone="1", address="C")
+        (event,) = await good.events(1)
+        assert event["entity"] == "client"
+        # A frame after hello that isn't a ping closes just that socket.
+        await good.ws.send('{"type": "hello"}')
+        error = await good.frame(5)
+        assert error["type"] == "error" and error["code"] == "bad_frame" and error["message"]
+        with pytest.raises(ConnectionClosed):
+            await good.frame(5)
+        assert good.ws.close_code == 1008
+
+
+async def test_websocket_origin_check(staff_server: ServerProcess, op: Api) -> None:
+    evil = "http://evil.example"
+    async with connect(staff_server.ws_url, proxy=None, origin=evil) as ws:  # type: ignore[arg-type]
+        frame = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame["code"] == "forbidden_origin"
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        assert ws.close_code == 4403
+    same = f"http://127.0.0.1:{staff_server.port}"
+    async with connect(staff_server.ws_url, proxy=None, origin=same) as ws:  # type: ignore[arg-type]
+        await ws.send(orjson.dumps({"type": "hello", "token": op.token, "after": 0}).decode())
+        frame = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame["type"] == "event"
