@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -85,9 +86,8 @@ async def preflight(settings: ServerSettings) -> None:
     """Open the database and migrate it, to fail early and clearly."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from server.database import Database, check_sqlite_path
+    from server.database import Database
 
-    check_sqlite_path(settings)
     db = Database(settings)
     try:
         await db.migrate()
@@ -122,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         access_log=ns.log_level == "debug",
     )
     server = uvicorn.Server(config)
+    # uvicorn re-raises the stop signal after its graceful shutdown; with this
+    # handler in place a SIGTERM stop exits 0 (as service managers expect).
+    signal.signal(signal.SIGTERM, lambda *_: None)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
     return 0 if server.started else 1

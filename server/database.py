@@ -27,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from server.schema import log_head
-from server.settings import ServerSettings, SettingsError, async_url
+from server.settings import ServerSettings, async_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -113,35 +113,3 @@ def _sqlite_hooks(engine: AsyncEngine, *, begin: str) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
-
-
-def check_sqlite_path(settings: ServerSettings) -> None:
-    """Make the database's directory and check we can write there (friendly errors)."""
-    path = settings.sqlite_path
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SettingsError(
-            f"Can't create the data directory {path.parent}: {exc.strerror}."
-        ) from exc
-    if path.exists():
-        if path.is_dir():
-            raise SettingsError(f"The database path {path} is a directory, not a file.")
-        try:
-            with path.open("r+b"):
-                pass
-        except OSError as exc:
-            raise SettingsError(
-                f"Can't open the database {path} for writing: {exc.strerror}."
-            ) from exc
-    else:
-        probe = path.with_name(path.name + ".probe")
-        try:
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            raise SettingsError(
-                f"Can't write in the data directory {path.parent}: {exc.strerror}."
-            ) from exc

@@ -91,6 +91,7 @@ class ServerSettings:
             raise SettingsError(f"Port {self.port} is not a valid TCP port (1-65535).")
         if self.seed not in (None, "", "demo", "staff"):
             raise SettingsError(f"Unknown seed {self.seed!r}: use 'demo' or 'staff'.")
+        check_sqlite_path(self)
         key = self.secret_key or os.environ.get("TANDEM_SECRET_KEY", "")
         if not key:
             key = _stored_secret(self.sqlite_path)
@@ -175,3 +176,35 @@ def from_env(**overrides: object) -> ServerSettings:
         values["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
     values.update({k: v for k, v in overrides.items() if v is not None})
     return replace(base, **values)  # type: ignore[arg-type]
+
+
+def check_sqlite_path(settings: ServerSettings) -> None:
+    """Make the database's directory and check we can write there (friendly errors)."""
+    path = settings.sqlite_path
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"Can't create the data directory {path.parent}: {exc.strerror}."
+        ) from exc
+    if path.exists():
+        if path.is_dir():
+            raise SettingsError(f"The database path {path} is a directory, not a file.")
+        try:
+            with path.open("r+b"):
+                pass
+        except OSError as exc:
+            raise SettingsError(
+                f"Can't open the database {path} for writing: {exc.strerror}."
+            ) from exc
+    else:
+        probe = path.with_name(path.name + ".probe")
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise SettingsError(
+                f"Can't write in the data directory {path.parent}: {exc.strerror}."
+            ) from exc
