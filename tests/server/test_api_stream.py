@@ -190,3 +190,21 @@ async def test_a_slow_consumer_is_dropped_and_others_keep_up(
         assert received < 48 * 40 * 250  # it never got the whole flood
     finally:
         slow.close()
+
+
+async def test_replay_from_the_database_after_a_crash_and_past_the_ring(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    srv = server_factory(seed="staff", env={"TANDEM_RING_SIZE": "5"})
+    t1 = Api(srv, "therapist1")
+    cursor = t1.cursor()
+    await asyncio.to_thread(add_slots, t1, 12)  # more than the ring holds
+    async with stream(srv, t1.token, cursor) as s:
+        first = await s.events(12)
+    srv.kill()  # kill -9: the ring is gone, the log is not
+    srv.start()
+    async with stream(srv, t1.token, cursor) as s:
+        again = await s.events(12)
+        assert await s.quiet(0.3) == []
+    assert again == first
+    assert [e["seq"] for e in again] == my_seqs(srv, t1, cursor)
