@@ -19,10 +19,11 @@ from domain.commands import Settings as DomainSettings
 from domain.errors import DomainError
 from domain.policy import can_see
 from domain.times import iso
-from server import repo, snapshot
+from server import repo
 from server.database import Database
 from server.events import Event, drafts_for
 from server.hub import Hub
+from server.state import State
 
 log = logging.getLogger("tandem.commands")
 
@@ -42,10 +43,11 @@ def _wire_change(c: Any) -> dict[str, Any]:
 
 
 class CommandService:
-    def __init__(self, db: Database, hub: Hub, domain_settings: DomainSettings,
+    def __init__(self, db: Database, hub: Hub, state: State, domain_settings: DomainSettings,
                  clock: Clock = utcnow) -> None:
         self.db = db
         self.hub = hub
+        self.state = state
         self.domain_settings = domain_settings
         self.clock = clock
         # Called (name, outcome) after a command is committed; jobs hook in here.
@@ -68,8 +70,10 @@ class CommandService:
                         }
                     return status, body
             now = now or self.clock()
+            head, _ = await repo.head(conn)
+            await self.state.refresh(conn, head)  # a no-op unless another process wrote
             try:
-                snap = await snapshot.load(conn, actor, command)
+                snap = self.state.snapshot(actor, command)
                 # The domain refuses targets the actor may not see as not_found.
                 outcome = apply(snap, actor, command, now, self.domain_settings)
             except DomainError as exc:
@@ -86,7 +90,6 @@ class CommandService:
                              "message": "Some of the details are not in the expected form."}
 
             await repo.write_changes(conn, outcome.changes)
-            head, _ = await repo.head(conn)
             drafts = [d for c in outcome.changes for d in drafts_for(c)]
             events = [d.numbered(head + i + 1, command.name, iso(now))
                       for i, d in enumerate(drafts)]
@@ -105,10 +108,12 @@ class CommandService:
             if log_it:
                 await repo.log_response(conn, command.client_id, command.seq, actor.id,
                                         200, body, iso(now))
-            tx.after_commit.append(lambda: self._committed(command, outcome, events))
+            tx.after_commit.append(lambda: self._committed(command, outcome, events, cursor))
         return 200, body
 
-    def _committed(self, command: Command, outcome: Outcome, events: list[Event]) -> None:
+    def _committed(self, command: Command, outcome: Outcome, events: list[Event],
+                   cursor: int) -> None:
+        self.state.commit(outcome.changes, cursor)
         self.hub.publish(events)
         for listener in self.listeners:
             try:

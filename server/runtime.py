@@ -12,6 +12,7 @@ from server.database import Database
 from server.events import Event
 from server.hub import Hub
 from server.settings import ServerSettings
+from server.state import State
 
 log = logging.getLogger("tandem")
 
@@ -21,8 +22,10 @@ class Runtime:
         self.settings = settings
         self.db = Database(settings)
         self.hub = Hub(self._load_events, ring_size=settings.ring_size)
+        self.state = State()
         self.commands = CommandService(
-            self.db, self.hub, DomainSettings(response_minutes=settings.response_minutes)
+            self.db, self.hub, self.state,
+            DomainSettings(response_minutes=settings.response_minutes),
         )
         self.tokens = Tokens(settings)
         self.passwords = Passwords(settings)
@@ -38,8 +41,9 @@ class Runtime:
     async def start(self) -> None:
         await self.db.migrate()
         async with self.db.read() as conn:
-            head, trimmed = await repo.head(conn)
-        self.hub.start(head, trimmed)
+            await self.state.load(conn)
+            _, trimmed = await repo.head(conn)
+        self.hub.start(self.state.seq, trimmed)
         if self.settings.seed in ("demo", "staff"):
             from server.seed import seed_demo
 

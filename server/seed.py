@@ -148,7 +148,13 @@ class Seeder:
             drafts = [d for c in changes for d in drafts_for(c)]
             events = [d.numbered(head + i + 1, "seed", at) for i, d in enumerate(drafts)]
             await repo.append_events(tx.conn, events)
-            tx.after_commit.append(lambda: self.rt.hub.publish(events))
+            seq = events[-1].seq
+
+            def committed() -> None:
+                self.rt.state.commit(changes, seq)
+                self.rt.hub.publish(events)
+
+            tx.after_commit.append(committed)
 
     async def book(self, n: int, client: int, therapists: list[str], driver: str | None,
                    day: str, hour: int, minutes: int = 60, at: datetime | None = None) -> str:
