@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from typing import Protocol
 
 import flet as ft
 import pytest
@@ -11,7 +12,11 @@ from views.app import Session
 from views.port import UiConfig
 from views.prefs import MemoryPrefs
 
-Mount = Callable[[FakeClient], Awaitable[Harness]]
+
+class Mount(Protocol):
+    def __call__(
+        self, client: FakeClient, width: int = ..., height: int = ...
+    ) -> Awaitable[Harness]: ...
 
 
 @pytest.fixture

@@ -1,0 +1,189 @@
+"""End-to-end fixtures: the real API server (tests/support/server.py), the web
+UI as `main.py --server URL` in its own process (so the API can be stopped
+under a live UI), and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from tests.e2e.ui import CHROMIUM_ARGS, PASSWORD
+from tests.support.requires import require_binary
+from tests.support.server import ROOT, ServerProcess, free_port
+
+ZONE = ZoneInfo("Asia/Manila")  # the server's default business time zone
+
+
+class UiProcess:
+    """`python main.py --server URL` on a free loopback port."""
+
+    def __init__(self, server_url: str, data_dir: Path) -> None:
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.server_url = server_url
+        self.log = data_dir / "ui.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/app/"
+
+    def start(self) -> UiProcess:
+        python = ROOT / ".venv" / "bin" / "python"
+        cmd = [
+            str(python if python.exists() else "python"),
+            "main.py",
+            "--server",
+            self.server_url,
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "TANDEM_TIMEZONE": "Asia/Manila"},
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"UI exited: {self.log.read_text(errors='replace')[-3000:]}")
+            try:
+                if httpx.get(self.url, timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the UI did not answer in 30 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Operator:
+    """The operator acting through the API (what another screen would do)."""
+
+    def __init__(self, srv: ServerProcess) -> None:
+        self.srv = srv
+        self.http = srv.client("operator", PASSWORD)
+        boot = self.http.get("/api/sync/bootstrap").json()
+        self.ids = {s["username"]: s["id"] for s in boot["staff"]}
+        self.client_id = boot["clients"][0]["id"]
+        self.service_id = boot["services"][0]["id"]
+        self.seq = 0
+        self.tokens: dict[str, str] = {}
+
+    def today(self) -> str:
+        return datetime.now(ZONE).date().isoformat()
+
+    def command(
+        self,
+        name: str,
+        target: str | None,
+        args: dict[str, Any] | None = None,
+        as_user: str = "operator",
+    ) -> httpx.Response:
+        self.seq += 1
+        headers = {}
+        if as_user != "operator":
+            token = self.tokens.get(as_user) or self.srv.login(as_user, PASSWORD)
+            self.tokens[as_user] = token
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.post(
+            "/api/commands",
+            headers=headers,
+            json={
+                "client_id": f"e2e-{as_user}",
+                "seq": self.seq + int(time.time() * 1000) % 10**9,
+                "name": name,
+                "target": target,
+                "args": args or {},
+                "base_version": None,
+            },
+        )
+
+    def book(self, hour: int, therapist: str = "therapist1", driver: str = "driver1") -> str:
+        aid = str(uuid.uuid4())
+        r = self.command(
+            "appointment.create",
+            aid,
+            {
+                "client_id": self.client_id,
+                "service_ids": [self.service_id],
+                "therapist_ids": [self.ids[therapist]],
+                "driver_id": self.ids[driver],
+                "date": self.today(),
+                "start_time": f"{hour:02d}:00",
+                "end_time": f"{hour:02d}:45",
+                "location": "7 Acacia Lane, Makati",
+            },
+        )
+        assert r.status_code == 200, r.text
+        return aid
+
+    def advance(self, aid: str, *steps: tuple[str, str]) -> None:
+        for action, who in steps:
+            r = self.command(f"appointment.{action}", aid, {}, as_user=who)
+            assert r.status_code == 200, r.text
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    return require_binary("chromium", "apt-get install -y chromium")
+
+
+@pytest.fixture(scope="session")
+def playwright(chromium: str) -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
+    b = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A fresh server per test: the demo staff and availability, no bookings."""
+    srv = ServerProcess(tmp_path / "server", seed="staff")
+    srv.start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def ui(api: ServerProcess, tmp_path: Path) -> Iterator[UiProcess]:
+    proc = UiProcess(api.url, tmp_path / "ui")
+    proc.data_dir.mkdir()
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def operator(api: ServerProcess) -> Operator:
+    return Operator(api)

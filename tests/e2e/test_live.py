@@ -1,0 +1,155 @@
+"""The app in a real Chromium against a real server: live updates between
+roles, offline and back, a rollback, availability across tabs."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.conftest import Operator, UiProcess
+from tests.e2e.ui import (
+    PHONE,
+    TABLET,
+    card,
+    connection,
+    expect_no_text,
+    expect_text,
+    login,
+    open_app,
+    shoot,
+)
+from tests.support.server import ServerProcess
+
+ACCEPT_DONE = "Accepted — waiting for your driver"
+CAN_CONFIRM = "Therapist accepted — confirm the trip"
+
+
+def test_accept_shows_at_once_and_reaches_the_driver_live(
+    browser: Browser, ui: UiProcess, operator: Operator
+) -> None:
+    therapist = open_app(browser, ui.url, TABLET)
+    driver = open_app(browser, ui.url, PHONE)
+    login(therapist, "therapist1")
+    login(driver, "driver1")
+
+    aid = operator.book(hour=9)  # arrives live on both screens, no reload
+    t_card, d_card = card(therapist, aid), card(driver, aid)
+    expect_text(t_card, "New request — accept or reject")
+    expect_text(d_card, "Pending — waiting for the therapist to accept")
+    expect(d_card.get_by_role("button", name="Confirm trip")).to_have_count(0)
+
+    therapist.bring_to_front()
+    t_card.get_by_role("button", name="Accept").click()
+    expect_text(t_card, ACCEPT_DONE, timeout=1_500)  # optimistic: at once
+
+    driver.bring_to_front()
+    expect_text(d_card, CAN_CONFIRM)
+    expect(d_card.get_by_role("button", name="Confirm trip")).to_be_visible()
+    shoot(therapist, "therapist-820")
+    shoot(driver, "driver-390")
+
+
+def test_offline_action_waits_then_syncs(
+    browser: Browser, ui: UiProcess, api: ServerProcess, operator: Operator
+) -> None:
+    aid = operator.book(hour=11)
+    operator.advance(aid, ("accept", "therapist1"), ("confirm", "driver1"), ("start", "operator"))
+    therapist = open_app(browser, ui.url, TABLET)
+    driver = open_app(browser, ui.url, PHONE)
+    login(therapist, "therapist1")
+    login(driver, "driver1")
+    d_card = card(driver, aid)
+    expect_text(d_card, "Started — start the journey")
+
+    api.stop()
+    expect_text(connection(driver), "Offline", timeout=20_000)
+    driver.bring_to_front()
+    d_card.get_by_role("button", name="Start journey").click()
+    expect_text(d_card, "En route — tap Arrive when you get there", timeout=1_500)
+    expect_text(d_card, "Waiting to sync")
+    expect_text(connection(driver), "1 change waiting")
+    shoot(driver, "driver-390-offline")
+
+    api.start()
+    expect_text(connection(driver), "Online", timeout=30_000)
+    expect_no_text(d_card, "Waiting to sync", timeout=15_000)
+    therapist.bring_to_front()
+    expect_text(card(therapist, aid), "En route — driver is on the way", timeout=20_000)
+
+
+def test_refused_action_rolls_back_with_the_servers_words(
+    browser: Browser, ui: UiProcess, api: ServerProcess, operator: Operator
+) -> None:
+    aid = operator.book(hour=13)
+    operator.advance(aid, ("accept", "therapist1"))
+    driver = open_app(browser, ui.url, PHONE)
+    login(driver, "driver1")
+    d_card = card(driver, aid)
+    expect_text(d_card, CAN_CONFIRM)
+
+    # The driver confirms while cut off; meanwhile the operator cancels.
+    api.stop()
+    expect_text(connection(driver), "Offline", timeout=20_000)
+    d_card.get_by_role("button", name="Confirm trip").click()
+    expect_text(d_card, "Waiting to sync", timeout=1_500)
+    api.start()
+    r = operator.command("appointment.cancel", aid, {"reason": "Client called off"})
+    assert r.status_code == 200, r.text
+
+    # a snackbar in the domain's words (it is up for a few seconds)
+    expect_text(driver.locator("flt-semantics-host"), "Can't confirm the trip", timeout=20_000)
+    expect_text(d_card, "Cancelled", timeout=10_000)
+    expect_no_text(d_card, "Waiting to sync", timeout=10_000)
+    expect(d_card.get_by_role("button", name="Confirm trip")).to_have_count(0)
+
+
+def test_availability_changes_reach_the_other_tab(
+    browser: Browser, ui: UiProcess, operator: Operator
+) -> None:
+    # Two windows, not two tabs of one window: a background tab isn't
+    # painted by Chromium, so it couldn't show anything until brought forward.
+    tab_a = open_app(browser, ui.url, TABLET)
+    tab_b = open_app(browser, ui.url, TABLET)
+    for tab in (tab_a, tab_b):
+        login(tab, "therapist1")
+        tab.get_by_role("tab", name="Availability").or_(
+            tab.get_by_role("button", name="Availability")
+        ).first.click()
+        # the seed fills today and tomorrow; work on the day after
+        for _ in range(2):
+            tab.get_by_role("button", name="Next day").click()
+        expect(tab.get_by_text("No slots for this day yet.")).to_be_visible()
+
+    tab_a.bring_to_front()
+    start = tab_a.get_by_role("textbox", name="Start")
+    start.click()
+    start.fill("09:00")
+    end = tab_a.get_by_role("textbox", name="End")
+    end.click()
+    end.fill("12:00")
+    tab_a.get_by_role("button", name="Add slot").click()
+
+    slot_b = tab_b.locator('[flt-semantics-identifier^="slot-"]')
+    tab_b.bring_to_front()  # Chromium paints only the window in front
+    expect(slot_b).to_have_count(1, timeout=10_000)
+    expect_text(slot_b, "09:00–12:00")
+    expect_text(slot_b, "available")
+    tab_a.bring_to_front()
+
+    # an overlapping slot is refused inline, in the domain's words
+    start.click()
+    start.fill("10:00")
+    end.click()
+    end.fill("11:00")
+    tab_a.get_by_role("button", name="Add slot").click()
+    manager = tab_a.locator('[flt-semantics-identifier="availability"]')
+    expect_text(manager, "overlap", timeout=5_000)
+    shoot(tab_a, "therapist-820-availability")
+
+    tab_a.locator('[flt-semantics-identifier^="slot-"]').get_by_role("switch").click()
+    tab_b.bring_to_front()
+    expect_text(slot_b, "off", timeout=10_000)
+
+    tab_a.bring_to_front()
+    tab_a.get_by_role("button", name="Delete slot 09:00–12:00").click()
+    tab_b.bring_to_front()
+    expect(slot_b).to_have_count(0, timeout=10_000)
