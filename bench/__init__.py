@@ -1,0 +1,1 @@
+"""Benchmarks of the real-time promise (`python -m bench all`); see BENCHMARKS.md."""

@@ -1,0 +1,153 @@
+"""1. Propagation: a command sent on client A, applied in every other client's store.
+
+N operator clients (real services.client.Client on real store.Store) connect to
+one server, spread over worker processes of at most PER_PROCESS clients. One
+extra client sends `client.create` commands, one at a time, `interval` apart;
+every other client is in the event's audience. Latency per (command,
+recipient) = time.time() when the recipient's store applied the event minus
+time.time() just before the sender's dispatch (tap -> outbox -> HTTP ->
+server -> websocket -> apply). p50/p95/p99 are over all those pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from bench.common import ROOT, login, pct, start_server
+from bench.report import Result
+
+PER_PROCESS = 250
+TARGET_P50_MS, TARGET_P99_MS = 15.0, 50.0  # DESIGN.md, at 1,000 clients
+
+
+def _read(out: IO[str], timeout: float) -> dict[str, Any]:
+    import select
+
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("a propagation worker did not answer in time")
+        ready, _, _ = select.select([out], [], [], left)
+        if ready:
+            line = out.readline()
+            if not line:
+                raise RuntimeError("a propagation worker exited early (see its stderr)")
+            data: dict[str, Any] = json.loads(line)
+            return data
+
+
+def measure(url: str, login_file: Path, n: int, commands: int, interval: float,
+            data_root: Path) -> tuple[list[float], list[float], int]:
+    """(latencies ms over all pairs, per-command last-recipient ms, missing pairs)."""
+    procs_n = max(1, math.ceil(n / PER_PROCESS))
+    counts = [n // procs_n + (1 if i < n % procs_n else 0) for i in range(procs_n)]
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        for i, k in enumerate(counts):
+            cmd = [sys.executable, "-m", "bench.propagation_worker", url, str(login_file),
+                   str(data_root / f"n{n}-p{i}"), str(k)] + (["--sender"] if i == 0 else [])
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, text=True))
+        for p in procs:
+            assert p.stdout is not None
+            _read(p.stdout, 300)
+        sender = procs[0]
+        assert sender.stdin is not None and sender.stdout is not None
+        sender.stdin.write(json.dumps({"op": "act", "n": commands, "interval": interval}) + "\n")
+        sender.stdin.flush()
+        sent: dict[str, float] = _read(sender.stdout, commands * interval + 120)["sent"]
+        ids = list(sent)
+        for p, k in zip(procs, counts, strict=True):
+            assert p.stdin is not None
+            p.stdin.write(json.dumps({"op": "report", "ids": ids, "expect": k, "wait": 30}) + "\n")
+            p.stdin.flush()
+        lat: list[float] = []
+        last: dict[str, float] = {}
+        got = 0
+        for p in procs:
+            assert p.stdout is not None
+            arrivals: dict[str, list[float]] = _read(p.stdout, 120)["arrivals"]
+            for id, times in arrivals.items():
+                got += len(times)
+                for t in times:
+                    ms = (t - sent[id]) * 1000
+                    lat.append(ms)
+                    last[id] = max(last.get(id, 0.0), ms)
+        return lat, list(last.values()), n * len(ids) - got
+    finally:
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+PLAN = {  # N -> (commands, seconds between commands)
+    10: (60, 0.05),
+    100: (40, 0.15),
+    1000: (20, 0.6),
+}
+
+
+def run(sizes: tuple[int, ...] = (10, 100, 1000), plan: dict[int, tuple[int, float]] | None = None,
+        out_dir: Path | None = None) -> Result:
+    res = Result("propagation")
+    plan = plan or PLAN
+    srv = start_server("staff")
+    per_n: dict[int, list[float]] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="tandem-prop-") as tmp:
+            login_file = Path(tmp) / "login.json"
+            login_file.write_text(json.dumps(login(srv.url)))
+            for n in sizes:
+                commands, interval = plan.get(n, (10, 0.2))
+                lat, last, missing = measure(srv.url, login_file, n, commands, interval, Path(tmp))
+                per_n[n] = lat
+                big = n >= 1000
+                res.add(f"N={n:,} clients: p50", pct(lat, 50), "ms",
+                        TARGET_P50_MS if big else None)
+                res.add(f"N={n:,} clients: p95", pct(lat, 95), "ms")
+                res.add(f"N={n:,} clients: p99", pct(lat, 99), "ms",
+                        TARGET_P99_MS if big else None)
+                res.add(f"N={n:,} clients: last recipient p50", pct(last, 50), "ms",
+                        note=f"{commands} commands, {interval * 1000:.0f} ms apart, "
+                             f"{len(lat):,} deliveries, {missing} missing")
+    finally:
+        srv.close()
+    if out_dir is not None and per_n:
+        res.plots.append(_plot(per_n, out_dir / "propagation.png"))
+    return res
+
+
+def _plot(per_n: dict[int, list[float]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for n, lat in per_n.items():
+        xs = sorted(lat)
+        ys = [(i + 1) / len(xs) * 100 for i in range(len(xs))]
+        ax.plot(xs, ys, label=f"N={n:,}")
+    ax.axvline(TARGET_P50_MS, color="grey", ls=":", label="p50 target")
+    ax.axvline(TARGET_P99_MS, color="red", ls=":", label="p99 target")
+    ax.set_xscale("log")
+    ax.set_xlabel("send on A -> applied in recipient's store (ms, log)")
+    ax.set_ylabel("% of deliveries")
+    ax.set_title("Propagation latency (CDF)")
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
