@@ -1,23 +1,37 @@
-"""The command path: one serialized transaction per command.
+"""The command path, with group commit.
 
-    check (client_id, seq) → load a snapshot → domain.apply → write records →
-    append events (commit-ordered seq) → store the response → commit → publish
+Requests queue their commands; one writer task takes whatever is queued (up
+to `max_batch`) and runs it in ONE serialized transaction:
 
-Rejections are stored too, so a retry always gets the first answer.
+    check every (client_id, seq) → for each command in order: snapshot from
+    the in-memory state plus the batch's earlier changes → domain.apply →
+    collect changes, events (consecutive seq) and the response → write the
+    records, events, head and command log → commit → update the state,
+    publish to the hub, answer each request.
+
+Every command is still all-or-nothing and sees every command before it, and
+rejections are stored too, so a retry always gets the first answer. Batching
+only shares the transaction's fixed cost (BEGIN/COMMIT, the head row) among
+commands that arrived together. If a batch fails in the database, each of
+its commands is retried alone, so one bad command can't sink the others.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.apply import apply
-from domain.commands import Actor, Command, Outcome
+from domain.commands import Actor, Change, Command, Outcome
 from domain.commands import Settings as DomainSettings
 from domain.errors import DomainError
 from domain.policy import can_see
+from domain.records import Entity, Record
 from domain.times import iso
 from server import repo
 from server.database import Database
@@ -30,99 +44,204 @@ log = logging.getLogger("tandem.commands")
 Clock = Callable[[], datetime]
 Response = tuple[int, dict[str, Any]]
 
+DUPLICATE = {
+    "status": "rejected", "code": "duplicate_command",
+    "message": "This command id was already used by someone else. "
+               "Please sign in again on this device.",
+}
+MALFORMED = {"status": "rejected", "code": "invalid_args",
+             "message": "Some of the details are not in the expected form."}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _wire_change(c: Any) -> dict[str, Any]:
+def _wire_change(c: Change) -> dict[str, Any]:
     record = c.record
     version = int(record["version"]) if record else int((c.previous or {}).get("version", 0)) + 1
     return {"entity": c.entity, "id": c.id, "op": "delete" if record is None else c.op,
             "version": version, "data": record}
 
 
+def _visible_change(actor: Actor, c: Change) -> bool:
+    rec = c.record if c.record is not None else c.previous
+    return rec is not None and can_see(actor, c.entity, rec)
+
+
+@dataclass
+class _Job:
+    actor: Actor
+    command: Command
+    log_it: bool
+    now: datetime | None
+    done: asyncio.Future[Response]
+
+
+@dataclass
+class _Batch:
+    """What one transaction accumulates."""
+
+    head: int
+    changes: list[Change] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    logged: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[tuple[_Job, Response, Outcome | None]] = field(default_factory=list)
+    # (client_id, seq) → (user, response) for commands answered in this batch
+    seen: dict[tuple[str, int], tuple[str, Response]] = field(default_factory=dict)
+
+
 class CommandService:
     def __init__(self, db: Database, hub: Hub, state: State, domain_settings: DomainSettings,
-                 clock: Clock = utcnow) -> None:
+                 clock: Clock = utcnow, max_batch: int = 256) -> None:
         self.db = db
         self.hub = hub
         self.state = state
         self.domain_settings = domain_settings
         self.clock = clock
-        # Called (name, outcome) after a command is committed; jobs hook in here.
+        self.max_batch = max_batch
+        # Called (command, outcome) after a command is committed; jobs hook in here.
         self.listeners: list[Callable[[Command, Outcome], None]] = []
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
 
     async def execute(self, actor: Actor, command: Command, *, log_it: bool = True,
                       now: datetime | None = None) -> Response:
         """Run one command; (HTTP status, wire body). `now` is for the demo seed."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="command-writer")
+        job = _Job(actor, command, log_it, now, asyncio.get_running_loop().create_future())
+        self._queue.put_nowait(job)
+        # Shielded: a client that hangs up doesn't cancel a command mid-commit.
+        return await asyncio.shield(job.done)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+
+    async def _write_loop(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            while len(jobs) < self.max_batch and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            try:
+                await self._run(jobs)
+            except Exception as exc:
+                if len(jobs) == 1:
+                    log.exception("command %s failed in the database", jobs[0].command.name)
+                    if not jobs[0].done.done():
+                        jobs[0].done.set_exception(exc)
+                    continue
+                for job in jobs:  # isolate the culprit
+                    try:
+                        await self._run([job])
+                    except Exception as one:
+                        log.exception("command %s failed in the database", job.command.name)
+                        if not job.done.done():
+                            job.done.set_exception(one)
+
+    async def _run(self, jobs: list[_Job]) -> None:
         async with self.db.write() as tx:
             conn = tx.conn
-            if log_it:
-                prior = await repo.logged_response(conn, command.client_id, command.seq)
-                if prior is not None:
-                    user_id, status, body = prior
-                    if user_id != actor.id:
-                        return 409, {
-                            "status": "rejected", "code": "duplicate_command",
-                            "message": "This command id was already used by someone else. "
-                                       "Please sign in again on this device.",
-                        }
-                    return status, body
-            now = now or self.clock()
             head, _ = await repo.head(conn)
             await self.state.refresh(conn, head)  # a no-op unless another process wrote
-            try:
-                snap = self.state.snapshot(actor, command)
-                # The domain refuses targets the actor may not see as not_found.
-                outcome = apply(snap, actor, command, now, self.domain_settings)
-            except DomainError as exc:
-                body = exc.to_wire()
-                if log_it:
-                    await repo.log_response(conn, command.client_id, command.seq, actor.id,
-                                            exc.status, body, iso(now))
-                return exc.status, body
-            except (TypeError, ValueError, KeyError, AttributeError, IndexError):
-                # The domain should have refused these arguments with InvalidArgs;
-                # answer 422 rather than crash, and log it so it gets fixed.
-                log.exception("domain.apply failed on %s", command.name)
-                return 422, {"status": "rejected", "code": "invalid_args",
-                             "message": "Some of the details are not in the expected form."}
+            prior = await repo.logged_responses(
+                conn, [(j.command.client_id, j.command.seq) for j in jobs if j.log_it])
+            batch = _Batch(head=head)
+            for job in jobs:
+                self._one(job, batch, prior)
+            await repo.write_final(conn, _final(batch.changes, self.state))
+            await repo.append_events(conn, batch.events)
+            await repo.log_responses(conn, batch.logged)
+            tx.after_commit.append(lambda: self._committed(batch))
 
-            await repo.write_changes(conn, outcome.changes)
-            drafts = [d for c in outcome.changes for d in drafts_for(c)]
-            events = [d.numbered(head + i + 1, command.name, iso(now))
-                      for i, d in enumerate(drafts)]
-            await repo.append_events(conn, events)
-            cursor = events[-1].seq if events else head
-            record = outcome.record
-            first = outcome.changes[0] if outcome.changes else None
-            body = {
-                "status": "applied",
-                "record": record if first and record and can_see(actor, first.entity, record)
-                else None,
-                "changes": [_wire_change(c) for c in outcome.changes
-                            if _visible_change(actor, c)],
-                "cursor": cursor,
-            }
-            if log_it:
-                await repo.log_response(conn, command.client_id, command.seq, actor.id,
-                                        200, body, iso(now))
-            tx.after_commit.append(lambda: self._committed(command, outcome, events, cursor))
-        return 200, body
+    def _one(self, job: _Job, batch: _Batch,
+             prior: dict[tuple[str, int], tuple[str, int, dict[str, Any]]]) -> None:
+        cmd, actor = job.command, job.actor
+        key = (cmd.client_id, cmd.seq)
+        if job.log_it:
+            stored = prior.get(key)
+            earlier = batch.seen.get(key) or (
+                (stored[0], (stored[1], stored[2])) if stored else None)
+            if earlier is not None:
+                user, response = earlier
+                batch.answers.append((job, response if user == actor.id else (409, DUPLICATE),
+                                      None))
+                return
+        now = job.now or self.clock()
+        snap = self.state.snapshot(actor, cmd)
+        for c in batch.changes:  # what earlier commands in this batch did
+            if c.op == "delete" or c.record is None:
+                snap.remove(c.entity, c.id)
+            else:
+                snap.put(c.entity, c.record)
+        outcome: Outcome | None = None
+        try:
+            outcome = apply(snap, actor, cmd, now, self.domain_settings)
+            response = self._applied(actor, cmd, outcome, batch, now)
+        except DomainError as exc:
+            response = (exc.status, exc.to_wire())
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+            # The domain should have refused these arguments with InvalidArgs;
+            # answer 422 rather than crash, log it so it gets fixed, don't store it.
+            log.exception("domain.apply failed on %s", cmd.name)
+            batch.answers.append((job, (422, MALFORMED), None))
+            return
+        if job.log_it:
+            batch.seen[key] = (actor.id, response)
+            batch.logged.append({
+                "client_id": cmd.client_id, "seq": cmd.seq, "user_id": actor.id,
+                "status_code": response[0], "response": response[1], "created_at": iso(now),
+            })
+        batch.answers.append((job, response, outcome if response[0] == 200 else None))
 
-    def _committed(self, command: Command, outcome: Outcome, events: list[Event],
-                   cursor: int) -> None:
-        self.state.commit(outcome.changes, cursor)
-        self.hub.publish(events)
-        for listener in self.listeners:
-            try:
-                listener(command, outcome)
-            except Exception:  # a listener must never undo a committed command
-                log.exception("command listener failed")
+    def _applied(self, actor: Actor, cmd: Command, outcome: Outcome, batch: _Batch,
+                 now: datetime) -> Response:
+        drafts = [d for c in outcome.changes for d in drafts_for(c)]
+        first_seq = batch.head + len(batch.events) + 1
+        events = [d.numbered(first_seq + i, cmd.name, iso(now)) for i, d in enumerate(drafts)]
+        batch.changes.extend(outcome.changes)
+        batch.events.extend(events)
+        cursor = batch.head + len(batch.events)
+        record = outcome.record
+        first = outcome.changes[0] if outcome.changes else None
+        return 200, {
+            "status": "applied",
+            "record": record if first and record and can_see(actor, first.entity, record)
+            else None,
+            "changes": [_wire_change(c) for c in outcome.changes if _visible_change(actor, c)],
+            "cursor": cursor,
+        }
+
+    def _committed(self, batch: _Batch) -> None:
+        self.state.commit(batch.changes, batch.head + len(batch.events))
+        self.hub.publish(batch.events)
+        for job, response, outcome in batch.answers:
+            if not job.done.done():
+                job.done.set_result(response)
+            if outcome is not None:
+                for listener in self.listeners:
+                    try:
+                        listener(job.command, outcome)
+                    except Exception:  # a listener must never undo a committed command
+                        log.exception("command listener failed")
 
 
-def _visible_change(actor: Actor, c: Any) -> bool:
-    rec = c.record if c.record is not None else c.previous
-    return rec is not None and can_see(actor, c.entity, rec)
-
+def _final(changes: list[Change], state: State) -> list[tuple[str, Entity, str, Record | None]]:
+    """Collapse a batch's changes to one write per record: (insert | update |
+    delete, entity, id, record), judged against the state before the batch."""
+    last: dict[tuple[Entity, str], Record | None] = {}
+    for c in changes:
+        last[(c.entity, c.id)] = None if c.op == "delete" else c.record
+    out: list[tuple[str, Entity, str, Record | None]] = []
+    for (entity, id), record in last.items():
+        existed = state.get(entity, id) is not None
+        if record is None:
+            if existed:
+                out.append(("delete", entity, id, None))
+        else:
+            out.append(("update" if existed else "insert", entity, id, record))
+    return out

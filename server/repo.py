@@ -80,6 +80,30 @@ async def write_changes(conn: AsyncConnection, changes: Sequence[Change]) -> Non
             await put(conn, c.entity, c.record, new=c.previous is None)
 
 
+async def write_final(conn: AsyncConnection,
+                      writes: Sequence[tuple[str, Entity, str, Record | None]]) -> None:
+    """Apply collapsed writes (insert | update | delete) with one statement per kind."""
+    inserts = [{"entity": e, "id": i, **_columns(e, r)} for op, e, i, r in writes
+               if op == "insert" and r is not None]
+    updates = [{"k_entity": e, "k_id": i, **_columns(e, r)} for op, e, i, r in writes
+               if op == "update" and r is not None]
+    deletes = [{"k_entity": e, "k_id": i} for op, e, i, _ in writes if op == "delete"]
+    if inserts:
+        await conn.execute(records.insert(), inserts)
+    if updates:
+        await conn.execute(
+            records.update().where(records.c.entity == sa.bindparam("k_entity"),
+                                   records.c.id == sa.bindparam("k_id")),
+            updates,
+        )
+    if deletes:
+        await conn.execute(
+            records.delete().where(records.c.entity == sa.bindparam("k_entity"),
+                                   records.c.id == sa.bindparam("k_id")),
+            deletes,
+        )
+
+
 # --- the event log -------------------------------------------------------------------
 
 
@@ -169,20 +193,28 @@ async def trim_events(conn: AsyncConnection, before: str) -> int:
 # --- the command log -----------------------------------------------------------------
 
 
-async def logged_response(conn: AsyncConnection, client_id: str,
-                          seq: int) -> tuple[str, int, dict[str, Any]] | None:
-    row = (await conn.execute(
-        sa.select(command_log.c.user_id, command_log.c.status_code, command_log.c.response)
-        .where(command_log.c.client_id == client_id, command_log.c.seq == seq)
-    )).first()
-    if row is None:
-        return None
-    return row.user_id, int(row.status_code), orjson.loads(row.response)
+async def logged_responses(
+    conn: AsyncConnection, keys: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[str, int, dict[str, Any]]]:
+    """Stored answers for these (client_id, seq): (user_id, status, body)."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    rows = await conn.execute(
+        sa.select(command_log.c.client_id, command_log.c.seq, command_log.c.user_id,
+                  command_log.c.status_code, command_log.c.response)
+        .where(command_log.c.client_id.in_(sorted({k[0] for k in keys})))
+        .where(command_log.c.seq.in_(sorted({k[1] for k in keys})))
+    )
+    return {
+        (r.client_id, int(r.seq)): (r.user_id, int(r.status_code), orjson.loads(r.response))
+        for r in rows if (r.client_id, int(r.seq)) in wanted
+    }
 
 
-async def log_response(conn: AsyncConnection, client_id: str, seq: int, user_id: str,
-                       status_code: int, response: dict[str, Any], at: str) -> None:
-    await conn.execute(command_log.insert().values(
-        client_id=client_id, seq=seq, user_id=user_id, status_code=status_code,
-        response=orjson.dumps(response).decode(), created_at=at,
-    ))
+async def log_responses(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    await conn.execute(command_log.insert(), [
+        {**r, "response": orjson.dumps(r["response"]).decode()} for r in rows
+    ])

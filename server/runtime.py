@@ -53,4 +53,5 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.jobs.stop()
+        await self.commands.close()
         await self.db.close()
