@@ -1,0 +1,115 @@
+"""The command path in-process on a real SQLite file (no HTTP): batches see
+their own earlier commands, two processes sharing a database stay correct,
+and the hub's `advance` catches a replica up from the log."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from domain.commands import Actor, Command
+from server import repo
+from server.runtime import Runtime
+from server.schema import users
+from server.settings import ServerSettings
+
+SECRET = "state-test-secret-0123456789abcdefghijkl"
+
+
+def settings(path: Path, seed: str | None = None) -> ServerSettings:
+    """Jobs off (interval 0): these tests drive every command themselves."""
+    return ServerSettings(database_url=f"sqlite:///{path}", secret_key=SECRET, seed=seed,
+                          auto_cancel_interval=0, pickup_interval=0, trim_interval=0)
+
+
+@pytest.fixture
+async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
+    runtime = Runtime(settings(tmp_path / "s.db", seed="staff"))
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+async def actor(rt: Runtime, username: str) -> Actor:
+    async with rt.db.read() as conn:
+        row = (await conn.execute(sa.select(users).where(users.c.username == username))).one()
+    return Actor(row.id, row.role)
+
+
+def slot(seq: int, start: str, end: str, client: str = "c") -> Command:
+    return Command("availability.create", str(uuid.uuid4()),
+                   {"date": "2033-03-03", "start_time": start, "end_time": end,
+                    "available": True}, None, client, seq)
+
+
+async def test_a_batch_sees_its_own_earlier_commands(rt: Runtime) -> None:
+    t1 = await actor(rt, "therapist1")
+    answers = await asyncio.gather(*(rt.commands.execute(t1, slot(i + 1, "09:00", "10:00"))
+                                     for i in range(20)))
+    codes = sorted(status for status, _ in answers)
+    assert codes == [200] + [409] * 19
+    assert {b["code"] for s, b in answers if s == 409} == {"availability_overlap"}
+    async with rt.db.read() as conn:
+        slots = await repo.select(conn, "availability")
+    assert len([s for s in slots if s["date"] == "2033-03-03"]) == 1
+
+
+async def test_cursors_are_consecutive_and_match_the_log(rt: Runtime) -> None:
+    t1 = await actor(rt, "therapist1")
+    start = rt.hub.head
+    answers = await asyncio.gather(*(
+        rt.commands.execute(t1, slot(i + 1, f"{i:02d}:00", f"{i:02d}:30", "cur"))
+        for i in range(10)))
+    cursors = sorted(b["cursor"] for _, b in answers)
+    assert cursors == list(range(start + 1, start + 11))
+    async with rt.db.read() as conn:
+        events = await repo.events_after(conn, start, 100)
+    assert [e.seq for e in events] == cursors
+    assert rt.state.seq == rt.hub.head == cursors[-1]
+
+
+async def test_two_processes_on_one_database_see_each_others_writes(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    other = Runtime(settings(tmp_path / "s.db"))
+    await other.start()
+    try:
+        t1 = await actor(rt, "therapist1")
+        first = await rt.commands.execute(t1, slot(1, "14:00", "16:00", "p1"))
+        assert first[0] == 200
+        # The other process's cache predates that write; it must catch up first.
+        clash = await other.commands.execute(t1, slot(1, "15:00", "17:00", "p2"))
+        assert (clash[0], clash[1]["code"]) == (409, "availability_overlap")
+        assert other.state.seq == rt.state.seq
+        # …and a retry sent to the other process gets the first answer.
+        again = await other.commands.execute(t1, Command(
+            "availability.create", "whatever", {}, None, "p1", 1))
+        assert again == first
+        # Its hub catches up from the log when told how far it reaches.
+        sub = other.hub.subscribe(t1)
+        await other.hub.advance(rt.hub.head)
+        assert sub.wake.is_set() and other.hub.head == rt.hub.head
+        tail = await other.hub.read_after(rt.hub.head - 1)
+        assert [e.seq for e in tail] == [rt.hub.head]
+    finally:
+        await other.stop()
+
+
+async def test_state_cache_matches_the_database(rt: Runtime) -> None:
+    t1 = await actor(rt, "therapist1")
+    made = await rt.commands.execute(t1, slot(1, "18:00", "19:00", "m"))
+    sid = made[1]["record"]["id"]
+    await rt.commands.execute(t1, Command("availability.update", sid, {"available": False},
+                                          1, "m", 2))
+    await rt.commands.execute(t1, Command("availability.delete", sid, {}, None, "m", 3))
+    fresh = Runtime(settings(rt.settings.sqlite_path))  # type: ignore[arg-type]
+    async with fresh.db.read() as conn:
+        await fresh.state.load(conn)
+    await fresh.db.close()
+    assert fresh.state.tables == rt.state.tables
+    assert rt.state.get("availability", sid) is None
