@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.server.helpers import Api, audience_of, fresh_day, log_rows, stream
 from tests.support.server import ServerProcess
@@ -114,12 +116,21 @@ async def test_trimmed_log_resyncs(server_factory: Callable[..., ServerProcess])
     assert t1.get("/api/events", after=boot["cursor"]).status_code == 200
 
 
-async def test_pings_when_idle(server_factory: Callable[..., ServerProcess]) -> None:
-    srv = server_factory(seed="staff", args=("--ping-interval", "0.2"))
+async def test_pings_when_idle_and_a_silent_socket_is_closed(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    srv = server_factory(seed="staff", args=("--ping-interval", "0.2"),
+                         env={"TANDEM_HELLO_TIMEOUT": "0.5"})
     t1 = Api(srv, "therapist1")
     async with stream(srv, t1.token, None) as s:
         assert await s.frame(3) == {"type": "ping"}
         assert await s.frame(3) == {"type": "ping"}
+    async with connect(srv.ws_url, proxy=None) as ws:  # never says hello
+        error = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert error["code"] == "hello_timeout"
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        assert ws.close_code == 4408
 
 
 def _raw_ws(port: int, rcvbuf: int) -> socket.socket:
