@@ -30,6 +30,7 @@ from server.schema import log_head
 from server.settings import ServerSettings, async_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 7_270_001  # pg_advisory_lock key for schema migrations
 
 
 @dataclass
@@ -58,10 +59,20 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+        """Bring the schema to the newest Alembic revision (replicas starting
+        together take turns: a session advisory lock on PostgreSQL)."""
         async with self.writer.connect() as conn:
-            await conn.run_sync(_upgrade)
-            await conn.commit()
+            if not self.is_sqlite:
+                await conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+                await conn.commit()
+            try:
+                await conn.run_sync(_upgrade)
+                await conn.commit()
+            finally:
+                if not self.is_sqlite:
+                    await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"),
+                                       {"k": MIGRATION_LOCK})
+                    await conn.commit()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteTx]:
