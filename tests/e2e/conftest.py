@@ -18,6 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
+from tests.e2e.proxy import Relay
 from tests.e2e.ui import CHROMIUM_ARGS, PASSWORD
 from tests.support.requires import require_binary
 from tests.support.server import ROOT, ServerProcess, free_port
@@ -178,6 +179,23 @@ def api(tmp_path: Path) -> Iterator[ServerProcess]:
 @pytest.fixture
 def ui(api: ServerProcess, tmp_path: Path) -> Iterator[UiProcess]:
     proc = UiProcess(api.url, tmp_path / "ui")
+    proc.data_dir.mkdir()
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def relay(api: ServerProcess) -> Iterator[Relay]:
+    r = Relay(api.port)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def relayed_ui(relay: Relay, tmp_path: Path) -> Iterator[UiProcess]:
+    """A UI whose way to the server (and only its) the test can cut."""
+    proc = UiProcess(relay.url, tmp_path / "relayed-ui")
     proc.data_dir.mkdir()
     proc.start()
     yield proc
