@@ -11,6 +11,7 @@ from domain.commands import Actor, Snapshot
 from domain.records import Entity, Record
 from services.api import ApiError, NetworkError
 from services.client import Client, Message
+from views.components.actions import SAVED
 from views.port import (
     Changed,
     Key,
@@ -29,6 +30,7 @@ class ServicesClient:
 
     def __init__(self, client: Client) -> None:
         self.client = client
+        self.names: dict[int, str] = {}  # outbox seq -> command name, for our own words
 
     @property
     def actor(self) -> Actor:
@@ -68,7 +70,7 @@ class ServicesClient:
             listener(Changed(sync=True))
 
         def message(m: Message) -> None:
-            listener(Changed(sync=True, notices=(Notice(m.text, ok=m.kind == "success"),)))
+            listener(Changed(sync=True, notices=self.notices(m)))
 
         offs = [
             self.client.on_change(changes),
@@ -82,8 +84,21 @@ class ServicesClient:
 
         return unsubscribe
 
+    def notices(self, m: Message) -> tuple[Notice, ...]:
+        name = self.names.get(m.seq, "") if m.seq is not None else ""
+        if m.kind in ("success", "rollback") and m.seq is not None:
+            self.names.pop(m.seq, None)  # the command is settled
+        if m.kind != "success":
+            return (Notice(m.text, ok=False),)
+        if name in SAVED:
+            text = SAVED[name]
+            return (Notice(text),) if text else ()
+        return (Notice(m.text),)
+
     async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result:
         d = await self.client.dispatch(name, target, args)
+        if d.ok and d.seq is not None:
+            self.names[d.seq] = name
         if d.ok:
             return Result(ok=True, record=d.record)
         code = d.error.code if d.error is not None else ""

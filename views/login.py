@@ -37,7 +37,7 @@ class LoginView:
         )
         self.error = ft.Text(color=style.BAD, visible=False)
         self.button = ft.FilledButton(
-            "Sign in", on_click=self._submit, height=style.BIG_BUTTON_HEIGHT, expand=True
+            "Sign in", on_click=self._submit, height=style.BIG_BUTTON_HEIGHT
         )
         hint = (
             [
@@ -59,11 +59,12 @@ class LoginView:
                     self.username,
                     self.password,
                     self.error,
-                    ft.Row([self.button]),
+                    self.button,
                     *hint,
                 ],
                 spacing=16,
                 tight=True,
+                horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
             ),
             width=420,
             padding=24,

@@ -92,5 +92,7 @@ def expect_no_text(locator: Locator, text: str, timeout: float = 10_000) -> None
 def shoot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    page.bring_to_front()  # a window behind others isn't repainted
+    page.wait_for_timeout(500)
     page.screenshot(path=str(path))
     return path

@@ -60,3 +60,30 @@ def actions_for(appt: Record, actor: Actor) -> list[str]:
     """The actions to show on `appt` for `actor`: the role's offer, filtered
     by the domain's lifecycle rules."""
     return [a for a in OFFERED.get(actor.role, ()) if allowed(appt, actor, a)]
+
+
+# What a snackbar says when the server has applied a command ("each
+# success"). None: too small to announce.
+SAVED: dict[str, str | None] = {
+    "appointment.accept": "Accepted — saved",
+    "appointment.reject": "Rejection sent to the operator",
+    "appointment.confirm": "Trip confirmed — saved",
+    "appointment.start": "Appointment started — saved",
+    "appointment.start_journey": "Journey started — saved",
+    "appointment.arrive": "Arrival saved",
+    "appointment.drop_off": "Drop-off saved",
+    "appointment.start_session": "Session started — saved",
+    "appointment.request_payment": "Payment requested — saved",
+    "appointment.complete": "Session completed — saved",
+    "appointment.request_pickup": "Pickup requested — saved",
+    "appointment.confirm_pickup": "Pickup confirmed — saved",
+    "appointment.complete_return": "Return completed — saved",
+    "appointment.cancel": "Appointment cancelled — saved",
+    "availability.create": "Slot added — saved",
+    "availability.update": "Slot updated — saved",
+    "availability.delete": "Slot deleted — saved",
+    "availability.bulk_create": "Slots added — saved",
+    "staff.set_duty": "Duty status saved",
+    "notification.mark_read": None,
+    "notification.mark_all_read": None,
+}

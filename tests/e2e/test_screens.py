@@ -1,0 +1,84 @@
+"""`python main.py` as shipped (embedded server, demo data on first run, web UI
+at /app) in Chromium: each role at its device size, with screenshots."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.ui import DESKTOP, PHONE, TABLET, connection, expect_text, login, open_app, shoot
+from tests.support.server import ROOT, free_port
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    python = ROOT / ".venv" / "bin" / "python"
+    log = (tmp_path / "main.log").open("wb")
+    proc = subprocess.Popen(
+        [str(python), "main.py", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, (tmp_path / "main.log").read_text()
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    banner = (tmp_path / "main.log").read_text()
+    assert f"{url}/app" in banner and "therapist1" in banner, banner
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+def test_each_role_at_its_device_size(browser: Browser, embedded: str) -> None:
+    assert httpx.get(embedded + "/", follow_redirects=False).headers["location"] == "/app/"
+
+    driver = open_app(browser, embedded + "/app/", PHONE)
+    login(driver, "driver1")
+    expect_text(connection(driver), "Online", timeout=20_000)
+    expect(
+        driver.get_by_role("button", name="Confirm trip")
+        .or_(driver.get_by_role("button", name="Complete return"))
+        .first
+    ).to_be_visible()
+    shoot(driver, "driver-390x844")
+
+    therapist = open_app(browser, embedded + "/app/", TABLET)
+    login(therapist, "therapist1")
+    expect_text(connection(therapist), "Online", timeout=20_000)
+    expect(therapist.get_by_role("button", name="Accept").first).to_be_visible()
+    shoot(therapist, "therapist-820x1180")
+
+    operator = open_app(browser, embedded + "/app/", DESKTOP)
+    login(operator, "operator")
+    expect_text(connection(operator), "Online", timeout=20_000)
+    expect(operator.get_by_role("button", name="Start").first).to_be_visible()
+    shoot(operator, "operator-1440x900")
+
+
+def test_wrong_password_is_a_friendly_message(browser: Browser, embedded: str) -> None:
+    page = open_app(browser, embedded + "/app/", PHONE)
+    page.get_by_role("textbox", name="Username").wait_for(timeout=30_000)
+    box = page.get_by_role("textbox", name="Username")
+    box.click()
+    box.fill("driver1")
+    pw = page.get_by_role("textbox", name="Password")
+    pw.click()
+    pw.fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect_text(page.locator("flt-semantics-host"), "password", timeout=10_000)
+    expect(connection(page)).to_have_count(0)
