@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
+import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -96,6 +97,11 @@ def _user(id: str, username: str, role: str, staff: Record | None) -> dict[str, 
              responses=errors(400, 401, 403, 404, 409, 413, 422, 503),
              summary="Run one command (exactly once per client_id + seq)")
 async def post_command(body: CommandIn, actor: Me, rt: Rt) -> JSON:
+    try:  # everything we store must round-trip as JSON (no lone surrogates)
+        orjson.dumps(body.args)
+    except orjson.JSONEncodeError as exc:
+        raise WireError(422, "invalid_request",
+                        "args: contains characters that can't be stored.") from exc
     command = Command(name=body.name, target=body.target, args=body.args,
                       base_version=body.base_version, client_id=body.client_id, seq=body.seq)
     status, answer = await rt.commands.execute(actor, command)

@@ -65,7 +65,7 @@ class Tokens:
         except jwt.ExpiredSignatureError as exc:
             raise AuthError("Your session has expired. Please sign in again.",
                             "token_expired") from exc
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, ValueError) as exc:  # ValueError: undecodable text
             raise AuthError("Your sign-in is not valid. Please sign in again.",
                             "invalid_token") from exc
         role = claims.get("role")

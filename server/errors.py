@@ -44,6 +44,7 @@ def rejected(status: int, code: str, message: str,
 
 
 _HTTP_CODES = {
+    400: ("malformed_json", "The request body could not be read."),
     401: ("unauthorized", "Please sign in."),
     403: ("forbidden", "You can't do that."),
     404: ("not_found", "There's nothing at this address."),

@@ -44,7 +44,12 @@ def command(**over: Any) -> dict[str, Any]:
 
 
 def test_malformed_json(staff_server: ServerProcess, op: Api) -> None:
-    for raw in (b"{bad", b"", b"[1, 2", b"\xff\xfe", b'{"client_id": "a", "seq": }'):
+    deep = b'{"args": {"x": ' + b"[" * 5000 + b"]" * 5000 + b"}}"
+    lone = (b'{"client_id": "a", "seq": 1, "name": "client.create", "target": "t", '
+            b'"args": {"first_name": "\\ud800", "last_name": "b", "phone": "1", '
+            b'"address": "c"}}')
+    for raw in (b"{bad", b"", b"[1, 2", b"\xff\xfe", b'{"client_id": "a", "seq": }', deep,
+                lone):
         r = post(staff_server, op, raw)
         assert r.status_code in (400, 422), (raw, r.text)
         assert r.json()["status"] == "rejected" and r.json()["message"]
