@@ -26,6 +26,7 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from server.migrations import HEAD
 from server.schema import log_head
 from server.settings import ServerSettings, async_url
 
@@ -66,7 +67,8 @@ class Database:
                 await conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
                 await conn.commit()
             try:
-                await conn.run_sync(_upgrade)
+                if await _revision(conn) != HEAD:
+                    await conn.run_sync(_upgrade)
                 await conn.commit()
             finally:
                 if not self.is_sqlite:
@@ -99,6 +101,16 @@ class Database:
     async def close(self) -> None:
         await self.writer.dispose()
         await self.reader.dispose()
+
+
+async def _revision(conn: AsyncConnection) -> str | None:
+    """The database's Alembic revision (None for a new database)."""
+    try:
+        async with conn.begin_nested():
+            return (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+                    ).scalar()
+    except sa.exc.DBAPIError:
+        return None
 
 
 def _upgrade(connection: Any) -> None:

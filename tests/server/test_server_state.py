@@ -113,3 +113,15 @@ async def test_state_cache_matches_the_database(rt: Runtime) -> None:
     await fresh.db.close()
     assert fresh.state.tables == rt.state.tables
     assert rt.state.get("availability", sid) is None
+
+
+def test_the_known_head_revision_is_the_scripts_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from server.database import MIGRATIONS
+    from server.migrations import HEAD
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
