@@ -68,7 +68,13 @@ class FakeClient:
 
     async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result:
         self.seq += 1
-        cmd = Command(name, target, dict(args), client_id="fake", seq=self.seq)
+        # like the real store: a field edit is based on the version shown now
+        base = None
+        entity = name.split(".")[0]
+        if name.endswith(".update") and target is not None:
+            current = self._view.get(entity, target)  # type: ignore[arg-type]
+            base = int(current["version"]) if current else None
+        cmd = Command(name, target, dict(args), base, client_id="fake", seq=self.seq)
         try:
             outcome = apply(self._view, self._actor, cmd, self.now)
         except DomainError as e:

@@ -76,7 +76,9 @@ class Harness:
 
     # ---- finders
     def all(self) -> list[BaseControl]:
-        return [c for c in self.session.index.values() if isinstance(c, BaseControl)]
+        """Every control on the page now (walked from the page, so controls a
+        re-render replaced are not found)."""
+        return descendants(self.page)
 
     def by_type(self, cls: type[C]) -> list[C]:
         return [c for c in self.all() if isinstance(c, cls)]
@@ -158,7 +160,7 @@ def descendants(root: Any) -> list[BaseControl]:
             seen.add(id(obj))
             out.append(obj)
             for name in getattr(obj, "__dataclass_fields__", {}):
-                if name.startswith("_") or name == "parent":
+                if (name.startswith("_") and name != "_dialogs") or name == "parent":
                     continue
                 walk(getattr(obj, name, None))
         elif isinstance(obj, (list, tuple)):
