@@ -32,6 +32,12 @@ class Event:
     to_everyone: bool
     created_at: str = ""
     _frame: list[str] = field(default_factory=list, compare=False, repr=False)
+    _audience: Audience = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Built once: every connection's pump asks each event about its user.
+        object.__setattr__(self, "_audience",
+                           Audience(self.users, self.to_operators, self.to_everyone))
 
     def wire(self) -> dict[str, Any]:
         return {
@@ -51,7 +57,7 @@ class Event:
         return self._frame[0]
 
     def visible_to(self, actor: Actor) -> bool:
-        return Audience(self.users, self.to_operators, self.to_everyone).includes(actor)
+        return self._audience.includes(actor)
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,10 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, actor: Actor,
                 for event in batch:
                     if event.visible_to(actor):
                         try:
-                            await asyncio.wait_for(queue.put(event.frame()), s.send_timeout)
+                            try:
+                                queue.put_nowait(event.frame())  # the usual case: no timer
+                            except asyncio.QueueFull:
+                                await asyncio.wait_for(queue.put(event.frame()), s.send_timeout)
                         except TimeoutError as exc:
                             log.warning("dropping a slow websocket of %s at seq %d",
                                         actor.id, cursor)
@@ -166,10 +169,13 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, actor: Actor,
 
     async def sender() -> None:
         while True:
-            try:
-                frame = await asyncio.wait_for(queue.get(), s.ping_interval)
-            except TimeoutError:
-                frame = PING
+            if not queue.empty():
+                frame = queue.get_nowait()
+            else:
+                try:
+                    frame = await asyncio.wait_for(queue.get(), s.ping_interval)
+                except TimeoutError:
+                    frame = PING
             await ws.send_text(frame)
 
     async def receiver() -> None:
