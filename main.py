@@ -7,6 +7,9 @@
                                            existing server
     python main.py --port 9000 --data-dir /srv/tandem --host 0.0.0.0
     python main.py --desktop               a native window, where flet-desktop can
+    flet build apk / flet build ipa        phones and tablets: the views as a client
+    flet run --android main.py             (server address from TANDEM_SERVER or
+                                           typed on the sign-in screen)
 
 No window is ever opened without a display: the default serves the web UI and
 prints its address. Each browser tab is its own session with its own client
@@ -240,22 +243,41 @@ def serve(app: Any, sock: socket.socket, log_level: str) -> int:
 
 
 def run_desktop(ns: argparse.Namespace, data_dir: Path) -> int:
-    """Embedded server in a thread, the views in a native window."""
+    """The views in a native window: as a client of --server, or next to an
+    embedded server running in a thread."""
     import threading
 
+    if ns.server:
+        return run_native(str(ns.server).rstrip("/"), data_dir)
+    app, _, _ = embedded_app(ns, data_dir)
+    sock = bind(ns.host, ns.port)
+    threading.Thread(target=serve, args=(app, sock, ns.log_level), daemon=True).start()
+    return run_native(f"http://127.0.0.1:{ns.port}", data_dir, demo=True)
+
+
+def run_native(server_url: str, data_dir: Path, demo: bool = False) -> int:
     import flet as ft
 
     from views.app import make_main
 
-    app, _, _ = embedded_app(ns, data_dir)
-    sock = bind(ns.host, ns.port)
-    threading.Thread(target=serve, args=(app, sock, ns.log_level), daemon=True).start()
-    config = ui_config(f"http://127.0.0.1:{ns.port}", data_dir, demo=True)
-    ft.run(make_main(config))
+    ft.run(make_main(ui_config(server_url, data_dir, demo=demo)))
     return 0
 
 
+def inside_flet_runtime() -> bool:
+    """Started by a Flet build (phone, tablet, packaged desktop) or by
+    `flet run`: the views are the app; the server is elsewhere."""
+    from flet.utils.platform_utils import is_embedded
+
+    return is_embedded() or bool(os.getenv("FLET_SERVER_PORT") or os.getenv("FLET_SERVER_UDS_PATH"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None and not sys.argv[1:] and inside_flet_runtime():
+        # The server address comes from TANDEM_SERVER (set at build time) or
+        # is typed on the sign-in screen.
+        storage = os.getenv("FLET_APP_STORAGE_DATA") or "data"
+        return run_native(os.getenv("TANDEM_SERVER", "http://127.0.0.1:8000"), Path(storage))
     ns = parse_args(argv)
     data_dir = Path(ns.data_dir).resolve()
     try:

@@ -1,0 +1,47 @@
+"""main.py refuses what can't work here with one clear line, never a traceback
+and never a window without a display."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_main(
+    *args: str, tmp: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    return subprocess.run(
+        [sys.executable, "main.py", "--data-dir", str(tmp / "data"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**clean, **(env or {})},
+    )
+
+
+def test_desktop_without_flet_desktop_or_display_is_refused_kindly(tmp_path: Path) -> None:
+    r = run_main("--desktop", tmp=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.startswith("tandem: ") and "Traceback" not in r.stderr
+    assert "--desktop" in r.stderr
+
+
+def test_server_must_be_an_http_address(tmp_path: Path) -> None:
+    r = run_main("--server", "ftp://example", tmp=tmp_path)
+    assert r.returncode == 2 and "http://" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_port_in_use_is_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = run_main("--server", "http://127.0.0.1:9", "--port", str(port), tmp=tmp_path)
+    assert r.returncode == 2 and "already in use" in r.stderr and "Traceback" not in r.stderr
