@@ -1,0 +1,145 @@
+"""4. Client: local apply + notify, durable enqueue, cold start, by cache size.
+
+A therapist's on-disk store (real store.Store: TinyDB cache + outbox files)
+holds N appointments (bootstrapped from the in-memory server twin of the
+store tests) plus today's pending jobs. A tap is `store.dispatch
+("appointment.accept", id)`, exactly what a view calls: domain.apply on the
+optimistic view, durable enqueue (fsync), view update, subscribers notified.
+Measured per tap: tap -> the "my appointments today" subscriber is called
+(includes the enqueue), and the enqueue alone (timed around the outbox's
+`enqueue`); apply + notify = the first minus the second. The server's answer
+is then acknowledged (untimed) so the outbox stays as short as in real use.
+Cold start: open the cache and outbox files and compute the first view
+(that query's rows).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.common import pct
+from bench.report import Result
+from store.store import Store
+from store.subscriptions import Query
+from tests.store.fakes import DAY, NOW, T1, FakeServer, appointment, business
+
+TARGET_APPLY_MS, TARGET_ENQUEUE_MS = 2.0, 5.0
+
+
+def _today(r: dict[str, Any]) -> bool:
+    return r.get("date") == DAY and T1.id in (r.get("therapist_ids") or [])
+
+
+def _store(path: Path) -> Store:
+    return Store(T1, directory=path, clock=lambda: NOW)
+
+
+def measure(n: int, taps: int, folder: Path) -> dict[str, list[float]]:
+    server = FakeServer(business(n))
+    ids = []
+    for i in range(taps):
+        start = i * 4
+        ids.append(f"tap{i}")
+        server.snap.put("appointment", appointment(
+            f"tap{i}", start=f"{start // 60:02d}:{start % 60:02d}",
+            end=f"{(start + 3) // 60:02d}:{(start + 3) % 60:02d}"))
+    store = _store(folder)
+    store.bootstrap(server.bootstrap(T1))
+    store.flush()
+
+    notified: list[float] = []
+    sub = store.watch(Query("appointment", _today, name="my appointments today"),
+                      lambda delta: notified.append(time.perf_counter()))
+    enqueue_ms: list[float] = []
+    real_enqueue = store.outbox.enqueue
+
+    def timed_enqueue(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return real_enqueue(*args, **kwargs)
+        finally:
+            enqueue_ms.append((time.perf_counter() - t0) * 1000)
+
+    store.outbox.enqueue = timed_enqueue  # type: ignore[method-assign]
+    tap_ms: list[float] = []
+    for id in ids:
+        notified.clear()
+        t0 = time.perf_counter()
+        result = store.dispatch("appointment.accept", id)
+        if not result.ok or not notified:
+            raise RuntimeError(f"tap refused or not notified: {result.message}")
+        tap_ms.append((notified[0] - t0) * 1000)
+        entry = store.next_command()
+        assert entry is not None
+        _, body = server.command(T1, entry.wire())
+        store.acknowledge(entry.seq, body)
+    sub.cancel()
+    store.flush()
+    store.close()
+
+    cold: list[float] = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        again = _store(folder)
+        rows = again.watch(Query("appointment", _today), lambda d: None).rows()
+        cold.append((time.perf_counter() - t0) * 1000)
+        assert len(rows) == taps
+        again.close()
+    apply_ms = [t - e for t, e in zip(tap_ms, enqueue_ms, strict=True)]
+    return {"tap": tap_ms, "enqueue": enqueue_ms, "apply": apply_ms, "cold": cold}
+
+
+def run(sizes: tuple[int, ...] = (1000, 10_000, 50_000), taps: int = 200,
+        out_dir: Path | None = None, log: Callable[[str], None] = print) -> Result:
+    res = Result("client")
+    data: dict[int, dict[str, list[float]]] = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="tandem-local-") as tmp:
+            data[n] = m = measure(n, taps, Path(tmp))
+        log(f"  client: {n:,} cached appointments measured")
+        res.add(f"{n:,} cached: apply + notify p50", pct(m["apply"], 50), "ms")
+        res.add(f"{n:,} cached: apply + notify p99", pct(m["apply"], 99), "ms",
+                TARGET_APPLY_MS, note=f"{taps} taps")
+        res.add(f"{n:,} cached: durable enqueue p99", pct(m["enqueue"], 99), "ms",
+                TARGET_ENQUEUE_MS, note=f"p50 {pct(m['enqueue'], 50):.2f} ms")
+        res.add(f"{n:,} cached: tap -> view notified, incl. enqueue, p99", pct(m["tap"], 99),
+                "ms", note=f"p50 {pct(m['tap'], 50):.2f} ms")
+        res.add(f"{n:,} cached: cold start (median of 3)", pct(m["cold"], 50), "ms")
+    if out_dir is not None and data:
+        res.plots.append(_plot(data, out_dir / "client.png"))
+    return res
+
+
+def _plot(data: dict[int, dict[str, list[float]]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = list(data)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for key, label in (("apply", "apply + notify"), ("enqueue", "durable enqueue")):
+        ax.plot(sizes, [pct(data[n][key], 99) for n in sizes], marker="o", label=f"{label} p99")
+        ax.plot(sizes, [pct(data[n][key], 50) for n in sizes], marker=".", ls="--",
+                label=f"{label} p50")
+    ax.axhline(TARGET_APPLY_MS, color="tab:blue", ls=":", label="apply target p99")
+    ax.axhline(TARGET_ENQUEUE_MS, color="tab:orange", ls=":", label="enqueue target p99")
+    ax.set_xscale("log")
+    ax.set_xlabel("cached appointments")
+    ax.set_ylabel("ms")
+    ax.set_title("Local action")
+    ax.legend(fontsize=7)
+    bx.plot(sizes, [pct(data[n]["cold"], 50) for n in sizes], marker="o")
+    bx.set_xscale("log")
+    bx.set_xlabel("cached appointments")
+    bx.set_ylabel("ms")
+    bx.set_title("Cold start (open cache + first view)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
