@@ -125,7 +125,7 @@ class Harness:
         await self.session.dispatch_event(ctrl._i, "change", text)
         await self.settle()
 
-    async def toggle(self, ctrl: BaseControl, value: bool) -> None:
+    async def toggle(self, ctrl: BaseControl, value: object) -> None:
         self.session.apply_patch(ctrl._i, {"value": value})
         await self.session.dispatch_event(ctrl._i, "change", value)
         await self.settle()
