@@ -218,10 +218,15 @@ class CommandService:
 
     def _committed(self, batch: _Batch) -> None:
         self.state.commit(batch.changes, batch.head + len(batch.events))
-        self.hub.publish(batch.events)
-        for job, response, outcome in batch.answers:
+        # Answers first: their handlers are scheduled ahead of the sockets'
+        # pumps, so a reply isn't stuck behind a fan-out to thousands. (This
+        # all runs without an await: the hub has the events before any reply
+        # goes out.)
+        for job, response, _ in batch.answers:
             if not job.done.done():
                 job.done.set_result(response)
+        self.hub.publish(batch.events)
+        for job, _, outcome in batch.answers:
             if outcome is not None:
                 for listener in self.listeners:
                     try:
