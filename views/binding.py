@@ -70,7 +70,8 @@ class ServicesClient:
             listener(Changed(sync=True))
 
         def message(m: Message) -> None:
-            listener(Changed(sync=True, notices=self.notices(m)))
+            gone = m.kind == "problem" and m.code == "signed_out"
+            listener(Changed(sync=True, notices=self.notices(m), signed_out=gone))
 
         offs = [
             self.client.on_change(changes),

@@ -62,6 +62,7 @@ class Changed:
     sync: bool = False  # the link / queue changed
     reset: bool = False  # everything may have changed (re-bootstrap)
     notices: tuple[Notice, ...] = ()
+    signed_out: bool = False  # the server no longer accepts our sign-in
 
 
 @dataclass(frozen=True)

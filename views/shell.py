@@ -187,12 +187,19 @@ class Shell:
             self.inspector.show(self.client.sync_info())  # cursor / last event moved
         for notice in changed.notices:
             snack(self.page, notice.text, notice.ok)
+        if changed.signed_out:
+            # nothing more can sync: back to the sign-in screen (the
+            # snackbar above says why)
+            self.close()
+            await self.on_logout()
 
     async def _logout(self, _: ft.Event[ft.IconButton]) -> None:
         self.close()
         await self.on_logout()
 
     def close(self) -> None:
-        self.unsubscribe()
+        """Stop listening (idempotent: logout paths may call it twice)."""
+        unsubscribe, self.unsubscribe = self.unsubscribe, lambda: None
+        unsubscribe()
         self.page.on_resize = None
         self.page.navigation_bar = None

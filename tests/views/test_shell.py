@@ -6,7 +6,7 @@ from domain.status import Status
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, appointment, world
 from tests.views.fake_client import FakeClient
-from views.port import Link
+from views.port import Changed, Link, Notice
 
 
 async def test_indicator_follows_the_link_and_counts_waiting_changes(mount: Mount) -> None:
@@ -31,3 +31,14 @@ async def test_indicator_follows_the_link_and_counts_waiting_changes(mount: Moun
     await h.settle()
     assert indicator.label == "Connection: Online"
     assert "Waiting to sync" not in h.texts(h.semantics("appt-a1"))
+
+
+async def test_signed_out_goes_back_to_the_sign_in_screen(mount: Mount) -> None:
+    client = FakeClient(DRIVER, world())
+    h = await mount(client, width=390, height=844)
+    await client._emit(
+        Changed(notices=(Notice("Please sign in again.", ok=False),), signed_out=True)
+    )
+    await h.settle()
+    assert client.stopped
+    assert h.field("Username") is not None and not h.has_semantics("connection")
