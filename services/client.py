@@ -231,9 +231,10 @@ class Client:
         self._stopped = True
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=5)
+            for task in stuck:
+                log.error("task %s did not stop", task.get_name())
         with contextlib.suppress(Exception):
             await self.listener.close()
         try:

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
@@ -195,8 +194,9 @@ class Listener:
                 self._handle(batch)
         finally:
             reader.cancel()
-            with contextlib.suppress(BaseException):
-                await reader
+            # Not contextlib.suppress(BaseException): our own cancellation (stop)
+            # must propagate, or the run loop would carry on forever.
+            await asyncio.gather(reader, return_exceptions=True)
 
     def _handle(self, batch: list[dict[str, Any] | BaseException]) -> None:
         events: list[dict[str, Any]] = []

@@ -1,3 +1,18 @@
 from __future__ import annotations
 
-from tests.support.server import demo_server, empty_server, server_factory  # noqa: F401
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.server import ServerProcess, server_factory  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server per module with the demo people, services, clients and
+    availability but no appointments (tests book their own, never clashing:
+    see helpers.booking). Starting a server costs seconds on a busy machine."""
+    srv = ServerProcess(tmp_path_factory.mktemp("staff-server"), seed="staff")
+    srv.start()
+    yield srv
+    srv.close()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,14 +37,29 @@ def by_username(client: Client, username: str) -> Record:
     return next(s for s in client.view.all("staff") if s["username"] == username)
 
 
-def booking(client: Client, therapist: str = "therapist1", hour: int = 9,
+_slots: dict[tuple[str, str], itertools.count[int]] = {}
+
+
+def booking(client: Client, therapist: str | None = None, hour: int | None = None,
             driver: str | None = "driver1") -> dict[str, Any]:
+    """Args for appointment.create. Without an hour, the therapist's next free
+    hour on this server (tests sharing a server never double-book); without a
+    therapist, the three take turns."""
+    server = client.api.base_url
+    if therapist is None:
+        n = next(_slots.setdefault((server, ""), itertools.count()))
+        therapist = f"therapist{n % 3 + 1}"
+    day = tomorrow()
+    if hour is None:
+        n = next(_slots.setdefault((server, therapist), itertools.count()))
+        hour = 7 + n % 16
+        day = (date.fromisoformat(day) - timedelta(days=n // 16)).isoformat()
     return {
         "client_id": next(iter(client.view.all("client")))["id"],
         "service_ids": [next(iter(client.view.all("service")))["id"]],
         "therapist_ids": [by_username(client, therapist)["id"]],
         "driver_id": by_username(client, driver)["id"] if driver else None,
-        "date": tomorrow(),
+        "date": day,
         "start_time": f"{hour:02d}:00",
         "end_time": f"{hour:02d}:50",
         "location": "12 Rizal St, Makati",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from services.client import Client
@@ -22,8 +20,8 @@ from tests.support.server import ServerProcess
 
 
 @pytest.fixture
-def srv(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
-    return server_factory(seed="staff")
+def srv(staff_server: ServerProcess) -> ServerProcess:
+    return staff_server
 
 
 async def test_action_shows_locally_at_once_then_reaches_the_other_client(
@@ -36,7 +34,7 @@ async def test_action_shows_locally_at_once_then_reaches_the_other_client(
         t1.watch(Query("appointment", lambda r: r["status"] == "pending"), seen.append)
 
         aid = new_id()
-        result = op.dispatch_now("appointment.create", aid, booking(op))
+        result = op.dispatch_now("appointment.create", aid, booking(op, "therapist1"))
         # No await between the dispatch and this line: no network round trip.
         assert result.ok, result.message
         assert appt(op, aid)["status"] == "pending"
@@ -66,7 +64,7 @@ async def test_refused_locally_means_nothing_is_sent(srv: ServerProcess) -> None
     t1 = await sign_in(srv, "therapist1")
     try:
         aid = new_id()
-        assert op.dispatch_now("appointment.create", aid, booking(op)).ok
+        assert op.dispatch_now("appointment.create", aid, booking(op, "therapist1")).ok
         await until(lambda: t1.view.get("appointment", aid) is not None)
         result = await t1.dispatch("appointment.start_session", aid)
         assert not result.ok and result.error is not None
@@ -83,7 +81,7 @@ async def test_rejection_while_another_update_arrives_ends_equal_to_server(
     t1 = await sign_in(srv, "therapist1")
     try:
         aid = new_id()
-        assert op.dispatch_now("appointment.create", aid, booking(op)).ok
+        assert op.dispatch_now("appointment.create", aid, booking(op, "therapist1")).ok
         await op.wait_idle()
         await until(lambda: t1.view.get("appointment", aid) is not None)
         op.hold_sending()  # the operator's edit stays queued for now
