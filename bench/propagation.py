@@ -45,8 +45,9 @@ def _read(out: IO[str], timeout: float) -> dict[str, Any]:
 
 
 def measure(url: str, login_file: Path, n: int, commands: int, interval: float,
-            data_root: Path) -> tuple[list[float], list[float], int]:
-    """(latencies ms over all pairs, per-command last-recipient ms, missing pairs)."""
+            data_root: Path) -> tuple[list[float], list[float], int, int]:
+    """(latencies ms over all pairs, per-command last-recipient ms, missing
+    pairs, clients online)."""
     procs_n = max(1, math.ceil(n / PER_PROCESS))
     counts = [n // procs_n + (1 if i < n % procs_n else 0) for i in range(procs_n)]
     procs: list[subprocess.Popen[str]] = []
@@ -56,16 +57,17 @@ def measure(url: str, login_file: Path, n: int, commands: int, interval: float,
                    str(data_root / f"n{n}-p{i}"), str(k)] + (["--sender"] if i == 0 else [])
             procs.append(subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, text=True))
+        ready = []
         for p in procs:
             assert p.stdout is not None
-            _read(p.stdout, 300)
+            ready.append(int(_read(p.stdout, 400)["ready"]))
         sender = procs[0]
         assert sender.stdin is not None and sender.stdout is not None
         sender.stdin.write(json.dumps({"op": "act", "n": commands, "interval": interval}) + "\n")
         sender.stdin.flush()
         sent: dict[str, float] = _read(sender.stdout, commands * interval + 120)["sent"]
         ids = list(sent)
-        for p, k in zip(procs, counts, strict=True):
+        for p, k in zip(procs, ready, strict=True):
             assert p.stdin is not None
             p.stdin.write(json.dumps({"op": "report", "ids": ids, "expect": k, "wait": 30}) + "\n")
             p.stdin.flush()
@@ -81,7 +83,7 @@ def measure(url: str, login_file: Path, n: int, commands: int, interval: float,
                     ms = (t - sent[id]) * 1000
                     lat.append(ms)
                     last[id] = max(last.get(id, 0.0), ms)
-        return lat, list(last.values()), n * len(ids) - got
+        return lat, list(last.values()), sum(ready) * len(ids) - got, sum(ready)
     finally:
         for p in procs:
             try:
@@ -92,9 +94,9 @@ def measure(url: str, login_file: Path, n: int, commands: int, interval: float,
 
 
 PLAN = {  # N -> (commands, seconds between commands)
-    10: (60, 0.05),
-    100: (40, 0.15),
-    1000: (20, 0.6),
+    10: (50, 0.1),
+    100: (30, 0.4),
+    1000: (15, 1.5),
 }
 
 
@@ -110,7 +112,8 @@ def run(sizes: tuple[int, ...] = (10, 100, 1000), plan: dict[int, tuple[int, flo
             login_file.write_text(json.dumps(login(srv.url)))
             for n in sizes:
                 commands, interval = plan.get(n, (10, 0.2))
-                lat, last, missing = measure(srv.url, login_file, n, commands, interval, Path(tmp))
+                lat, last, missing, online = measure(srv.url, login_file, n, commands,
+                                                     interval, Path(tmp))
                 per_n[n] = lat
                 big = n >= 1000
                 res.add(f"N={n:,} clients: p50", pct(lat, 50), "ms",
@@ -119,7 +122,8 @@ def run(sizes: tuple[int, ...] = (10, 100, 1000), plan: dict[int, tuple[int, flo
                 res.add(f"N={n:,} clients: p99", pct(lat, 99), "ms",
                         TARGET_P99_MS if big else None)
                 res.add(f"N={n:,} clients: last recipient p50", pct(last, 50), "ms",
-                        note=f"{commands} commands, {interval * 1000:.0f} ms apart, "
+                        note=f"{online:,} of {n:,} clients online; "
+                             f"{commands} commands, {interval * 1000:.0f} ms apart, "
                              f"{len(lat):,} deliveries, {missing} missing")
     finally:
         srv.close()

@@ -59,12 +59,17 @@ async def start_clients(url: str, login: dict[str, Any], root: Path, count: int,
         return client
 
     clients: list[Client] = [await one(-1, False)] if sender else []
-    for start in range(0, count, 50):  # don't stampede the server's accept queue
-        batch = range(start, min(count, start + 50))
-        clients += await asyncio.gather(*(one(i, True) for i in batch))
-    async with asyncio.timeout(120):
-        while any(c.status != "online" or c.cursor is None for c in clients):
-            await asyncio.sleep(0.05)
+    deadline = time.monotonic() + 240
+    for start in range(0, count, 25):
+        # Batch by batch, each online before the next: a stampede of hellos on
+        # a busy machine trips the server's hello timeout and costs retries.
+        batch = await asyncio.gather(*(one(i, True) for i in range(start,
+                                                                  min(count, start + 25))))
+        clients += batch
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(1.0, deadline - time.monotonic())):
+                while any(c.status != "online" or c.cursor is None for c in batch):
+                    await asyncio.sleep(0.05)
     return clients
 
 
@@ -90,7 +95,9 @@ async def main(argv: list[str]) -> None:
     login = orjson.loads(token_file.read_bytes())
     arrivals: dict[str, list[float]] = defaultdict(list)
     clients = await start_clients(url, login, data_root, count, arrivals, is_sender)
-    emit({"ready": count})
+    # Clients still not online after the deadline are reported, not waited for.
+    online = sum(1 for c in clients[1 if is_sender else 0:] if c.status == "online")
+    emit({"ready": online})
     try:
         while True:
             line = await asyncio.to_thread(sys.stdin.readline)
@@ -109,9 +116,10 @@ async def main(argv: list[str]) -> None:
                 emit({"arrivals": {i: arrivals.get(i, []) for i in ids}})
                 return
     finally:
-        for c in clients:
-            with contextlib.suppress(Exception):
-                await c.stop()
+        # All at once and bounded: a busy server may take its time closing sockets.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(20):
+                await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
 
 
 if __name__ == "__main__":
