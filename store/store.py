@@ -22,6 +22,7 @@ from typing import Any
 
 from domain.commands import Actor, Command, Outcome, Settings, Snapshot
 from domain.errors import DomainError
+from domain.policy import can_see
 from domain.records import ENTITIES, Entity, Record
 from domain.times import iso, parse_instant
 from store.cache import Cache, Key
@@ -165,10 +166,16 @@ class Store:
         if entry is None:
             return
         before: dict[Key, Record | None] = {}
-        for entity, record in _confirmed_records(entry, response):
-            key: Key = (entity, str(record["id"]))
+        for entity, id, record, version in _confirmed_changes(entry, response):
+            key: Key = (entity, id)
             old = self.cache.get(*key)
-            if self.cache.put(entity, record) and key not in before:
+            if record is not None and not can_see(self.actor, entity, record):
+                continue  # not ours to keep (the server filters too)
+            if record is not None:
+                changed = self.cache.put(entity, record)
+            else:
+                changed = self.cache.delete(entity, id, version)
+            if changed and key not in before:
                 before[key] = old
         self.outbox.drop(seq)
         self._rebase(before, removed=[seq])
@@ -260,20 +267,26 @@ def _command(entry: Entry) -> Command:
                    entry.seq)
 
 
-def _confirmed_records(entry: Entry, response: Mapping[str, Any]) -> list[tuple[Entity, Record]]:
-    """The records a command response carries: `changes` when present, else
-    `record` (the command's target)."""
-    out: list[tuple[Entity, Record]] = []
+def _confirmed_changes(entry: Entry, response: Mapping[str, Any]
+                       ) -> list[tuple[Entity, str, Record | None, int | None]]:
+    """(entity, id, record or None when deleted, version) for each change a
+    command response carries: `changes` when present, else `record`."""
+    out: list[tuple[Entity, str, Record | None, int | None]] = []
     changes = response.get("changes")
     if isinstance(changes, list):
         for c in changes:
-            data = c.get("record", c.get("data"))
-            if isinstance(c, dict) and isinstance(data, dict) and c.get("op", "upsert") != "delete":
-                out.append((c["entity"], data))
+            if not isinstance(c, dict) or c.get("entity") not in ENTITIES or "id" not in c:
+                continue
+            data = c.get("data", c.get("record"))
+            version = c.get("version")
+            if c.get("op") == "delete" or data is None:
+                out.append((c["entity"], str(c["id"]), None, version))
+            elif isinstance(data, dict):
+                out.append((c["entity"], str(c["id"]), data, version))
         if out:
             return out
     record = response.get("record")
     entity = command_entity(entry.name)
     if isinstance(record, dict) and "id" in record and entity is not None:
-        out.append((entity, record))
+        out.append((entity, str(record["id"]), record, record.get("version")))
     return out

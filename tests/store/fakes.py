@@ -91,8 +91,13 @@ class FakeServer:
         else:
             self._commit(outcome.changes, cmd.name)
             self.applied.append(key)
+            changes = [{"entity": c.entity, "id": c.id, "op": c.op,
+                        "version": (c.record or c.previous or {}).get("version"),
+                        "data": copy.deepcopy(c.record)}
+                       for c in outcome.changes
+                       if can_see(actor, c.entity, c.record or c.previous or {})]
             answer = (200, {"status": "applied", "record": copy.deepcopy(outcome.record),
-                            "cursor": self.cursor})
+                            "changes": changes, "cursor": self.cursor})
         self.answers[key] = answer
         return answer
 
