@@ -37,8 +37,9 @@ def start_server(seed: str | None = "staff", *, env: dict[str, str] | None = Non
     """`python -m server` on a free loopback port with a fresh SQLite file.
     Jobs are slowed down so they don't run during a measurement."""
     raise_nofile()
-    srv = ServerProcess(seed=seed, env=env, args=("--pickup-interval", "3600",
-                                                    "--auto-cancel-interval", "3600", *args))
+    srv = ServerProcess(seed=seed, env=env, startup_timeout=120,
+                        args=("--pickup-interval", "3600",
+                              "--auto-cancel-interval", "3600", *args))
     return srv.start()
 
 
