@@ -148,12 +148,12 @@ class Stream:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
 
-    async def frame(self, timeout: float = 10.0) -> dict[str, Any]:
+    async def frame(self, timeout: float = 20.0) -> dict[str, Any]:
         raw = await asyncio.wait_for(self.ws.recv(), timeout)
         frame: dict[str, Any] = orjson.loads(raw)
         return frame
 
-    async def events(self, n: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+    async def events(self, n: int, timeout: float = 30.0) -> list[dict[str, Any]]:
         """The next `n` events (pings skipped)."""
         out: list[dict[str, Any]] = []
         loop = asyncio.get_running_loop()

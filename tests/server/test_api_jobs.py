@@ -47,7 +47,7 @@ def appointment(api: Api, aid: str) -> dict[str, Any]:
     return next(a for a in api.bootstrap()["appointments"] if a["id"] == aid)
 
 
-def wait_for(check: Callable[[], bool], seconds: float = 10) -> None:
+def wait_for(check: Callable[[], bool], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, "timed out"

@@ -102,7 +102,7 @@ async def test_trimmed_log_resyncs(server_factory: Callable[..., ServerProcess])
     srv = server_factory(seed="staff", env={"TANDEM_LOG_RETENTION_DAYS": "0",
                                             "TANDEM_TRIM_INTERVAL": "0.3"})
     t1 = Api(srv, "therapist1")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while t1.get("/api/events", after=0).status_code != 410:  # seed events age out
         assert time.monotonic() < deadline, "the log was never trimmed"
         await asyncio.sleep(0.2)
@@ -180,11 +180,11 @@ async def test_a_slow_consumer_is_dropped_and_others_keep_up(
             got = await fast.events(48 * 40, timeout=60)
             await writer
             assert len(got) == 48 * 40
-            await asyncio.sleep(1.0)  # > send_timeout: the slow socket is dropped
+            await asyncio.sleep(3.0)  # >> send_timeout: the slow socket is dropped
             t0 = time.monotonic()
             await asyncio.to_thread(add_slots, t1, 1)
             await fast.events(1, timeout=5)
-            assert time.monotonic() - t0 < 2
+            assert time.monotonic() - t0 < 5
         # Reading now drains what was in flight, then the server's close: EOF.
         # (Had it not been dropped, the socket would simply stay open.)
         slow.settimeout(5)

@@ -54,7 +54,7 @@ class ServerProcess:
         database_url: str | None = None,
         env: Mapping[str, str] | None = None,
         args: tuple[str, ...] = (),
-        startup_timeout: float = 30.0,
+        startup_timeout: float = 90.0,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
