@@ -115,6 +115,8 @@ class Listener:
                 except _Resync:
                     self._must_bootstrap = True
                     continue
+                except AuthFailed:
+                    raise
                 except ApiError as exc:
                     if exc.status == 401:
                         raise AuthFailed(exc.message) from exc

@@ -12,7 +12,8 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     """One server per module with the demo people, services, clients and
     availability but no appointments (tests book their own, never clashing:
     see helpers.booking). Starting a server costs seconds on a busy machine."""
-    srv = ServerProcess(tmp_path_factory.mktemp("staff-server"), seed="staff")
+    srv = ServerProcess(tmp_path_factory.mktemp("staff-server"), seed="staff",
+                        startup_timeout=120)
     srv.start()
     yield srv
     srv.close()
