@@ -1,8 +1,11 @@
-"""Drains the outbox to POST /api/commands, in order, one at a time.
+"""Drains the outbox to POST /api/commands, in order, pipelined.
 
-Strictly in order keeps commands on the same record one after another (the
-server sees them in the order the user made them) and is simple to get right;
-exactly-once comes from (client_id, seq), so resending after any doubt is safe.
+Commands on the same record go strictly one after another, and so does any
+command that reads what an earlier one writes (the store knows: each pending
+command's replay recorded what it read and wrote, `Store.must_wait`).
+Independent commands travel in parallel, up to `window` in flight, so a long
+offline queue drains in a few round trips' time, not one per command.
+Exactly-once comes from (client_id, seq), so resending after any doubt is safe.
 
 Every outcome is classified in one place, `classify`:
   applied                      -> acknowledge (the store confirms and drops it)
@@ -24,6 +27,7 @@ from typing import Any, Literal
 
 from services.api import Api, NetworkError
 from services.backoff import backoff
+from store.outbox import Entry
 from store.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,8 +66,10 @@ def classify(status: int | None, body: Any) -> Verdict:
 class Sender:
     def __init__(self, store: Store, api: Api, *,
                  delays: Callable[[], Iterator[float]] = backoff,
-                 on_auth_failed: Callable[[str], None] | None = None) -> None:
+                 on_auth_failed: Callable[[str], None] | None = None,
+                 window: int = 32) -> None:
         self.store, self.api = store, api
+        self.window = window
         self._delays = delays
         self._wake = asyncio.Event()
         self._allowed = asyncio.Event()
@@ -86,38 +92,91 @@ class Sender:
 
     async def run(self) -> None:
         delays = self._delays()
-        while True:
-            await self._allowed.wait()
-            entry = self.store.next_command()
-            if entry is None:
+        flying: dict[int, asyncio.Task[tuple[int | None, Any]]] = {}
+        try:
+            while True:
+                await self._allowed.wait()
                 self._wake.clear()
-                if self.store.next_command() is None:
+                for entry in self._ready(flying):
+                    self.store.outbox.mark_sending(entry.seq)
+                    flying[entry.seq] = asyncio.create_task(self._post(entry.wire()))
+                if not flying:
                     await self._wake.wait()
-                continue
-            self.store.outbox.mark_sending(entry.seq)
-            try:
-                status, body = await self.api.command(entry.wire())
-            except NetworkError:
-                status, body = None, None
-            finally:
-                self.store.outbox.mark_queued(entry.seq)
-            verdict = classify(status, body)
-            if verdict.kind == "applied":
-                self.store.acknowledge(entry.seq, body)
-                self.sent += 1
-                delays, self.last_error = self._delays(), None
-            elif verdict.kind == "rejected":
-                self.store.reject(entry.seq, verdict.code, verdict.message)
-                delays, self.last_error = self._delays(), None
-            elif verdict.kind == "auth":
-                self.last_error = verdict
-                if self._on_auth_failed is not None:
-                    self._on_auth_failed(verdict.message)
-                return
-            else:
-                self.last_error = verdict
-                log.info("sender: keeping seq %s for later: %s", entry.seq, verdict)
-                self._wake.clear()
-                # Back off, but go at once when woken (reconnect, new action).
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), next(delays))
+                    continue
+                waker = asyncio.create_task(self._wake.wait())
+                await asyncio.wait([*flying.values(), waker],
+                                   return_when=asyncio.FIRST_COMPLETED)
+                waker.cancel()
+                retry: Verdict | None = None
+                for seq in [s for s, t in flying.items() if t.done()]:
+                    status, body = flying.pop(seq).result()
+                    self.store.outbox.mark_queued(seq)
+                    verdict = self._settle(seq, status, body)
+                    if verdict.kind == "auth":
+                        return
+                    if verdict.kind == "retry":
+                        retry = verdict
+                    else:
+                        delays = self._delays()
+                if retry is not None and await self._back_off(flying, next(delays)):
+                    return
+        finally:
+            for task in flying.values():
+                task.cancel()
+            for seq in flying:
+                self.store.outbox.mark_queued(seq)
+
+    def _ready(self, flying: dict[int, asyncio.Task[tuple[int | None, Any]]]) -> list[Entry]:
+        """Queued commands that may go now: in order, within the window, and
+        not waiting for an earlier unanswered command they depend on."""
+        ready: list[Entry] = []
+        earlier: list[int] = []
+        for entry in self.store.queued()[: self.window * 4]:
+            if len(flying) + len(ready) >= self.window:
+                break
+            if entry.seq not in flying and not any(
+                    self.store.must_wait(e, entry.seq) for e in earlier):
+                ready.append(entry)
+            earlier.append(entry.seq)
+        return ready
+
+    async def _post(self, wire: dict[str, Any]) -> tuple[int | None, Any]:
+        try:
+            return await self.api.command(wire)
+        except NetworkError:
+            return None, None
+
+    def _settle(self, seq: int, status: int | None, body: Any) -> Verdict:
+        """Classify one answer and act on it (the only place that does)."""
+        verdict = classify(status, body)
+        if verdict.kind == "applied":
+            self.store.acknowledge(seq, body)
+            self.sent += 1
+            self.last_error = None
+        elif verdict.kind == "rejected":
+            self.store.reject(seq, verdict.code, verdict.message)
+            self.last_error = None
+        elif verdict.kind == "auth":
+            self.last_error = verdict
+            if self._on_auth_failed is not None:
+                self._on_auth_failed(verdict.message)
+        else:
+            self.last_error = verdict
+            self.store.requeued(seq)
+            log.info("sender: keeping seq %s for later: %s", seq, verdict)
+        return verdict
+
+    async def _back_off(self, flying: dict[int, asyncio.Task[tuple[int | None, Any]]],
+                        delay: float) -> bool:
+        """Let what is in flight land, then wait `delay` (or until woken:
+        reconnect, new action) before trying again. True: signed out, stop."""
+        for seq, task in list(flying.items()):
+            status, body = await task
+            flying.pop(seq)
+            self.store.outbox.mark_queued(seq)
+            if self._settle(seq, status, body).kind == "auth":
+                return True
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+        return False

@@ -104,6 +104,12 @@ class Store:
         """Commands the server refused (the user may dismiss them)."""
         return self.outbox.failed()
 
+    def must_wait(self, earlier: int, later: int) -> bool:
+        """Must command `later` wait for `earlier`'s answer before it is sent?
+        (See OptimisticView.entangled: same record, or one reads what the
+        other writes.)"""
+        return self.view.entangled(earlier, later)
+
     def next_command(self) -> Entry | None:
         pending = self.outbox.pending()
         return pending[0] if pending else None
@@ -242,9 +248,24 @@ class Store:
 
     def _conflicts(self, newly: list[Pending]) -> None:
         for p in newly:
-            assert p.conflict is not None
+            # A command on its way is not worth a warning yet: typically the
+            # event of its own effect overtook the answer. The answer decides
+            # (a rejection is told as a rollback); see `requeued`.
+            if p.entry.state != "sending":
+                self._warn(p)
+
+    def _warn(self, p: Pending) -> None:
+        if p.conflict is not None and not p.told:
+            p.told = True
             self.tell(Message("conflict", f"{label(p.entry.name)} may not go through: "
                                f"{p.conflict.message}", code=p.conflict.code, seq=p.entry.seq))
+
+    def requeued(self, seq: int) -> None:
+        """A send got no answer (it stays queued): now warn about a conflict
+        that arose while it was on its way."""
+        for p in self.view.pending:
+            if p.entry.seq == seq:
+                self._warn(p)
 
     def _publish(self, changes: Mapping[Key, Change]) -> None:
         if not changes:

@@ -75,6 +75,7 @@ class Pending:
     reads: set[Key] = field(default_factory=set)
     scans: set[Entity] = field(default_factory=set)
     conflict: DomainError | None = None  # replay refused it; the server decides
+    told: bool = False  # the user has been told about the conflict
 
 
 class OptimisticView:
@@ -89,6 +90,7 @@ class OptimisticView:
         self.pending: list[Pending] = []
         self.layer: Layer = {}
         self.pending_keys: set[Key] = set()
+        self._by_seq: dict[int, Pending] = {}
 
     # Reading ------------------------------------------------------------
     def get(self, entity: Entity, id: str) -> Record | None:
@@ -106,6 +108,19 @@ class OptimisticView:
 
     def pending_ids(self, entity: Entity) -> set[str]:
         return {id for e, id in self.pending_keys if e == entity}
+
+    def entangled(self, earlier: int, later: int) -> bool:
+        """Must command `later` wait for command `earlier` to be answered?
+        Yes when either touches what the other read or wrote (by key, or by
+        a whole-entity scan), or when we can't tell. Independent commands may
+        travel to the server in parallel: neither can see the other's effect."""
+        a, b = self._by_seq.get(earlier), self._by_seq.get(later)
+        if a is None or b is None or a.conflict is not None or b.conflict is not None:
+            return a is not None and b is not None  # gone: nothing to wait for
+        a_writes, b_writes = _touched(a), _touched(b)
+        if a_writes & (b.reads | b_writes) or b_writes & a.reads:
+            return True
+        return bool({e for e, _ in a_writes} & b.scans or {e for e, _ in b_writes} & a.scans)
 
     def conflicts(self) -> list[Pending]:
         return [p for p in self.pending if p.conflict is not None]
@@ -127,6 +142,7 @@ class OptimisticView:
             keys.add(target)
         before = {k: self.get(*k) for k in keys}
         self.pending.append(pending)
+        self._by_seq[entry.seq] = pending
         _put(self.layer, pending.writes)
         self.pending_keys |= keys
         return {k: (before[k], self.get(*k)) for k in keys}
@@ -160,6 +176,8 @@ class OptimisticView:
             if target is not None:
                 keys.add(target)
         self.pending, self.layer, self.pending_keys = keep, layer, keys
+        for seq in gone:
+            self._by_seq.pop(seq, None)
 
         candidates = set(confirmed_before) | (old_keys ^ keys)
         for entity in old_layer.keys() | layer.keys():
@@ -201,6 +219,7 @@ class OptimisticView:
         """Start over with these pending commands (on open); returns the
         ones that can't be replayed."""
         self.pending = [Pending(e, c, now) for e, c, now in entries]
+        self._by_seq = {p.entry.seq: p for p in self.pending}
         self.layer, self.pending_keys = {}, set()
         newly: list[Pending] = []
         for p in self.pending:
@@ -211,6 +230,14 @@ class OptimisticView:
             if target is not None:
                 self.pending_keys.add(target)
         return newly
+
+
+def _touched(p: Pending) -> set[Key]:
+    keys = set(p.writes)
+    target = target_key(p.entry)
+    if target is not None:
+        keys.add(target)
+    return keys
 
 
 def _put(layer: Layer, writes: dict[Key, Record | None]) -> None:
