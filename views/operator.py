@@ -4,8 +4,6 @@ every appointment with the operator actions a card can run directly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import flet as ft
 
 from domain.records import Record
@@ -40,6 +38,3 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
     return [
         Section("board", "Appointments", ft.Icons.DASHBOARD, board.root, changed, board.sync_marks)
     ]
-
-
-SectionsFactory = Callable[[ft.Page, ClientPort], list[Section]]

@@ -60,17 +60,17 @@ class UiProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "TANDEM_TIMEZONE": "Asia/Manila"},
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"UI exited: {self.log.read_text(errors='replace')[-3000:]}")
             try:
-                if httpx.get(self.url, timeout=1).status_code == 200:
+                if httpx.get(self.url, timeout=5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("the UI did not answer in 30 s")
+        raise RuntimeError("the UI did not answer in 120 s")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -170,7 +170,8 @@ def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[ServerProcess]:
     """A fresh server per test: the demo staff and availability, no bookings."""
-    srv = ServerProcess(tmp_path / "server", seed="staff")
+    # generous start-up: the machine running the suite may be busy
+    srv = ServerProcess(tmp_path / "server", seed="staff", startup_timeout=120)
     srv.start()
     yield srv
     srv.close()

@@ -3,6 +3,7 @@ roles, offline and back, a rollback, availability across tabs."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Operator, UiProcess
@@ -23,6 +24,9 @@ from tests.support.server import ServerProcess
 ACCEPT_DONE = "Accepted — waiting for your driver"
 CAN_CONFIRM = "Therapist accepted — confirm the trip"
 
+# Real processes and a browser on a shared, busy machine: allow for slow starts.
+pytestmark = pytest.mark.timeout(900)
+
 
 def test_accept_shows_at_once_and_reaches_the_driver_live(
     browser: Browser, ui: UiProcess, operator: Operator
@@ -40,7 +44,8 @@ def test_accept_shows_at_once_and_reaches_the_driver_live(
 
     therapist.bring_to_front()
     t_card.get_by_role("button", name="Accept").click()
-    expect_text(t_card, ACCEPT_DONE, timeout=1_500)  # optimistic: at once
+    # optimistic: no server round trip (the offline test proves that part)
+    expect_text(t_card, ACCEPT_DONE, timeout=5_000)
 
     driver.bring_to_front()
     expect_text(d_card, CAN_CONFIRM)
@@ -65,7 +70,7 @@ def test_offline_action_waits_then_syncs(
     expect_text(connection(driver), "Offline", timeout=20_000)
     driver.bring_to_front()
     d_card.get_by_role("button", name="Start journey").click()
-    expect_text(d_card, "En route — tap Arrive when you get there", timeout=1_500)
+    expect_text(d_card, "En route — tap Arrive when you get there", timeout=5_000)
     expect_text(d_card, "Waiting to sync")
     expect_text(connection(driver), "1 change waiting")
     shoot(driver, "driver-390-offline")
@@ -92,7 +97,7 @@ def test_refused_action_rolls_back_with_the_servers_words(
     relay.cut()
     expect_text(connection(driver), "Offline", timeout=20_000)
     d_card.get_by_role("button", name="Confirm trip").click()
-    expect_text(d_card, "Waiting to sync", timeout=1_500)
+    expect_text(d_card, "Waiting to sync", timeout=5_000)
     r = operator.command("appointment.cancel", aid, {"reason": "Client called off"})
     assert r.status_code == 200, r.text
     relay.restore()

@@ -39,14 +39,14 @@ def open_app(
 def login(page: Page, username: str, password: str = PASSWORD) -> None:
     page.bring_to_front()  # Flutter only paints (and builds semantics) in the front tab
     box = page.get_by_role("textbox", name="Username")
-    box.wait_for(timeout=30_000)
+    box.wait_for(timeout=60_000)
     box.click()
     box.fill(username)
     pw = page.get_by_role("textbox", name="Password")
     pw.click()
     pw.fill(password)
     page.get_by_role("button", name="Sign in").click()
-    connection(page).wait_for(timeout=30_000)
+    connection(page).wait_for(timeout=60_000)
 
 
 def connection(page: Page) -> Locator:
