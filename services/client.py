@@ -207,7 +207,7 @@ class Client:
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Until nothing is left to send (raises TimeoutError)."""
         async with asyncio.timeout(timeout):
-            while self.store.queued():
+            while self.store.next_command() is not None:
                 await asyncio.sleep(0.01)
 
     async def _flusher(self) -> None:

@@ -131,7 +131,7 @@ class Sender:
         not waiting for an earlier unanswered command they depend on."""
         ready: list[Entry] = []
         earlier: list[int] = []
-        for entry in self.store.queued()[: self.window * 4]:
+        for entry in self.store.head(self.window * 4):
             if len(flying) + len(ready) >= self.window:
                 break
             if entry.seq not in flying and not any(

@@ -25,8 +25,9 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
@@ -176,6 +177,10 @@ class Outbox:
         """Commands still to be delivered, in order."""
         return [e for e in self._log.entries.values() if e.state != "failed"]
 
+    def first(self, n: int) -> list[Entry]:
+        """The first `n` commands still to be delivered (cheap on long queues)."""
+        return list(islice((e for e in self._log.entries.values() if e.state != "failed"), n))
+
     def failed(self) -> list[Entry]:
         return [e for e in self._log.entries.values() if e.state == "failed"]
 
@@ -223,7 +228,7 @@ class Outbox:
 
 
 def _stored(entry: Entry) -> dict[str, Any]:
-    data = asdict(entry)
+    data = dict(vars(entry))  # shallow: it is serialized at once (asdict deep-copies)
     data["state"] = "failed" if entry.state == "failed" else "queued"
     return data
 

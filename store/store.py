@@ -111,8 +111,12 @@ class Store:
         return self.view.entangled(earlier, later)
 
     def next_command(self) -> Entry | None:
-        pending = self.outbox.pending()
-        return pending[0] if pending else None
+        first = self.outbox.first(1)
+        return first[0] if first else None
+
+    def head(self, n: int) -> list[Entry]:
+        """The first `n` commands still to deliver, in order."""
+        return self.outbox.first(n)
 
     # Local actions --------------------------------------------------------
     def dispatch(self, name: str, target: str | None = None,

@@ -5,8 +5,9 @@ Rebase, never restore: a rejection drops one command and replays; an event
 updates the confirmed records and replays. Replays are incremental: each
 pending command remembers what it read (records by key, whole entities it
 scanned) and what it wrote, and is re-run only when something it read
-changed. So a local action costs one `apply`, and an event touching records
-no pending command read costs no replay at all, whatever the cache size.
+changed, seeing exactly the writes of the commands before it. So a local
+action costs one `apply`, an answer or event costs the replays it really
+causes, and neither grows with the cache or the queue.
 
 When a replay makes a pending command impossible (someone changed the record
 first), the command keeps its place in the outbox with `conflict` set: its
@@ -18,6 +19,8 @@ rejection then rolls it back like any other.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,7 +67,7 @@ def writes_of(outcome: Outcome) -> dict[Key, Record | None]:
     return writes
 
 
-@dataclass
+@dataclass(eq=False)
 class Pending:
     """A queued command and the effect it had when last replayed."""
 
@@ -77,22 +80,93 @@ class Pending:
     conflict: DomainError | None = None  # replay refused it; the server decides
     told: bool = False  # the user has been told about the conflict
 
+    @property
+    def seq(self) -> int:
+        return self.entry.seq
+
+    def touched(self) -> set[Key]:
+        """What it writes, plus its target (marked "syncing" even when the
+        command currently has no effect)."""
+        keys = set(self.writes)
+        target = target_key(self.entry)
+        if target is not None:
+            keys.add(target)
+        return keys
+
+
+class _Before:
+    """The world as pending command `seq` sees it: confirmed records plus the
+    writes of the pending commands before it (a domain Snapshot), recording
+    what `apply` reads."""
+
+    def __init__(self, view: OptimisticView, seq: int) -> None:
+        self.view, self.seq = view, seq
+        self.reads: set[Key] = set()
+        self.scans: set[Entity] = set()
+
+    def get(self, entity: Entity, id: str) -> Record | None:
+        key = (entity, id)
+        self.reads.add(key)
+        found, value = self.view._written_before(key, self.seq)
+        return value if found else self.view.cache.get(entity, id)
+
+    def all(self, entity: Entity) -> Iterator[Record]:
+        self.scans.add(entity)
+        return self._all(entity)
+
+    def _all(self, entity: Entity) -> Iterator[Record]:
+        written = self.view._written_ids.get(entity, {})
+        for id, record in self.view.cache.tables.get(entity, {}).items():
+            if id in written:
+                found, value = self.view._written_before((entity, id), self.seq)
+                if found:
+                    if value is not None:
+                        yield value
+                    continue
+            yield record
+        confirmed = self.view.cache.tables.get(entity, {})
+        for id in list(written):
+            if id not in confirmed:
+                found, value = self.view._written_before((entity, id), self.seq)
+                if found and value is not None:
+                    yield value
+
 
 class OptimisticView:
     """What views show. A `domain.commands.Snapshot`; read with `get`, `all`,
-    `is_pending`, `pending_ids`."""
+    `is_pending`, `pending_ids`.
+
+    Indexes keep every operation proportional to what it touches: per key,
+    the pending commands that write it (in order); per key / entity, the
+    commands that read / scanned it. `layer` is the visible result: per key,
+    the last pending writer's value."""
 
     def __init__(self, cache: Cache, actor: Actor, apply: ApplyFn, settings: Settings) -> None:
         self.cache = cache
         self.actor = actor
         self._apply = apply
         self.settings = settings
-        self.pending: list[Pending] = []
+        self._pending: dict[int, Pending] = {}  # by seq, in order
         self.layer: Layer = {}
-        self.pending_keys: set[Key] = set()
-        self._by_seq: dict[int, Pending] = {}
+        self._writers: dict[Key, list[Pending]] = {}  # in seq order
+        self._written_ids: dict[Entity, dict[str, int]] = {}  # ids with writers (count)
+        self._readers: dict[Key, set[int]] = {}
+        self._scanners: dict[Entity, set[int]] = {}
+        self._touch: dict[Key, int] = {}  # "syncing" marks, reference counted
+        # During one operation: old visible layer values and flipped marks.
+        self._old: dict[Key, Record | None] = {}
+        self._had: set[Key] = set()
+        self._flipped: set[Key] = set()
 
     # Reading ------------------------------------------------------------
+    @property
+    def pending(self) -> list[Pending]:
+        return list(self._pending.values())
+
+    @property
+    def pending_keys(self) -> set[Key]:
+        return set(self._touch)
+
     def get(self, entity: Entity, id: str) -> Record | None:
         over = self.layer.get(entity)
         if over is not None and id in over:
@@ -104,26 +178,28 @@ class OptimisticView:
 
     def is_pending(self, entity: Entity, id: str) -> bool:
         """Has this record changes waiting to reach the server ("syncing")?"""
-        return (entity, id) in self.pending_keys
+        return (entity, id) in self._touch
 
     def pending_ids(self, entity: Entity) -> set[str]:
-        return {id for e, id in self.pending_keys if e == entity}
+        return {id for e, id in self._touch if e == entity}
+
+    def conflicts(self) -> list[Pending]:
+        return [p for p in self._pending.values() if p.conflict is not None]
 
     def entangled(self, earlier: int, later: int) -> bool:
         """Must command `later` wait for command `earlier` to be answered?
         Yes when either touches what the other read or wrote (by key, or by
         a whole-entity scan), or when we can't tell. Independent commands may
         travel to the server in parallel: neither can see the other's effect."""
-        a, b = self._by_seq.get(earlier), self._by_seq.get(later)
-        if a is None or b is None or a.conflict is not None or b.conflict is not None:
-            return a is not None and b is not None  # gone: nothing to wait for
-        a_writes, b_writes = _touched(a), _touched(b)
+        a, b = self._pending.get(earlier), self._pending.get(later)
+        if a is None or b is None:
+            return False  # gone: nothing to wait for
+        if a.conflict is not None or b.conflict is not None:
+            return True
+        a_writes, b_writes = a.touched(), b.touched()
         if a_writes & (b.reads | b_writes) or b_writes & a.reads:
             return True
         return bool({e for e, _ in a_writes} & b.scans or {e for e, _ in b_writes} & a.scans)
-
-    def conflicts(self) -> list[Pending]:
-        return [p for p in self.pending if p.conflict is not None]
 
     # Local actions --------------------------------------------------------
     def attempt(self, command: Command, now: datetime) -> tuple[Outcome, Overlay]:
@@ -135,17 +211,11 @@ class OptimisticView:
     def push(self, entry: Entry, command: Command, now: datetime, outcome: Outcome,
              snap: Overlay) -> dict[Key, Change]:
         """Append an accepted local command (from `attempt`); the visible changes."""
-        pending = Pending(entry, command, now, writes_of(outcome), snap.reads, snap.scans)
-        keys = set(pending.writes)
-        target = target_key(entry)
-        if target is not None:
-            keys.add(target)
-        before = {k: self.get(*k) for k in keys}
-        self.pending.append(pending)
-        self._by_seq[entry.seq] = pending
-        _put(self.layer, pending.writes)
-        self.pending_keys |= keys
-        return {k: (before[k], self.get(*k)) for k in keys}
+        p = Pending(entry, command, now, writes_of(outcome), snap.reads, snap.scans)
+        self._begin()
+        self._pending[p.seq] = p
+        self._index(p)
+        return self._finish({})
 
     # Rebase -----------------------------------------------------------------
     def rebase(self, confirmed_before: dict[Key, Record | None], removed: Iterable[int] = ()
@@ -154,92 +224,151 @@ class OptimisticView:
         previous confirmed value of each changed key) and/or commands left the
         queue (`removed` seqs). Returns the visible changes and the commands
         that newly became impossible."""
-        gone = set(removed)
+        self._begin()
         changed: set[Key] = set(confirmed_before)
-        keep: list[Pending] = []
-        for p in self.pending:
-            if p.entry.seq in gone:
+        for seq in removed:
+            p = self._pending.pop(seq, None)
+            if p is not None:
+                self._unindex(p)
                 changed.update(p.writes)
-            else:
-                keep.append(p)
-        old_layer, old_keys = self.layer, self.pending_keys
-        entities = {e for e, _ in changed}
-        layer: Layer = {}
-        keys: set[Key] = set()
+        queue: list[int] = []
+        for key in changed:
+            queue.extend(self._readers.get(key, ()))
+        for entity in {e for e, _ in changed}:
+            queue.extend(self._scanners.get(entity, ()))
+        heapq.heapify(queue)
         newly: list[Pending] = []
-        for p in keep:
-            if p.reads & changed or p.scans & entities:
-                self._replay(p, layer, changed, entities, newly)
-            _put(layer, p.writes)
-            keys.update(p.writes)
-            target = target_key(p.entry)
-            if target is not None:
-                keys.add(target)
-        self.pending, self.layer, self.pending_keys = keep, layer, keys
-        for seq in gone:
-            self._by_seq.pop(seq, None)
+        done: set[int] = set()
+        while queue:
+            seq = heapq.heappop(queue)
+            p = self._pending.get(seq)
+            if p is None or seq in done:
+                continue
+            done.add(seq)
+            for key in self._replay(p, newly):
+                queue.extend(s for s in self._readers.get(key, ()) if s > seq)
+                queue.extend(s for s in self._scanners.get(key[0], ()) if s > seq)
+                heapq.heapify(queue)
+        return self._finish(confirmed_before), newly
 
-        candidates = set(confirmed_before) | (old_keys ^ keys)
-        for entity in old_layer.keys() | layer.keys():
-            a, b = old_layer.get(entity, {}), layer.get(entity, {})
-            for id in a.keys() | b.keys():
-                if a.get(id, _MISSING) is not b.get(id, _MISSING):
-                    candidates.add((entity, id))
-        out: dict[Key, Change] = {}
-        for k in candidates:
-            over = old_layer.get(k[0], {})
-            if k[1] in over:
-                old = over[k[1]]
-            elif k in confirmed_before:
-                old = confirmed_before[k]
-            else:
-                old = self.cache.get(*k)
-            new = self.get(*k)
-            if old != new or ((k in old_keys) != (k in keys)):
-                out[k] = (old, new)
-        return out, newly
-
-    def _replay(self, p: Pending, layer: Layer, changed: set[Key], entities: set[Entity],
-                newly: list[Pending]) -> None:
-        snap = Overlay(self.cache.tables, layer, track=True)
+    def _replay(self, p: Pending, newly: list[Pending]) -> set[Key]:
+        """Re-run one pending command where it stands; the keys whose
+        written value changed."""
+        snap = _Before(self, p.seq)
         try:
             writes = writes_of(self._apply(snap, self.actor, p.command, p.now, self.settings))
             conflict = None
         except DomainError as exc:
             writes, conflict = {}, exc
-        for k in p.writes.keys() | writes.keys():
-            if p.writes.get(k, _MISSING) != writes.get(k, _MISSING):
-                changed.add(k)
-                entities.add(k[0])
+        diff = {k for k in p.writes.keys() | writes.keys()
+                if p.writes.get(k, _MISSING) != writes.get(k, _MISSING)}
         if conflict is not None and p.conflict is None:
             newly.append(p)
+        self._unindex(p)
         p.writes, p.reads, p.scans, p.conflict = writes, snap.reads, snap.scans, conflict
+        self._index(p)
+        return diff
 
     def reset(self, entries: list[tuple[Entry, Command, datetime]]) -> list[Pending]:
         """Start over with these pending commands (on open); returns the
         ones that can't be replayed."""
-        self.pending = [Pending(e, c, now) for e, c, now in entries]
-        self._by_seq = {p.entry.seq: p for p in self.pending}
-        self.layer, self.pending_keys = {}, set()
+        for p in list(self._pending.values()):
+            self._unindex(p)
+        self._pending = {}
         newly: list[Pending] = []
-        for p in self.pending:
-            self._replay(p, self.layer, set(), set(), newly)
-            _put(self.layer, p.writes)
-            self.pending_keys.update(p.writes)
-            target = target_key(p.entry)
-            if target is not None:
-                self.pending_keys.add(target)
+        for entry, command, now in entries:
+            p = Pending(entry, command, now)
+            self._pending[p.seq] = p
+            self._index(p)
+            self._replay(p, newly)
+        self._old, self._had, self._flipped = {}, set(), set()
         return newly
 
+    # Indexes ----------------------------------------------------------------
+    def _written_before(self, key: Key, seq: int) -> tuple[bool, Record | None]:
+        """The value the last pending command before `seq` wrote to `key`."""
+        for p in reversed(self._writers.get(key, ())):
+            if p.seq < seq:
+                return True, p.writes[key]
+        return False, None
 
-def _touched(p: Pending) -> set[Key]:
-    keys = set(p.writes)
-    target = target_key(p.entry)
-    if target is not None:
-        keys.add(target)
-    return keys
+    def _index(self, p: Pending) -> None:
+        for key in p.writes:
+            writers = self._writers.setdefault(key, [])
+            if not writers or writers[-1].seq < p.seq:
+                writers.append(p)
+            else:
+                bisect.insort(writers, p, key=lambda w: w.seq)
+            ids = self._written_ids.setdefault(key[0], {})
+            ids[key[1]] = ids.get(key[1], 0) + 1
+            self._refresh(key)
+        for key in p.reads:
+            self._readers.setdefault(key, set()).add(p.seq)
+        for entity in p.scans:
+            self._scanners.setdefault(entity, set()).add(p.seq)
+        for key in p.touched():
+            count = self._touch.get(key, 0)
+            self._touch[key] = count + 1
+            if count == 0:
+                self._flipped ^= {key}
 
+    def _unindex(self, p: Pending) -> None:
+        for key in p.writes:
+            writers = self._writers.get(key, [])
+            if p in writers:
+                writers.remove(p)
+            if not writers:
+                self._writers.pop(key, None)
+            ids = self._written_ids.get(key[0], {})
+            ids[key[1]] = ids.get(key[1], 1) - 1
+            if ids[key[1]] <= 0:
+                del ids[key[1]]
+            self._refresh(key)
+        for key in p.reads:
+            readers = self._readers.get(key)
+            if readers is not None:
+                readers.discard(p.seq)
+                if not readers:
+                    del self._readers[key]
+        for entity in p.scans:
+            self._scanners.get(entity, set()).discard(p.seq)
+        for key in p.touched():
+            count = self._touch.get(key, 0) - 1
+            if count <= 0:
+                self._touch.pop(key, None)
+                self._flipped ^= {key}
+            else:
+                self._touch[key] = count
 
-def _put(layer: Layer, writes: dict[Key, Record | None]) -> None:
-    for (entity, id), record in writes.items():
-        layer.setdefault(entity, {})[id] = record
+    def _refresh(self, key: Key) -> None:
+        """Set the visible layer value of `key` from its last writer."""
+        entity, id = key
+        over = self.layer.get(entity, {})
+        if key not in self._old and key not in self._had:
+            if id in over:
+                self._old[key] = over[id]
+            self._had.add(key)
+        writers = self._writers.get(key)
+        if writers:
+            self.layer.setdefault(entity, {})[id] = writers[-1].writes[key]
+        elif id in over:
+            del over[id]
+
+    def _begin(self) -> None:
+        self._old, self._had, self._flipped = {}, set(), set()
+
+    def _finish(self, confirmed_before: dict[Key, Record | None]) -> dict[Key, Change]:
+        """The visible changes of this operation: (before, after) per key."""
+        out: dict[Key, Change] = {}
+        for key in self._had | set(confirmed_before) | self._flipped:
+            if key in self._old:
+                old = self._old[key]
+            elif key in confirmed_before:
+                old = confirmed_before[key]
+            else:
+                old = self.cache.get(*key)
+            new = self.get(*key)
+            if old != new or key in self._flipped:
+                out[key] = (old, new)
+        self._old, self._had, self._flipped = {}, set(), set()
+        return out
