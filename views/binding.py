@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ from views.port import (
     Result,
     SyncInfo,
 )
+
+DRAIN_SECONDS = 5.0
 
 
 class ServicesClient:
@@ -106,6 +109,10 @@ class ServicesClient:
         return Result(ok=False, message=d.message or "That can't be done right now.", code=code)
 
     async def stop(self) -> None:
+        # A web tab's store dies with its session: let waiting changes reach
+        # the server first (briefly), then drop the token, cache and outbox.
+        with contextlib.suppress(TimeoutError):
+            await self.client.wait_idle(DRAIN_SECONDS)
         await self.client.logout()
 
 

@@ -97,7 +97,7 @@ class ClientPort(Protocol):
 
     async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result: ...
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None: ...  # give waiting changes a moment to sync, then end
 
 
 class LoginFailed(Exception):
