@@ -57,12 +57,13 @@ class Hub:
 
     def publish(self, events: Sequence[Event]) -> None:
         """Newly committed events, in seq order (call under the writer lock)."""
-        if not events:
+        fresh = [e for e in events if e.seq > self.head]  # advance() may overlap
+        if not fresh:
             return
-        if events[0].seq != self.head + 1:
+        if fresh[0].seq != self.head + 1:
             self.ring.clear()  # keep the ring contiguous; readers fall back to the DB
-        self.ring.extend(events)
-        self.head = max(self.head, events[-1].seq)
+        self.ring.extend(fresh)
+        self.head = fresh[-1].seq
         self._wake()
 
     async def advance(self, seq: int) -> None:

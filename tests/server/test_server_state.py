@@ -125,3 +125,29 @@ def test_the_known_head_revision_is_the_scripts_head() -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
+
+
+async def test_hub_ring_stays_contiguous_when_advance_overlaps_publish() -> None:
+    from server.events import Event
+    from server.hub import Hub
+
+    def ev(seq: int) -> Event:
+        return Event(seq, "service", f"s{seq}", "upsert", 1, {"id": f"s{seq}"}, "t",
+                     frozenset(), True, True)
+
+    log = [ev(i) for i in range(1, 11)]
+
+    async def loader(after: int, limit: int) -> list[Event]:
+        return [e for e in log if e.seq > after][:limit]
+
+    hub = Hub(loader, ring_size=100)
+    hub.start(0, 0)
+    hub.publish(log[:5])
+    hub.publish(log[2:7])  # an overlapping, late batch (a NOTIFY catch-up)
+    assert [e.seq for e in hub.ring] == [1, 2, 3, 4, 5, 6, 7] and hub.head == 7
+    hub.publish(log[8:])  # a gap: the ring restarts, readers use the log
+    assert hub.head == 10
+    assert [e.seq for e in await hub.read_after(3)] == [4, 5, 6, 7, 8, 9, 10]
+    assert [e.seq for e in await hub.read_after(8)] == [9, 10]
+    await hub.advance(10)
+    assert hub.head == 10
