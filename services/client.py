@@ -17,7 +17,7 @@ Public API (stable; extend, don't change):
     client.view -> OptimisticView  a domain Snapshot of what to show:
         .get(entity, id) -> Record | None, .all(entity) -> Iterator[Record],
         .is_pending(entity, id) -> bool ("syncing" mark), .pending_ids(entity)
-    client.is_pending(entity, id) -> bool
+    client.is_pending(entity, id) -> bool;  client.get(entity, id) -> Record | None
 
     await client.dispatch(name, target=None, args=None) -> Dispatched
     client.dispatch_now(name, target=None, args=None) -> Dispatched   (same, sync)
