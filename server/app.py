@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from server import api, errors, ws
+from server.replication import Replication
 from server.runtime import Runtime
 from server.settings import ServerSettings
 
@@ -35,6 +36,11 @@ def create_app(
         await rt.start()
         try:
             async with AsyncExitStack() as stack:
+                if not rt.db.is_sqlite:  # replicas: hear each other's commits
+                    replication = Replication(rt)
+                    app.state.replication = replication
+                    await replication.start()
+                    stack.push_async_callback(replication.stop)
                 for hook in lifespan_hooks:
                     await stack.enter_async_context(hook())
                 yield

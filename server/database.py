@@ -7,6 +7,10 @@ lock up front (BEGIN IMMEDIATE), PostgreSQL locks the single `log_head` row
 that lock from before it reads until it commits, sequence numbers are handed
 out in commit order: a reader that saw seq N never later finds a smaller one.
 
+On PostgreSQL every write also sends `pg_notify('tandem_log', <head>)` before
+its commit, so other replicas hear about it exactly when it becomes visible
+(server.replication).
+
 `read()` is a consistent read-only snapshot (SQLite: a deferred transaction
 in WAL mode; PostgreSQL: REPEATABLE READ) for bootstrap and event reads.
 """
@@ -32,6 +36,10 @@ from server.settings import ServerSettings, async_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 7_270_001  # pg_advisory_lock key for schema migrations
+REPLICATION_CHANNEL = "tandem_log"  # server.replication listens here
+_NOTIFY = sa.text(
+    f"SELECT pg_notify('{REPLICATION_CHANNEL}', seq::text) FROM log_head WHERE id = 1"
+)
 
 
 @dataclass
@@ -90,6 +98,10 @@ class Database:
                     )
                 tx = WriteTx(conn)
                 yield tx
+                if not self.is_sqlite:
+                    # Tell the other replicas, on commit (NOTIFY is transactional;
+                    # server.replication). Still under the head lock: in order.
+                    await conn.execute(_NOTIFY)
             for callback in tx.after_commit:
                 callback()
 

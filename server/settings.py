@@ -52,6 +52,9 @@ class ServerSettings:
     # HTTP.
     max_body: int = 256 * 1024
     ring_size: int = 10_000  # recent events kept in memory for fan-out
+    # PostgreSQL replicas: how often each one reads the log head, so a missed
+    # NOTIFY delays an event by at most this long (server.replication).
+    replica_check_interval: float = 1.0
     # Login throttling: after `login_free_failures` failures per (username, ip),
     # each further attempt waits 2^(n - free) seconds, capped.
     login_free_failures: int = 3
@@ -163,7 +166,7 @@ def from_env(**overrides: object) -> ServerSettings:
         ("pickup_interval", float), ("ping_interval", float), ("send_queue", int),
         ("max_body", int), ("trim_interval", float), ("send_timeout", float),
         ("hello_timeout", float), ("ring_size", int), ("login_free_failures", int),
-        ("socket_sndbuf", int),
+        ("socket_sndbuf", int), ("replica_check_interval", float),
     ):
         v = _env(f.upper())
         if v is not None:
