@@ -26,6 +26,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +38,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from domain.commands import Actor
 from server import repo
 from server.auth import AuthError
+from server.events import Event
 from server.hub import Subscription, Trimmed
 from server.runtime import Runtime
 
@@ -107,7 +110,7 @@ async def websocket(ws: WebSocket) -> None:
                                   or after < 0):
             raise Closing(1008, "bad frame: after must be a non-negative integer", "bad_frame")
 
-        sub = rt.hub.subscribe(actor)  # before reading the replay: no gap
+        sub = rt.hub.subscribe(actor)  # not live until it has caught up (hub.py)
         cursor = rt.hub.head if after is None else after
         if cursor > rt.hub.head:
             async with rt.db.read() as conn:
@@ -137,46 +140,43 @@ async def _close(ws: WebSocket, c: Closing) -> None:
 
 async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, actor: Actor,
                  cursor: int) -> None:
+    """Run one connection: the receiver task, plus a catch-up task only while
+    the connection is behind (replay, or after its queue filled up)."""
     s = rt.settings
-    queue: asyncio.Queue[str] = asyncio.Queue(maxsize=s.send_queue)
+    link = Link(ws, s.send_queue, s.ping_interval)
+    sub.push = link.push_event
+    sub.cursor = cursor
 
-    async def pump() -> None:
-        """Move this user's events after the cursor into the send queue."""
-        nonlocal cursor
+    async def catch_up() -> None:
+        """Queue this user's events after the cursor, then go live (hub.py)."""
         while True:
-            sub.wake.clear()
-            while cursor < rt.hub.head:
-                try:
-                    batch = await rt.hub.read_after(cursor)
-                except Trimmed as exc:
-                    raise Closing(4410, "resync required", "resync") from exc
-                if not batch:
-                    break
-                for event in batch:
-                    if event.visible_to(actor):
-                        try:
-                            try:
-                                queue.put_nowait(event.frame())  # the usual case: no timer
-                            except asyncio.QueueFull:
-                                await asyncio.wait_for(queue.put(event.frame()), s.send_timeout)
-                        except TimeoutError as exc:
-                            log.warning("dropping a slow websocket of %s at seq %d",
-                                        actor.id, cursor)
-                            raise Closing(1013, "too slow: reconnect with your cursor",
-                                          "slow_consumer") from exc
-                    cursor = event.seq
-            await sub.wake.wait()
-
-    async def sender() -> None:
-        while True:
-            if not queue.empty():
-                frame = queue.get_nowait()
-            else:
-                try:
-                    frame = await asyncio.wait_for(queue.get(), s.ping_interval)
-                except TimeoutError:
-                    frame = PING
-            await ws.send_text(frame)
+            if sub.cursor == rt.hub.head:
+                sub.go_live()  # no await since the check: publish takes over here
+                return
+            if sub.cursor > rt.hub.head:  # a replica that hasn't heard of them yet
+                sub.wake.clear()
+                await sub.wake.wait()
+                continue
+            try:
+                batch = await rt.hub.read_after(sub.cursor)
+            except Trimmed as exc:
+                raise Closing(4410, "resync required", "resync") from exc
+            if not batch:  # not readable yet (another process's commit): look again
+                sub.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(sub.wake.wait(), 0.05)
+                continue
+            for event in batch:
+                if event.visible_to(actor) and not link.offer(event.frame()):
+                    try:
+                        await asyncio.wait_for(link.room.wait(), s.send_timeout)
+                    except TimeoutError as exc:
+                        log.warning("dropping a slow websocket of %s at seq %d",
+                                    actor.id, sub.cursor)
+                        raise Closing(1013, "too slow: reconnect with your cursor",
+                                      "slow_consumer") from exc
+                    link.offer(event.frame())
+                sub.cursor = event.seq
 
     async def receiver() -> None:
         while True:
@@ -187,18 +187,154 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, actor: Actor,
             if frame["type"] not in ("ping", "pong"):
                 raise Closing(1008, f"bad frame: unexpected {frame['type'][:40]!r}", "bad_frame")
 
-    tasks = [asyncio.create_task(f()) for f in (pump, sender, receiver)]
+    sub.on_lag = lambda: link.spawn(catch_up())
+    link.spawn(receiver(), last=True)
+    link.spawn(catch_up())
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        exc = await link.ended
     finally:
+        sub.close()
+        await link.stop()
+    if isinstance(exc, Closing | WebSocketDisconnect):
+        raise exc
+    if exc is not None:
+        log.warning("websocket task failed: %r", exc)
+
+
+class Link:
+    """One socket's sending side.
+
+    A frame is written at once when nothing is waiting to be sent: the ASGI
+    send is driven synchronously (`_eager`), which for a socket whose
+    transport accepts the bytes completes without suspending. So a live
+    event to 5,000 caught-up sockets costs 5,000 direct writes, no task
+    switch. Only when a send has to wait (the kernel buffer is full) does a
+    drain task exist; later frames queue behind it (bounded: `limit`), which
+    keeps them in order. A full queue makes the hub take the connection
+    off live delivery; its catch-up task then waits for `room` up to the
+    send timeout and drops the socket if none comes (hub.py, `_serve`).
+    """
+
+    def __init__(self, ws: WebSocket, limit: int, ping_interval: float) -> None:
+        self._send = ws.send
+        self.limit = max(1, limit)
+        self.pending: deque[str] = deque()
+        self.room = asyncio.Event()
+        self.room.set()
+        self.loop = asyncio.get_running_loop()
+        self.ended: asyncio.Future[BaseException | None] = self.loop.create_future()
+        self._drain: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ping_interval = ping_interval
+        self._last_sent = self.loop.time()
+        self._ping: asyncio.TimerHandle | None = self.loop.call_later(ping_interval,
+                                                                      self._ping_due)
+
+    # --- sending ---------------------------------------------------------------------
+
+    def push_event(self, event: Event) -> bool:
+        return self.offer(event.frame())
+
+    def offer(self, frame: str) -> bool:
+        """Send or queue `frame`; False (nothing done) when the queue is full."""
+        if self.ended.done():
+            return True  # closing: nobody will read it; not a reason to lag
+        self._last_sent = self.loop.time()
+        if self._drain is None:
+            coro = self._send({"type": "websocket.send", "text": frame})
+            try:
+                waiting = _eager(coro)
+            except BaseException as exc:  # noqa: BLE001 - reported through `ended`
+                self.end(exc)
+                return True
+            if waiting is not None:  # the transport is full: finish in a task
+                self._drain = self.loop.create_task(self._drain_after(waiting))
+            return True
+        if len(self.pending) >= self.limit:
+            self.room.clear()
+            return False
+        self.pending.append(frame)
+        return True
+
+    async def _drain_after(self, first: Awaitable[None]) -> None:
+        try:
+            await first
+            while self.pending:
+                frame = self.pending.popleft()
+                self.room.set()
+                await self._send({"type": "websocket.send", "text": frame})
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - reported through `ended`
+            self.end(exc)
+        finally:
+            self._drain = None
+
+    def _ping_due(self) -> None:
+        idle = self.loop.time() - self._last_sent
+        if idle >= self._ping_interval * 0.99 and self._drain is None:
+            self.offer(PING)
+            idle = 0.0
+        if not self.ended.done():
+            self._ping = self.loop.call_later(max(0.01, self._ping_interval - idle),
+                                              self._ping_due)
+
+    # --- lifetime ----------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, None], *, last: bool = False) -> None:
+        """Run `coro` for this connection: an error ends the link, and so does
+        returning when `last` (the receiver: the client went away)."""
+        task = self.loop.create_task(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            if t.cancelled():
+                return
+            exc = t.exception()
+            if exc is not None or last:
+                self.end(exc)
+
+        task.add_done_callback(done)
+
+    def end(self, exc: BaseException | None) -> None:
+        if not self.ended.done():
+            self.ended.set_result(exc)
+
+    async def stop(self) -> None:
+        self.end(None)
+        if self._ping is not None:
+            self._ping.cancel()
+        tasks = [*self._tasks, *([self._drain] if self._drain else [])]
         for t in tasks:
             t.cancel()
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-    for t in done:
-        exc = t.exception() if not t.cancelled() else None
-        if isinstance(exc, Closing | WebSocketDisconnect):
-            raise exc
-        if exc is not None:
-            log.warning("websocket task failed: %r", exc)
+
+
+def _eager(coro: Coroutine[Any, Any, None]) -> Awaitable[None] | None:
+    """Run `coro` until it completes or first suspends, right here (no task).
+    None: it completed. Otherwise an awaitable that finishes it (from a task)."""
+    try:
+        waiting = coro.send(None)
+    except StopIteration:
+        return None
+    return _resume(coro, waiting)
+
+
+async def _resume(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Finish a coroutine that suspended on `waiting` outside of any task: wait
+    for what it waits for, then step it on (what a Task does)."""
+    try:
+        while True:
+            if waiting is None:  # a bare yield (asyncio.sleep(0))
+                await asyncio.sleep(0)
+            else:  # a future; its outcome is delivered when the coroutine resumes
+                await asyncio.wait((waiting,))
+            waiting = coro.send(None)
+    except StopIteration:
+        return
+    except asyncio.CancelledError:
+        coro.close()
+        raise
