@@ -33,12 +33,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Replicas (PostgreSQL) hear each other's commits; hooked in before the
+        # runtime starts so even the seed's writes keep the hub in order.
+        replication = None if rt.db.is_sqlite else Replication(rt)
+        app.state.replication = replication
         await rt.start()
         try:
             async with AsyncExitStack() as stack:
-                if not rt.db.is_sqlite:  # replicas: hear each other's commits
-                    replication = Replication(rt)
-                    app.state.replication = replication
+                if replication is not None:
                     await replication.start()
                     stack.push_async_callback(replication.stop)
                 for hook in lifespan_hooks:

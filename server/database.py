@@ -18,7 +18,7 @@ in WAL mode; PostgreSQL: REPEATABLE READ) for bootstrap and event reads.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +66,10 @@ class Database:
                 url, pool_size=8, max_overflow=8, isolation_level="REPEATABLE READ"
             )
         self._lock = asyncio.Lock()
+        # PostgreSQL: awaited under the head lock with the head it found, before
+        # the transaction's own work. Replication uses it to publish what other
+        # replicas committed first, so this one's events follow them in the hub.
+        self.on_locked: Callable[[int], Awaitable[None]] | None = None
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (replicas starting
@@ -93,9 +97,11 @@ class Database:
         async with self._lock:
             async with self.writer.begin() as conn:
                 if not self.is_sqlite:
-                    await conn.execute(
+                    locked = (await conn.execute(
                         sa.select(log_head.c.seq).where(log_head.c.id == 1).with_for_update()
-                    )
+                    )).scalar_one()
+                    if self.on_locked is not None:
+                        await self.on_locked(int(locked))
                 tx = WriteTx(conn)
                 yield tx
                 if not self.is_sqlite:

@@ -43,6 +43,16 @@ class Replication:
         self.notified = 0  # notifications received (diagnostics)
         self._kick = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        rt.db.on_locked = self._before_write
+
+    async def _before_write(self, head: int) -> None:
+        """Under the head lock, before this replica appends events after `head`:
+        the hub must have every event up to `head` first. Otherwise a live
+        socket would get this replica's new events pushed ahead of another
+        replica's older ones that the NOTIFY hasn't brought yet — a gap.
+        (Nothing can commit meanwhile: we hold the lock.)"""
+        if head > self.rt.hub.head:
+            await self.rt.hub.advance(head)
 
     async def start(self) -> None:
         self._tasks = [

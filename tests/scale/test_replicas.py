@@ -19,13 +19,21 @@ import orjson
 
 from tests.scale.conftest import Replicas
 from tests.scale.helpers import pg_log
-from tests.server.helpers import Api, fresh_day, make_world, new_client, service_id, stream
+from tests.server.helpers import Api, Stream, fresh_day, make_world, new_client, service_id, stream
 from tests.support.postgres import query
 from tests.support.server import ServerProcess
 
 
 def head(srv: ServerProcess) -> int:
     return int(httpx.get(srv.url + "/api/health", timeout=15).json()["cursor"])
+
+
+async def collect(s: Stream, seqs: list[int]) -> None:
+    """Append the seq of every event frame until cancelled."""
+    while True:
+        frame = await s.frame(timeout=300)
+        if frame["type"] == "event":
+            seqs.append(frame["event"]["seq"])
 
 
 def book(op: Api, therapist: Api, day: str, hour: int = 10,
@@ -101,18 +109,28 @@ async def test_concurrent_writers_on_two_replicas_never_show_a_gap(replicas: Rep
 
     async with stream(r1, ops[r1.port].token, start) as s1, \
             stream(r2, ops[r2.port].token, start) as s2:
+        # Sockets are read all along (live, not a backlog read at the end).
+        got: list[list[int]] = [[], []]
+        readers = [asyncio.create_task(collect(s, seqs)) for s, seqs in zip((s1, s2), got,
+                                                                           strict=True)]
         pollers = [asyncio.create_task(poll(r1, "r1")), asyncio.create_task(poll(r2, "r2"))]
         # 4 writers per replica, all at once: the two replicas contend for the head lock.
         await asyncio.gather(*(write(srv, 20) for srv in (r1, r2) for _ in range(4)))
         writing = False
-        log = pg_log(r1, start)
+        log = await asyncio.to_thread(pg_log, r1, start)
         end = log[-1]["seq"]
         assert [e["seq"] for e in log] == list(range(start + 1, end + 1))
         assert len(log) >= 160
-        for s in (s1, s2):
-            got = [e["seq"] for e in await s.until(end, timeout=60)]
-            assert got == list(range(start + 1, end + 1))  # in order, no gap, no repeat
         await asyncio.gather(*pollers)
+        async with asyncio.timeout(60):
+            while any(not seqs or seqs[-1] < end for seqs in got):
+                assert not any(r.done() for r in readers)
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # anything extra (a repeat) would show up now
+        for r in readers:
+            r.cancel()
+    for seqs in got:
+        assert seqs == list(range(start + 1, end + 1))  # in order, no gap, no repeat
     for seqs in polled.values():
         assert seqs == list(range(start + 1, end + 1))
 
