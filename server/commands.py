@@ -144,18 +144,25 @@ class CommandService:
                             job.done.set_exception(one)
 
     async def _run(self, jobs: list[_Job]) -> None:
+        keys = [(j.command.client_id, j.command.seq) for j in jobs if j.log_it]
         async with self.db.write() as tx:
             conn = tx.conn
-            head, _ = await repo.head(conn)
+            if self.db.is_sqlite:  # one hand-off to the driver's thread (repo.py)
+                head, _, prior = await repo.sqlite_prepare(conn, keys)
+            else:
+                head, _ = await repo.head(conn)
+                prior = await repo.logged_responses(conn, keys)
             await self.state.refresh(conn, head)  # a no-op unless another process wrote
-            prior = await repo.logged_responses(
-                conn, [(j.command.client_id, j.command.seq) for j in jobs if j.log_it])
             batch = _Batch(head=head)
             for job in jobs:
                 self._one(job, batch, prior)
-            await repo.write_final(conn, _final(batch.changes, self.state))
-            await repo.append_events(conn, batch.events)
-            await repo.log_responses(conn, batch.logged)
+            final = _final(batch.changes, self.state)
+            if self.db.is_sqlite:
+                await repo.sqlite_write(conn, final, batch.events, batch.logged)
+            else:
+                await repo.write_final(conn, final)
+                await repo.append_events(conn, batch.events)
+                await repo.log_responses(conn, batch.logged)
             tx.after_commit.append(lambda: self._committed(batch))
 
     def _one(self, job: _Job, batch: _Batch,
