@@ -54,8 +54,9 @@ MAIN_PATH: tuple[tuple[str, str], ...] = (
     ("complete_return", "driver_other"),
 )
 
-# Where each action is legal: the main-path prefix to walk first (side paths too).
+
 def prefix(action: str) -> list[tuple[str, str]]:
+    """The steps that bring a new booking to where `action` is legal."""
     names = [a for a, _ in MAIN_PATH]
     if action in names:
         return list(MAIN_PATH[: names.index(action)])
@@ -65,7 +66,7 @@ def prefix(action: str) -> list[tuple[str, str]]:
 
 
 def args_for(action: str, ids: dict[str, str]) -> dict[str, Any]:
-    return {
+    table: dict[str, dict[str, Any]] = {
         "reject": {"reason": "cannot make it"},
         "review_rejection": {"decision": "deny"},
         "verify_payment": {"method": "cash", "amount": 1500},
@@ -73,4 +74,5 @@ def args_for(action: str, ids: dict[str, str]) -> dict[str, Any]:
         "assign_pickup_driver": {"driver_id": ids["driver_other"]},
         "cancel": {"reason": "client called"},
         "update": {"notes": "ring twice"},
-    }.get(action, {})
+    }
+    return table.get(action, {})
