@@ -30,7 +30,7 @@ def open_app(
 ) -> Page:
     ctx = context or browser.new_context(viewport=viewport)  # type: ignore[arg-type]
     page = ctx.new_page()
-    page.goto(url)
+    page.goto(url, timeout=90_000)  # a busy machine serves the Flutter bundle slowly
     # Flutter's semantics tree is off until asked for; a plain click() fails.
     page.locator("flt-semantics-placeholder").dispatch_event("click")
     return page
