@@ -3,7 +3,7 @@
 Commands on the same record go strictly one after another, and so does any
 command that reads what an earlier one writes (the store knows: each pending
 command's replay recorded what it read and wrote, `Store.must_wait`).
-Independent commands travel in parallel, up to `window` in flight, so a long
+Independent commands travel in parallel, up to `window` (16) in flight, so a long
 offline queue drains in a few round trips' time, not one per command.
 Exactly-once comes from (client_id, seq), so resending after any doubt is safe.
 
@@ -67,7 +67,7 @@ class Sender:
     def __init__(self, store: Store, api: Api, *,
                  delays: Callable[[], Iterator[float]] = backoff,
                  on_auth_failed: Callable[[str], None] | None = None,
-                 window: int = 32) -> None:
+                 window: int = 16) -> None:
         self.store, self.api = store, api
         self.window = window
         self._delays = delays
