@@ -11,7 +11,9 @@ causes, and neither grows with the cache or the queue.
 
 When a replay makes a pending command impossible (someone changed the record
 first), the command keeps its place in the outbox with `conflict` set: its
-effects disappear from the view and the user is told at once, but the server
+effects disappear from the view and the user is told at once (`Store`: a
+"conflict" message; not while the command is on its way, since then it is
+usually the event of its own effect that overtook the answer). The server
 still decides (the client sees only part of the world, and the server may
 still accept it, e.g. an idempotent retry that already applied). A server
 rejection then rolls it back like any other.
