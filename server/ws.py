@@ -7,7 +7,10 @@ of the caller after N in seq order, then live ones, as
 client may send `{"type": "ping"}` / `{"type": "pong"}`; nothing else.
 
 The subscription is taken before the replay is read and the connection keeps
-one cursor, so replay and live events meet without a gap or a duplicate.
+one cursor until it has caught up; from then on the hub pushes its events
+(hub.py), so replay and live events meet without a gap or a duplicate. A
+connection runs one task (the receiver) plus a catch-up task only while it is
+behind, and a drain task only while its transport is full (`Link`).
 
 Close codes (each with a reason; an `{"type": "error"}` frame goes first):
   4401  the token is missing, expired or invalid
