@@ -21,6 +21,7 @@ from websockets.asyncio.client import connect
 
 from domain.commands import Actor
 from domain.policy import can_see
+from domain.records import Entity
 from tests.reliability.actions import Actions
 from tests.reliability.wire import Device
 from tests.support.server import ServerProcess
@@ -117,12 +118,12 @@ async def test_every_event_goes_only_to_its_audience(srv: ServerProcess) -> None
                 cache.pop(key, None)
                 deletes_seen += 1
         boot = boots[name]
-        lists = {"appointment": "appointments", "availability": "availability",
+        lists: dict[Entity, str] = {"appointment": "appointments", "availability": "availability",
                  "staff": "staff", "client": "clients", "service": "services",
                  "notification": "notifications"}
         want: dict[tuple[str, str], int] = {}
-        for entity, key in lists.items():
-            for rec in boot[key]:
+        for entity, field in lists.items():
+            for rec in boot[field]:
                 assert can_see(actor, entity, rec), f"{name} bootstrap holds {entity} {rec}"
                 want[(entity, rec["id"])] = rec["version"]
         assert cache == want, f"{name}: stream and bootstrap differ " \
