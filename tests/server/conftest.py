@@ -1,5 +1,100 @@
-"""The server suites run the real server (tests.support.server) on loopback."""
+"""The server suites run the real server (tests.support.server) on loopback,
+on SQLite and — for the modules in POSTGRES_MODULES — on PostgreSQL too.
 
-from tests.support.server import demo_server, empty_server, server_factory, staff_server
+The server fixtures (`demo_server`, `staff_server`, `empty_server`,
+`server_factory`) depend on a module-scoped `backend`, parametrized here: a
+test in one of those modules runs twice, `[sqlite]` and `[postgresql]`; the
+PostgreSQL runs get a fresh database per server from the session's throwaway
+cluster (tests.support.postgres; skipped locally without PostgreSQL, failed
+under CI). The rest of the suite (bad input, CLI, app composition, the
+in-process state tests) exercises code that doesn't depend on the database
+and stays SQLite-only to keep CI time modest.
+"""
 
-__all__ = ["demo_server", "empty_server", "server_factory", "staff_server"]
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.postgres import PostgresCluster, postgres_cluster
+from tests.support.server import ServerProcess
+
+__all__ = ["backend", "demo_server", "empty_server", "postgres_cluster", "server_factory",
+           "staff_server"]
+
+# The files whose behaviour depends on the database: the command path, the
+# event log and its streams, idempotency, visibility, jobs.
+POSTGRES_MODULES = frozenset({
+    "test_api_lifecycle.py", "test_api_visibility.py", "test_api_idempotency.py",
+    "test_api_stream.py", "test_api_jobs.py",
+})
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    both = Path(str(metafunc.definition.fspath)).name in POSTGRES_MODULES
+    metafunc.parametrize("backend", ["sqlite", "postgresql"] if both else ["sqlite"],
+                         indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+def _database_url(request: pytest.FixtureRequest, backend: str) -> str | None:
+    """None: ServerProcess's own SQLite file; else a fresh PostgreSQL database."""
+    if backend != "postgresql":
+        return None
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database()
+
+
+def _server(request: pytest.FixtureRequest, backend: str, tmp: Path,
+            seed: str | None) -> Iterator[ServerProcess]:
+    srv = ServerProcess(tmp, seed=seed, database_url=_database_url(request, backend))
+    srv.start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(request: pytest.FixtureRequest, backend: str,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One demo-seeded server per test module (and backend)."""
+    yield from _server(request, backend, tmp_path_factory.mktemp("demo-server"), "demo")
+
+
+@pytest.fixture(scope="module")
+def staff_server(request: pytest.FixtureRequest, backend: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The demo people, services, clients and availability, but no appointments."""
+    yield from _server(request, backend, tmp_path_factory.mktemp("staff-server"), "staff")
+
+
+@pytest.fixture(scope="module")
+def empty_server(request: pytest.FixtureRequest, backend: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _server(request, backend, tmp_path_factory.mktemp("empty-server"), None)
+
+
+@pytest.fixture
+def server_factory(request: pytest.FixtureRequest, backend: str,
+                   tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Make (and later stop) servers: `server_factory(seed="demo", args=(...))`."""
+    made: list[ServerProcess] = []
+
+    def make(**kwargs: object) -> ServerProcess:
+        url = _database_url(request, backend)
+        if url is not None:
+            kwargs.setdefault("database_url", url)
+        srv = ServerProcess(tmp_path / f"srv{len(made)}", **kwargs)  # type: ignore[arg-type]
+        made.append(srv)
+        return srv.start()
+
+    yield make
+    for srv in made:
+        srv.close()
