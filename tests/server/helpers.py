@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from domain.commands import Actor
 from domain.policy import Audience
+from tests.support.postgres import query
 from tests.support.server import DEMO_PASSWORD, ServerProcess
 
 _days = itertools.count()
@@ -126,7 +127,9 @@ class Api:
 
 
 def log_rows(srv: ServerProcess) -> list[dict[str, Any]]:
-    """Every event in the server's log, straight from its SQLite file."""
+    """Every event in the server's log, straight from its SQLite file (or PostgreSQL)."""
+    if srv.database_url.startswith("postgresql"):
+        return query(srv.database_url, "SELECT * FROM events ORDER BY seq")
     path = srv.database_url.removeprefix("sqlite:///")
     con = sqlite3.connect(path)
     con.row_factory = sqlite3.Row

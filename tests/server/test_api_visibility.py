@@ -26,6 +26,7 @@ from tests.server.helpers import (
     service_id,
     stream,
 )
+from tests.support.postgres import query
 from tests.support.server import ServerProcess
 
 USERS = ("operator", "therapist1", "therapist2", "therapist3", "driver1", "driver2")
@@ -41,6 +42,9 @@ def apis(demo_server: ServerProcess) -> dict[str, Api]:
 
 
 def all_records(srv: ServerProcess) -> list[tuple[Entity, dict[str, Any]]]:
+    if srv.database_url.startswith("postgresql"):
+        return [(r["entity"], orjson.loads(r["data"]))
+                for r in query(srv.database_url, "SELECT entity, data FROM records")]
     con = sqlite3.connect(srv.database_url.removeprefix("sqlite:///"))
     try:
         rows = con.execute("SELECT entity, data FROM records").fetchall()
