@@ -7,6 +7,7 @@ file so tokens survive a restart.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -128,8 +129,11 @@ def async_url(url: URL) -> URL:
 
 def _stored_secret(db_path: Path | None) -> str:
     """A secret kept beside the SQLite file (created once, readable by us only)."""
-    if db_path is None:
-        return secrets.token_urlsafe(48)  # PostgreSQL without TANDEM_SECRET_KEY: per process
+    if db_path is None:  # PostgreSQL without TANDEM_SECRET_KEY: a key for this process only
+        logging.getLogger("tandem").warning(
+            "TANDEM_SECRET_KEY is not set: sign-ins on this server won't work on other "
+            "replicas or after a restart. Give every replica the same TANDEM_SECRET_KEY.")
+        return secrets.token_urlsafe(48)
     path = db_path.with_name(db_path.name + ".secret")
     try:
         if path.exists():
