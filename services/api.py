@@ -13,6 +13,9 @@ import sys
 from typing import Any
 
 import httpx
+import orjson
+
+from store.storage import gc_paused
 
 # httpcore tries `import sniffio` on every request to learn the async library.
 # When sniffio is not installed, each failed import walks sys.path (dozens of
@@ -90,7 +93,8 @@ class Api:
         response = await self.request(method, path, **kwargs)
         if response.status_code >= 300:
             raise error_of(response)
-        return response.json()
+        with gc_paused():  # a bootstrap can be tens of thousands of records
+            return orjson.loads(response.content)
 
     async def login(self, username: str, password: str) -> dict[str, Any]:
         body: dict[str, Any] = await self.call(

@@ -21,7 +21,7 @@ from tinydb import TinyDB
 from tinydb.table import Table
 
 from domain.records import ENTITIES, Entity, Record
-from store.storage import MemoryFileStorage
+from store.storage import MemoryFileStorage, gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,15 @@ class Cache:
         record changed (appeared, disappeared or differs)."""
         changed: set[Key] = set()
         data = self.storage.data
+        with gc_paused():
+            self._replace(payload, data, changed)
+        data[_TOMBSTONES] = {}
+        self.set_cursor(int(payload.get("cursor") or 0))
+        self.storage.touch()
+        return changed
+
+    def _replace(self, payload: Mapping[str, Any], data: dict[str, dict[str, Any]],
+                 changed: set[Key]) -> None:
         for field, entity in BOOTSTRAP_FIELDS.items():
             old = data.get(entity, {})
             new = {str(r["id"]): dict(r) for r in payload.get(field) or ()}
@@ -106,10 +115,6 @@ class Cache:
                 if old.get(id) != new.get(id):
                     changed.add((entity, id))
             data[entity] = new
-        data[_TOMBSTONES] = {}
-        self.set_cursor(int(payload.get("cursor") or 0))
-        self.storage.touch()
-        return changed
 
     def put(self, entity: Entity, record: Record) -> bool:
         """Store a confirmed record unless we already hold a newer version;
