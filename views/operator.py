@@ -1,21 +1,57 @@
-"""The operator's place in the shell. The console (queues, calendar,
-payments, live activity) is its own piece of work; until it lands this lists
-every appointment with the operator actions a card can run directly."""
+"""The operator's console: the work queues first, then every appointment."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import flet as ft
 
+from domain.appointments import overdue
 from domain.records import Record
 from domain.status import TERMINAL, Status
+from views import operator_dialogs
 from views.components.board import Board, Group
+from views.components.feedback import snack
 from views.components.runner import ActionRunner
 from views.components.section import Section
-from views.port import Changed, ClientPort
+from views.operator_queues import QueueBoard
+from views.operator_runner import OperatorRunner
+from views.port import Changed, ClientPort, Result
 
 
 def classify(appt: Record) -> str | None:
     return "closed" if Status(appt["status"]) in TERMINAL else "open"
+
+
+def queues_section(page: ft.Page, client: ClientPort) -> Section:
+    async def cancel_overdue(_: ft.Event[ft.Button]) -> None:
+        count = len(overdue(client.view().all("appointment"), queues.now()))
+        if not count:
+            snack(page, "Nothing is overdue any more.")
+            return
+
+        async def send(_: dict[str, Any]) -> Result:
+            result = await client.dispatch("appointments.auto_cancel_overdue", None, {})
+            if result.ok:
+                snack(page, f"Cancelling {count} overdue — saved when the server confirms")
+            return result
+
+        operator_dialogs.confirm_overdue(page, count, send)
+
+    overdue_button = ft.FilledTonalButton(
+        "Cancel overdue", icon=ft.Icons.EVENT_BUSY, on_click=cancel_overdue
+    )
+    queues = QueueBoard(client, OperatorRunner(page, client), extra={"overdue": overdue_button})
+
+    def changed(ch: Changed) -> None:
+        if ch.reset:
+            queues.reset()
+            queues.changed(frozenset())
+        else:
+            queues.changed(ch.keys)
+
+    page.run_task(queues.run_ticks)
+    return Section("queues", "Queues", ft.Icons.INBOX, queues.root, changed, queues.sync_marks)
 
 
 def sections(page: ft.Page, client: ClientPort) -> list[Section]:
@@ -36,5 +72,6 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
             board.changed(ch.keys)
 
     return [
-        Section("board", "Appointments", ft.Icons.DASHBOARD, board.root, changed, board.sync_marks)
+        queues_section(page, client),
+        Section("board", "Appointments", ft.Icons.DASHBOARD, board.root, changed, board.sync_marks),
     ]

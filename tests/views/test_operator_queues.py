@@ -1,0 +1,217 @@
+"""The operator's work queues: placement and live counts, targeted repaints,
+only the allowed actions, the verify dialog's validation, the countdown
+tick, and cancelling what is overdue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import flet as ft
+
+from domain.status import Status
+from domain.times import iso
+from tests.views.conftest import Mount
+from tests.views.data import OPERATOR, appointment, world
+from tests.views.fake_client import FakeClient
+from tests.views.harness import Harness, descendants
+from views.operator_queues import QueueBoard, time_left
+from views.operator_runner import OperatorRunner
+
+PAST = "2000-01-01T00:00:00Z"
+
+
+def count(h: Harness, queue: str) -> str:
+    return h.texts(h.semantics(f"count-{queue}"))[-1]
+
+
+def ids_under(h: Harness, identifier: str) -> set[int]:
+    return {c._i for c in descendants(h.semantics(identifier))}
+
+
+def sample() -> list[dict[str, object]]:
+    return [
+        appointment("p1", Status.PENDING, start="09:00"),
+        appointment("p2", Status.PENDING, start="10:00"),
+        appointment("late", Status.PENDING, start="08:00", response_deadline=PAST),
+        appointment(
+            "r1",
+            Status.REJECTED,
+            rejection={
+                "by": "t1",
+                "role": "therapist",
+                "reason": "Sick",
+                "previous_status": "pending",
+            },
+        ),
+        appointment("go", Status.DRIVER_CONFIRMED),
+        appointment("pay", Status.AWAITING_PAYMENT),
+        appointment("pick", Status.PICKUP_REQUESTED),
+        appointment("done", Status.COMPLETED),
+    ]
+
+
+async def test_each_appointment_in_its_queue_with_counts(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, world(*sample()))
+    h = await mount(client, width=1440, height=900)
+    expected = {"pending": 2, "rejected": 1, "ready": 1, "payment": 1, "pickup": 1, "overdue": 1}
+    for queue, n in expected.items():
+        assert count(h, queue) == str(n), queue
+    assert h.has_semantics("queue-late")
+    where = {
+        "p1": "pending",
+        "late": "overdue",
+        "r1": "rejected",
+        "go": "ready",
+        "pay": "payment",
+        "pick": "pickup",
+    }
+    for appt_id, queue in where.items():
+        assert ids_under(h, f"queue-{appt_id}") <= ids_under(h, f"group-{queue}"), appt_id
+
+
+async def test_queue_actions_are_only_the_allowed_ones(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, world(*sample()))
+    h = await mount(client, width=1440, height=900)
+    group = h.semantics("group-rejected")
+    assert h.buttons_in(h.semantics("queue-r1")) == ["Deny", "Accept rejection", "Reassign"]
+    assert "Reason: Sick" in h.texts(group)
+    assert h.buttons_in(h.semantics("queue-go")) == ["Start"]
+    assert h.buttons_in(h.semantics("queue-pay")) == ["Verify payment"]
+    assert h.buttons_in(h.semantics("queue-pick")) == ["Assign driver"]
+    assert h.buttons_in(h.semantics("queue-p1")) == ["Cancel"]
+    assert any(t.endswith("left") for t in h.texts(h.semantics("countdown-p1")))
+
+
+async def test_remote_accept_updates_count_and_repaints_only_that_queue(mount: Mount) -> None:
+    appts = sample()
+    client = FakeClient(OPERATOR, world(*appts))
+    h = await mount(client, width=1440, height=900)
+    pending = ids_under(h, "group-pending") | ids_under(h, "count-pending")
+    summary = {c._i for c in descendants(h.semantics("count-pending").parent)}
+    untouched = ids_under(h, "group-payment") | ids_under(h, "group-rejected")
+    # the "Appointments" page repaints its own card for p1, nothing more
+    elsewhere = ids_under(h, "appt-p1")
+
+    mark = h.mark()
+    # the therapist accepted p1 elsewhere: it leaves "Pending acceptance"
+    await client.remote("appointment", {**appts[0], "version": 2, "status": "therapist_confirmed"})
+    await h.settle()
+
+    patched = h.patched_ids(mark)
+    assert patched, "the event must reach the screen"
+    assert patched <= pending | summary | elsewhere
+    assert not patched & untouched
+    assert count(h, "pending") == "1"
+    assert not h.has_semantics("queue-p1")
+
+
+async def test_start_moves_the_card_out_of_ready(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, world(*sample()))
+    h = await mount(client, width=1440, height=900)
+    await h.click(h.button("Start", within=h.semantics("queue-go")))
+    assert client.dispatched[-1].name == "appointment.start"
+    assert count(h, "ready") == "0"
+
+
+async def test_verify_dialog_shows_the_domains_messages_inline(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, world(*sample()))
+    h = await mount(client, width=1440, height=900)
+    await h.click(h.button("Verify payment", within=h.semantics("queue-pay")))
+    dialog = h.semantics("verify-pay").parent
+    assert isinstance(dialog, ft.AlertDialog)
+    method = next(d for d in descendants(dialog) if isinstance(d, ft.Dropdown))
+    await h.toggle(method, "gcash")
+    await h.type_text(h.field("Amount"), "lots")
+    await h.click(h.button("Verify payment", within=dialog))
+
+    assert h.field("Amount").error == "Please give the amount as a number."
+    assert "receipt reference" in str(h.field("Receipt reference").error)
+    assert h.field("Service extension (optional)").error is None
+    assert not client.dispatched, "nothing is sent while the form is wrong"
+    assert h.has_semantics("verify-pay"), "the dialog stays open"
+
+    await h.type_text(h.field("Amount"), "0")
+    await h.click(h.button("Verify payment", within=dialog))
+    assert h.field("Amount").error == "The amount must be more than zero."
+
+    await h.type_text(h.field("Amount"), "1,500")
+    await h.type_text(h.field("Receipt reference"), "GC-778")
+    await h.type_text(h.field("Service extension (optional)"), "300")
+    await h.click(h.button("Verify payment", within=dialog))
+    cmd = client.dispatched[-1]
+    assert cmd.name == "appointment.verify_payment"
+    assert cmd.args == {
+        "method": "gcash",
+        "amount": 1500.0,
+        "receipt_ref": "GC-778",
+        "extension_amount": 300.0,
+    }
+    assert count(h, "payment") == "0"
+
+
+async def test_cash_needs_no_receipt(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, world(*sample()))
+    h = await mount(client, width=1440, height=900)
+    await h.click(h.button("Verify payment", within=h.semantics("queue-pay")))
+    await h.type_text(h.field("Amount"), "900")
+    await h.click(h.button("Verify payment", within=h.semantics("verify-pay").parent))
+    assert client.dispatched[-1].args == {"method": "cash", "amount": 900.0}
+
+
+async def test_cancel_overdue_says_how_many(mount: Mount) -> None:
+    appts = [*sample(), appointment("late2", Status.PENDING, response_deadline=PAST)]
+    client = FakeClient(OPERATOR, world(*appts))
+    h = await mount(client, width=1440, height=900)
+    assert count(h, "overdue") == "2"
+    await h.click(h.button("Cancel overdue"))
+    assert any("Cancel 2 overdue appointments?" in t for t in h.texts())
+    await h.click(h.button("Cancel 2 overdue"))
+    assert client.dispatched[-1].name == "appointments.auto_cancel_overdue"
+    assert count(h, "overdue") == "0"
+    assert count(h, "pending") == "2"
+
+
+async def test_tick_rewrites_only_countdowns_and_moves_the_late_card() -> None:
+    start = datetime.now(UTC).replace(microsecond=0)
+    clock = [start]
+    soon = appointment("soon", Status.PENDING, response_deadline=iso(start + timedelta(seconds=90)))
+    later = appointment(
+        "later", Status.PENDING, start="12:00", response_deadline=iso(start + timedelta(hours=2))
+    )
+    client = FakeClient(OPERATOR, world(soon, later))
+    h = Harness(width=1440, height=900)
+    board: list[QueueBoard] = []
+
+    def main(page: ft.Page) -> None:
+        b = QueueBoard(client, OperatorRunner(page, client), now=lambda: clock[0])
+        board.append(b)
+        page.add(b.root)
+
+    await h.run(main)
+    assert "01:30 left" in h.texts(h.semantics("countdown-soon"))
+    assert "2:00:00 left" in h.texts(h.semantics("countdown-later"))
+
+    countdown = next(
+        c for c in descendants(h.semantics("countdown-soon")) if isinstance(c, ft.Text)
+    )
+    mark = h.mark()
+    clock[0] = start + timedelta(seconds=1)
+    board[0].tick()
+    await h.settle()
+    assert "01:29 left" in h.texts(h.semantics("countdown-soon"))
+    patched = h.patched_ids(mark)
+    assert countdown._i in patched
+    assert len(patched) == 2, "one patch per countdown text, nothing else"
+
+    clock[0] = start + timedelta(seconds=91)
+    board[0].tick()
+    await h.settle()
+    assert count(h, "overdue") == "1"
+    assert count(h, "pending") == "1"
+    assert ids_under(h, "queue-soon") <= ids_under(h, "group-overdue")
+
+
+def test_time_left_words() -> None:
+    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    assert time_left({"response_deadline": "2026-11-21T09:05:07Z"}, now) == "05:07 left"
+    assert time_left({"response_deadline": "2026-11-21T08:00:00Z"}, now) == "Deadline passed"
