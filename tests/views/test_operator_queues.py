@@ -11,7 +11,7 @@ import flet as ft
 from domain.status import Status
 from domain.times import iso
 from tests.views.conftest import Mount
-from tests.views.data import OPERATOR, appointment, world
+from tests.views.data import OPERATOR, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
 from views.operator_queues import QueueBoard, time_left
@@ -215,3 +215,75 @@ def test_time_left_words() -> None:
     now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
     assert time_left({"response_deadline": "2026-11-21T09:05:07Z"}, now) == "05:07 left"
     assert time_left({"response_deadline": "2026-11-21T08:00:00Z"}, now) == "Deadline passed"
+
+
+def _slot(id: str, user: str, start: str = "08:00", end: str = "18:00") -> dict[str, object]:
+    return {
+        "id": id,
+        "version": 1,
+        "user_id": user,
+        "date": TODAY,
+        "start_time": start,
+        "end_time": end,
+        "available": True,
+    }
+
+
+async def test_reassign_offers_only_therapists_who_can_take_the_slot(mount: Mount) -> None:
+    data = world(*sample())
+    data["staff"] += [
+        staff({"id": "t2", "username": "t2", "role": "therapist", "name": "Bea"}),
+        staff({"id": "t3", "username": "t3", "role": "therapist", "name": "Cora"}),
+        staff({"id": "t4", "username": "t4", "role": "therapist", "name": "Dina"}),
+    ]
+    # Bea is free then; Cora has no availability; Dina is already booked then
+    data["availability"] = [_slot("v2", "t2"), _slot("v4", "t4")]
+    data["appointment"].append(
+        appointment("busy", Status.THERAPIST_CONFIRMED, therapist_ids=["t4"], accepted_ids=["t4"])
+    )
+    client = FakeClient(OPERATOR, data)
+    h = await mount(client, width=1440, height=900)
+    await h.click(h.button("Reassign", within=h.semantics("queue-r1")))
+    dialog = h.semantics("reassign-r1")
+    choice = next(d for d in descendants(dialog) if isinstance(d, ft.Dropdown))
+    assert [o.text for o in choice.options] == ["Bea"]
+
+    await h.click(h.button("Reassign", within=dialog.parent))
+    assert choice.error_text == "Please choose the new therapist."
+    await h.toggle(choice, "t2")
+    await h.click(h.button("Reassign", within=dialog.parent))
+    cmd = client.dispatched[-1]
+    assert (cmd.name, cmd.args) == (
+        "appointment.review_rejection",
+        {"decision": "reassign", "therapist_id": "t2"},
+    )
+    assert count(h, "rejected") == "0"
+    # (pending again, with a fresh deadline counted from the fake's clock)
+    assert client.view().get("appointment", "r1")["status"] == "pending"  # type: ignore[index]
+
+
+async def test_pickup_offers_free_drivers_longest_idle_first(mount: Mount) -> None:
+    data = world(*sample())
+    data["staff"] += [
+        staff(
+            {"id": "d2", "username": "d2", "role": "driver", "name": "Cid"},
+            last_available_at="2026-11-21T07:00:00Z",
+        ),
+        staff(
+            {"id": "d3", "username": "d3", "role": "driver", "name": "Dan"},
+            last_available_at="2026-11-21T08:00:00Z",
+        ),
+        staff({"id": "d4", "username": "d4", "role": "driver", "name": "Eli"}, on_duty=False),
+    ]
+    # d1 (Ben) is driving "go2" out right now
+    data["appointment"].append(appointment("go2", Status.JOURNEY))
+    client = FakeClient(OPERATOR, data)
+    h = await mount(client, width=1440, height=900)
+    await h.click(h.button("Assign driver", within=h.semantics("queue-pick")))
+    dialog = h.semantics("pickup-pick")
+    labels = [str(r.label) for r in descendants(dialog) if isinstance(r, ft.Radio)]
+    assert labels == ["Cid — idle longest, free since 07:00 UTC", "Dan — free since 08:00 UTC"]
+    await h.click(h.button("Assign driver", within=dialog.parent))
+    cmd = client.dispatched[-1]
+    assert (cmd.name, cmd.args) == ("appointment.assign_pickup_driver", {"driver_id": "d2"})
+    assert count(h, "pickup") == "0"
