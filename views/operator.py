@@ -14,6 +14,7 @@ from views.components.board import Board, Group
 from views.components.feedback import snack
 from views.components.runner import ActionRunner
 from views.components.section import Section
+from views.operator_booking import open_booking
 from views.operator_queues import QueueBoard
 from views.operator_runner import OperatorRunner
 from views.port import Changed, ClientPort, Result
@@ -42,6 +43,13 @@ def queues_section(page: ft.Page, client: ClientPort) -> Section:
         "Cancel overdue", icon=ft.Icons.EVENT_BUSY, on_click=cancel_overdue
     )
     queues = QueueBoard(client, OperatorRunner(page, client), extra={"overdue": overdue_button})
+
+    def book(_: ft.Event[ft.Button]) -> None:
+        open_booking(page, client)
+
+    queues.root.controls.insert(
+        0, ft.Row([ft.FilledButton("New appointment", icon=ft.Icons.ADD, on_click=book)])
+    )
 
     def changed(ch: Changed) -> None:
         if ch.reset:

@@ -1,0 +1,168 @@
+"""The create / edit appointment dialog: the domain's words under each
+field, why a slot isn't possible (before submitting), quick-add of a client,
+and the new booking showing at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import flet as ft
+
+from domain.records import Entity, Record
+from domain.status import Status
+from tests.views.conftest import Mount
+from tests.views.data import OPERATOR, TODAY, appointment, world
+from tests.views.fake_client import FakeClient
+from tests.views.harness import Harness, descendants
+
+
+def data(*appts: Record, available: bool = True) -> dict[Entity, list[Record]]:
+    w = world(*appts)
+    w["client"] = [
+        {
+            "id": "c1",
+            "version": 1,
+            "first_name": "Maria",
+            "last_name": "Santos",
+            "phone": "0917",
+            "address": "3 Mango Road",
+        }
+    ]
+    if available:
+        w["availability"] = [
+            {
+                "id": "v1",
+                "version": 1,
+                "user_id": "t1",
+                "date": TODAY,
+                "start_time": "08:00",
+                "end_time": "20:00",
+                "available": True,
+            }
+        ]
+    return w
+
+
+async def open_dialog(mount: Mount, client: FakeClient) -> tuple[Harness, ft.AlertDialog]:
+    h = await mount(client, width=1440, height=900)
+    await h.click(h.button("New appointment"))
+    dialog = h.semantics("booking-dialog").parent
+    assert isinstance(dialog, ft.AlertDialog)
+    return h, dialog
+
+
+def checkbox(h: Harness, label: str) -> ft.Checkbox:
+    hits = [c for c in h.by_type(ft.Checkbox) if c.label == label]
+    assert len(hits) == 1
+    return hits[0]
+
+
+def problem(h: Harness) -> str | None:
+    s = h.semantics("slot-problem")
+    return str(s.content.value) if s.visible else None  # type: ignore[union-attr]
+
+
+async def select(h: Harness, dropdown: ft.Dropdown, value: str) -> None:
+    h.session.apply_patch(dropdown._i, {"value": value})
+    await h.session.dispatch_event(dropdown._i, "select", value)
+    await h.settle()
+
+
+async def fill(h: Harness, start: str = "10:00", end: str = "11:00") -> None:
+    picker = next(d for d in h.by_type(ft.Dropdown) if d.label == "Client")
+    await select(h, picker, "c1")
+    await h.toggle(checkbox(h, "Swedish massage"), True)
+    await h.toggle(checkbox(h, "Ana"), True)
+    await h.type_text(h.field("Start"), start)
+    await h.type_text(h.field("End"), end)
+
+
+async def test_empty_form_shows_the_domains_words_and_sends_nothing(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, data())
+    h, dialog = await open_dialog(mount, client)
+    await h.click(h.button("Book", within=dialog))
+    picker = next(d for d in h.by_type(ft.Dropdown) if d.label == "Client")
+    assert picker.error_text == "Please choose a client."
+    texts = h.texts(dialog)
+    assert "Please choose at least one service." in texts
+    assert "Please choose at least one therapist." in texts
+    assert h.field("Start").error == "Please give a start time as HH:MM (24-hour)."
+    assert h.field("Location").error == "Please give the address."
+    assert h.field("Date").error is None  # today is filled in
+    assert not client.dispatched
+    assert h.has_semantics("booking-dialog")
+
+
+async def test_slot_problem_shows_while_choosing_and_blocks_booking(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, data(available=False))
+    h, dialog = await open_dialog(mount, client)
+    await fill(h)
+    assert problem(h) == f"Ana isn't available on {TODAY} from 10:00 to 11:00."
+    await h.click(h.button("Book", within=dialog))
+    assert not client.dispatched
+
+
+async def test_double_booking_is_explained(mount: Mount) -> None:
+    busy = appointment("a1", Status.THERAPIST_CONFIRMED, start="10:30", end_time="12:00")
+    client = FakeClient(OPERATOR, data(busy))
+    h, _ = await open_dialog(mount, client)
+    await fill(h)
+    assert problem(h) == f"Ana is already booked on {TODAY} from 10:30 to 12:00."
+    await h.type_text(h.field("Start"), "12:00")
+    await h.type_text(h.field("End"), "13:00")
+    assert problem(h) is None
+
+
+async def test_booking_appears_at_once_in_the_pending_queue(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, data(), now=datetime.now(UTC))
+    h, dialog = await open_dialog(mount, client)
+    await fill(h)
+    # choosing the client filled in their address as the location
+    assert h.field("Location").value == "3 Mango Road"
+    await h.click(h.button("Book", within=dialog))
+
+    cmd = client.dispatched[-1]
+    assert cmd.name == "appointment.create"
+    assert cmd.args == {
+        "client_id": "c1",
+        "service_ids": ["s1"],
+        "therapist_ids": ["t1"],
+        "driver_id": None,
+        "date": TODAY,
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "location": "3 Mango Road",
+    }
+    assert not dialog.open, "the dialog closed"
+    card = h.semantics(f"queue-{cmd.target}")  # before any server answer
+    assert "Maria Santos" in h.texts(card)
+    assert h.texts(h.semantics("count-pending"))[-1] == "1"
+
+
+async def test_quick_add_client_then_book(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, data(), now=datetime.now(UTC))
+    h, dialog = await open_dialog(mount, client)
+    await h.click(h.button("New client", within=dialog))
+    await h.click(h.button("Add client", within=dialog))
+    assert "Please give a first name." in h.texts(dialog)
+    await h.type_text(h.field("First name"), "Lea")
+    await h.type_text(h.field("Last name"), "Cruz")
+    await h.type_text(h.field("Phone"), "0918 555 0101")
+    await h.type_text(h.field("Client address"), "9 Acacia Lane")
+    await h.click(h.button("Add client", within=dialog))
+    added = client.dispatched[-1]
+    assert added.name == "client.create"
+    picker = next(d for d in h.by_type(ft.Dropdown) if d.label == "Client")
+    assert picker.value == added.target
+    assert "Lea Cruz" in [o.text for o in picker.options]
+    assert h.field("Location").value == "9 Acacia Lane"
+
+    await h.toggle(checkbox(h, "Swedish massage"), True)
+    await h.toggle(checkbox(h, "Ana"), True)
+    await h.type_text(h.field("Start"), "15:00")
+    await h.type_text(h.field("End"), "16:00")
+    await h.click(h.button("Book", within=dialog))
+    assert client.dispatched[-1].args["client_id"] == added.target
+    card = h.semantics(f"queue-{client.dispatched[-1].target}")
+    assert "Lea Cruz" in h.texts(card)
+    assert all(not isinstance(c, ft.AlertDialog) for c in descendants(card))
