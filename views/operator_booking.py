@@ -269,7 +269,10 @@ class BookingDialog:
             if self.appt is None:
                 result = await self.client.dispatch("appointment.create", str(uuid.uuid4()), args)
             else:
-                result = await self.client.dispatch("appointment.update", self.appt["id"], args)
+                # only what changed: re-sending the times would ask the
+                # therapists to accept again
+                changed = {k: val for k, val in args.items() if self.appt.get(k) != val}
+                result = await self.client.dispatch("appointment.update", self.appt["id"], changed)
             if result.ok:
                 self.page.pop_dialog()
                 snack(

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import flet as ft
 
-from domain.appointments import overdue
+from domain.appointments import PLANNING, overdue
 from domain.lifecycle import allowed
 from domain.records import Record
 from domain.status import Status
@@ -60,7 +60,7 @@ ACTIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "pickup": (("assign_pickup", "Assign driver", "assign_pickup_driver"),),
     "overdue": (("cancel", "Cancel", "cancel"),),
 }
-SECONDARY = frozenset({"cancel", "deny", "accept_rejection"})
+SECONDARY = frozenset({"cancel", "deny", "accept_rejection", "edit"})
 
 
 def classify_at(now: Now) -> Callable[[Record], str | None]:
@@ -130,6 +130,8 @@ class QueueCard(AppointmentCard):
             for key, label, action in ACTIONS.get(self.queue, ())
             if allowed(appt, self.client.actor, action)
         ]
+        if Status(appt["status"]) in PLANNING:
+            buttons.append(self._queue_button("edit", "Edit"))
         if buttons:
             self.body.controls.append(ft.Row(buttons, wrap=True, spacing=8, run_spacing=8))
 

@@ -13,6 +13,7 @@ from views import operator_dialogs as dialogs
 from views.components import dialogs as common
 from views.components.card import AppointmentCard
 from views.components.feedback import snack
+from views.operator_booking import open_booking
 from views.port import ClientPort, Result
 
 # runner action -> (command, fixed args)
@@ -46,6 +47,8 @@ class OperatorRunner:
             result = await self.send(card, name, args)
             if not result.ok:
                 snack(self.page, result.message or "That didn't work.", ok=False)
+        elif action == "edit":
+            open_booking(self.page, self.client, appt)
         elif action == "verify_payment":
             dialogs.verify_payment(self.page, appt, send)
         elif action == "reassign":

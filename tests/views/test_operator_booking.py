@@ -166,3 +166,30 @@ async def test_quick_add_client_then_book(mount: Mount) -> None:
     card = h.semantics(f"queue-{client.dispatched[-1].target}")
     assert "Lea Cruz" in h.texts(card)
     assert all(not isinstance(c, ft.AlertDialog) for c in descendants(card))
+
+
+async def test_edit_sends_only_what_changed_and_explains_clashes(mount: Mount) -> None:
+    mine = appointment("a1", Status.PENDING, start="10:00", notes="Gate 4")
+    other = appointment("a2", Status.THERAPIST_CONFIRMED, start="14:00", end_time="15:00")
+    client = FakeClient(OPERATOR, data(mine, other), now=datetime.now(UTC))
+    h = await mount(client, width=1440, height=900)
+    await h.click(h.button("Edit", within=h.semantics("queue-a1")))
+    dialog = h.semantics("booking-dialog").parent
+    assert isinstance(dialog, ft.AlertDialog)
+    assert h.field("Start").value == "10:00"
+    assert problem(h) is None, "its own booking is no clash"
+
+    await h.type_text(h.field("Start"), "14:30")
+    await h.type_text(h.field("End"), "15:30")
+    assert problem(h) == f"Ana is already booked on {TODAY} from 14:00 to 15:00."
+
+    await h.type_text(h.field("Start"), "16:00")
+    await h.type_text(h.field("End"), "17:00")
+    await h.click(h.button("Save changes", within=dialog))
+    cmd = client.dispatched[-1]
+    assert (cmd.name, cmd.args) == (
+        "appointment.update",
+        {"start_time": "16:00", "end_time": "17:00"},
+    )
+    assert not dialog.open
+    assert any("16:00–17:00" in t for t in h.texts(h.semantics("queue-a1")))

@@ -73,12 +73,12 @@ async def test_queue_actions_are_only_the_allowed_ones(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(*sample()))
     h = await mount(client, width=1440, height=900)
     group = h.semantics("group-rejected")
-    assert h.buttons_in(h.semantics("queue-r1")) == ["Deny", "Accept rejection", "Reassign"]
+    assert h.buttons_in(h.semantics("queue-r1")) == ["Deny", "Accept rejection", "Reassign", "Edit"]
     assert "Reason: Sick" in h.texts(group)
-    assert h.buttons_in(h.semantics("queue-go")) == ["Start"]
+    assert h.buttons_in(h.semantics("queue-go")) == ["Start", "Edit"]
     assert h.buttons_in(h.semantics("queue-pay")) == ["Verify payment"]
     assert h.buttons_in(h.semantics("queue-pick")) == ["Assign driver"]
-    assert h.buttons_in(h.semantics("queue-p1")) == ["Cancel"]
+    assert h.buttons_in(h.semantics("queue-p1")) == ["Cancel", "Edit"]
     assert any(t.endswith("left") for t in h.texts(h.semantics("countdown-p1")))
 
 
