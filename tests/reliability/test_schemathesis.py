@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 
 from tests.support.server import ServerProcess
 
-EXAMPLES = 40  # per operation
+EXAMPLES = 25  # per operation (bounded: CI time)
 
 
 @pytest.fixture(scope="module")
