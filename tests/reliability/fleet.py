@@ -136,3 +136,15 @@ async def converge(srv: ServerProcess, workers: list[Worker], timeout: float = 1
 
 async def stop_all(workers: list[Worker]) -> None:
     await asyncio.gather(*(w.client.stop() for w in workers), return_exceptions=True)
+
+
+def check_database(srv: ServerProcess) -> None:
+    """The SQLite file is intact and its event log gap-free up to the head."""
+    con = sqlite3.connect(srv.database_url.removeprefix("sqlite:///"))
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        seqs = [r[0] for r in con.execute("SELECT seq FROM events ORDER BY seq")]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "gap in the event log"
+        assert con.execute("SELECT seq FROM log_head").fetchone()[0] == seqs[-1]
+    finally:
+        con.close()

@@ -13,7 +13,13 @@ import asyncio
 import random
 from pathlib import Path
 
-from tests.reliability.fleet import check_exactly_once, converge, start_fleet, stop_all
+from tests.reliability.fleet import (
+    check_database,
+    check_exactly_once,
+    converge,
+    start_fleet,
+    stop_all,
+)
 from tests.reliability.proxy import FaultyProxy
 from tests.support.server import ServerProcess
 
@@ -69,5 +75,6 @@ async def test_clients_converge_across_server_crashes(tmp_path: Path) -> None:
                 await asyncio.to_thread(srv.start)
             await converge(srv, workers, timeout=240)
             assert check_exactly_once(srv, workers) >= 50
+            check_database(srv)
         finally:
             await stop_all(workers)
