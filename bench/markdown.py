@@ -11,6 +11,7 @@ from bench.common import ROOT
 from bench.report import MISS, Result, table
 
 FINDINGS = Path(__file__).with_name("findings.md")
+PERF = Path(__file__).with_name("perf.md")  # before / after of the performance work
 
 
 def write(path: Path, results: list[Result], info: dict[str, str], seconds: float,
@@ -73,8 +74,9 @@ def write(path: Path, results: list[Result], info: dict[str, str], seconds: floa
     for mod in (propagation, throughput, fanout, local, drain):
         doc = (mod.__doc__ or "").strip()
         lines += [doc.replace("\n\n", "\n\n"), ""]
-    if FINDINGS.exists():
-        lines += [FINDINGS.read_text().strip(), ""]
+    for notes in (PERF, FINDINGS):
+        if notes.exists():
+            lines += [notes.read_text().strip(), ""]
     path.write_text("\n".join(lines))
 
 
