@@ -175,9 +175,13 @@ class QueueBoard(Board):
                 # a queue-wide action (cancel overdue) beside the title and count
                 header = g.root.content.controls[0]  # type: ignore[union-attr]
                 header.controls.append(extra[g.key])
-        super().__init__(
-            client, groups, classify_at(self.now), run, columns={"xs": 12, "md": 6, "xl": 4}
-        )
+        # cards fill their queue; the queues sit side by side on wide screens
+        super().__init__(client, groups, classify_at(self.now), run, columns={"xs": 12})
+        for g in groups:
+            g.root.col = {"xs": 12, "md": 6, "xl": 4}
+        self.root.controls = [
+            ft.ResponsiveRow([g.root for g in groups], spacing=24, run_spacing=24)
+        ]
         self.summary = ft.Row(wrap=True, spacing=8, run_spacing=8)
         self.chips: dict[str, ft.Text] = {}
         for key, title, _ in QUEUES:
