@@ -10,6 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
+# Every command of DESIGN.md's table (copied here: DESIGN.md is not in the repo).
+DESIGN_COMMANDS = frozenset({
+    "appointment.create", "appointment.update", "appointment.accept", "appointment.confirm",
+    "appointment.start", "appointment.start_journey", "appointment.arrive",
+    "appointment.drop_off", "appointment.start_session", "appointment.request_payment",
+    "appointment.confirm_pickup", "appointment.complete_return", "appointment.reject",
+    "appointment.review_rejection", "appointment.verify_payment", "appointment.complete",
+    "appointment.request_pickup", "appointment.assign_pickup_driver", "appointment.cancel",
+    "appointments.auto_cancel_overdue", "availability.create", "availability.update",
+    "availability.delete", "availability.bulk_create", "client.create", "client.update",
+    "staff.set_duty", "notification.mark_read", "notification.mark_all_read",
+})
+
 ACTORS = ("operator", "therapist_own", "therapist_other", "driver_own", "driver_other")
 
 # action -> who may run it (DESIGN.md "The appointment lifecycle" + side paths).

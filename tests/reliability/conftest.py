@@ -1,5 +1,2 @@
-"""Reliability suites run the real server (tests.support.server) on loopback."""
-
-from tests.support.server import server_factory
-
-__all__ = ["server_factory"]
+"""Reliability suites: each module starts the real servers it needs
+(tests.support.server.ServerProcess) with the settings it needs."""
