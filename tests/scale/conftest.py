@@ -35,13 +35,17 @@ def replicas(postgres_url: str, postgres_cluster: PostgresCluster,
     made: list[ServerProcess] = []
 
     def make(n: int = 2, *, seed: str | None = "staff", args: tuple[str, ...] = (),
-             env: dict[str, str] | None = None, **options: Any) -> list[ServerProcess]:
+             own_args: tuple[tuple[str, ...], ...] = (), env: dict[str, str] | None = None,
+             **options: Any) -> list[ServerProcess]:
+        """`args` for every replica; `own_args[i]` added for replica i only."""
         env = {"TANDEM_SECRET_KEY": SHARED_SECRET, "TANDEM_REPLICA_CHECK_INTERVAL": "0.5",
                **(env or {})}
         out = []
         for i in range(n):
             srv = ServerProcess(tmp_path / f"replica{len(made)}", database_url=postgres_url,
-                                seed=seed if i == 0 else None, args=args, env=env, **options)
+                                seed=seed if i == 0 else None,
+                                args=args + (own_args[i] if i < len(own_args) else ()),
+                                env=env, **options)
             made.append(srv)
             out.append(srv.start())
         return out

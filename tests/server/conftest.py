@@ -13,6 +13,8 @@ and stays SQLite-only to keep CI time modest.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -45,17 +47,38 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", "sqlite"))
 
 
-def _database_url(request: pytest.FixtureRequest, backend: str) -> str | None:
-    """None: ServerProcess's own SQLite file; else a fresh PostgreSQL database."""
+_seeded: dict[tuple[int, str], str] = {}  # (cluster port, seed) → template database
+
+
+def _database_url(request: pytest.FixtureRequest, backend: str,
+                  seed: str | None = None) -> str | None:
+    """None: ServerProcess's own SQLite file; else a fresh PostgreSQL database
+    (with `seed`: a copy of a database seeded once per session — the demo seed
+    runs hundreds of commands, too slow to repeat for every module)."""
     if backend != "postgresql":
         return None
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database()
+    if seed is None:
+        return cluster.create_database()
+    key = (cluster.port, seed)
+    if key not in _seeded:
+        url = cluster.create_database()
+        tmp = Path(tempfile.mkdtemp(prefix="tandem-seed-"))
+        seeder = ServerProcess(tmp, seed=seed, database_url=url)
+        try:
+            seeder.start()
+        finally:
+            seeder.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+        _seeded[key] = url.rsplit("/", 1)[1]
+    return cluster.create_database(template=_seeded[key])
 
 
 def _server(request: pytest.FixtureRequest, backend: str, tmp: Path,
             seed: str | None) -> Iterator[ServerProcess]:
-    srv = ServerProcess(tmp, seed=seed, database_url=_database_url(request, backend))
+    url = _database_url(request, backend, seed)
+    # A copied database already has its seed (seeding again would be skipped).
+    srv = ServerProcess(tmp, seed=seed if url is None else None, database_url=url)
     srv.start()
     yield srv
     srv.close()
@@ -88,9 +111,11 @@ def server_factory(request: pytest.FixtureRequest, backend: str,
     made: list[ServerProcess] = []
 
     def make(**kwargs: object) -> ServerProcess:
-        url = _database_url(request, backend)
-        if url is not None:
-            kwargs.setdefault("database_url", url)
+        if "database_url" not in kwargs:
+            seed = kwargs.get("seed")
+            url = _database_url(request, backend, seed if isinstance(seed, str) else None)
+            if url is not None:  # PostgreSQL: a copy of a seeded database
+                kwargs.update(database_url=url, seed=None)
         srv = ServerProcess(tmp_path / f"srv{len(made)}", **kwargs)  # type: ignore[arg-type]
         made.append(srv)
         return srv.start()

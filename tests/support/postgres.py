@@ -151,10 +151,14 @@ class PostgresCluster:
         run_async(migrate())
         self._template_ready = True
 
-    def create_database(self, name: str | None = None, *, migrated: bool = True) -> str:
-        """A fresh database (a copy of the migrated template, or empty); its URL."""
+    def create_database(self, name: str | None = None, *, migrated: bool = True,
+                        template: str | None = None) -> str:
+        """A fresh database (a copy of `template`, of the migrated template, or
+        empty); its URL."""
         name = name or f"tandem_{os.getpid()}_{next(_names)}"
-        if migrated:
+        if template is not None:
+            self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        elif migrated:
             self._template()
             self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
         else:
