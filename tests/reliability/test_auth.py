@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.support.server import DEMO_PASSWORD, ServerProcess
 
-TTL = 4  # seconds: long enough to use a token once on a loaded machine
+TTL = 10  # seconds: long enough to use a token once on a loaded machine
 SECRET = "reliability-auth-secret-0123456789abcdef-xyz"
 MARKER = "Wr0ng-Pa55-marker-7e1c"  # a wrong password we can look for
 ALLOWED = "https://ops.example.test"

@@ -127,4 +127,4 @@ async def test_a_reader_that_never_reads_is_dropped(srv: ServerProcess) -> None:
             d.close()
     base, with_slow = statistics.median(baseline), statistics.median(loaded)
     # Generous: a stalled peer must not turn milliseconds into seconds.
-    assert with_slow <= 10 * base + 1.0, (base, with_slow)
+    assert with_slow <= 10 * base + 3.0, (base, with_slow)
