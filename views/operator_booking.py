@@ -129,12 +129,12 @@ class BookingDialog:
                         ft.Row([self.client_pick, self.new_client], wrap=True),
                         self.quick.root,
                         ft.Text("Services", weight=ft.FontWeight.W_500),
-                        ft.Row(list[ft.Control](self.services), wrap=True),
+                        checkbox_grid(self.services),
                         self.services_error,
                         ft.Text(
                             "Therapists (several for a group booking)", weight=ft.FontWeight.W_500
                         ),
-                        ft.Row(list[ft.Control](self.therapists), wrap=True),
+                        checkbox_grid(self.therapists),
                         self.therapists_error,
                         ft.Row([self.date, self.start, self.end, self.driver], wrap=True),
                         self.problem,
@@ -330,6 +330,14 @@ class QuickAdd:
         self.error.value = result.message or "That didn't work."
         self.error.visible = True
         self.root.update()
+
+
+def checkbox_grid(boxes: list[ft.Checkbox]) -> ft.ResponsiveRow:
+    # a wrapping Row gives each checkbox a line of its own; a grid keeps
+    # three to a line on a wide dialog
+    return ft.ResponsiveRow(
+        [ft.Container(b, col={"xs": 12, "sm": 6, "md": 4}) for b in boxes], run_spacing=0
+    )
 
 
 def open_booking(page: ft.Page, client: ClientPort, appt: Record | None = None) -> BookingDialog:
