@@ -169,6 +169,7 @@ class QueueBoard(Board):
         extra: dict[str, ft.Control] | None = None,
     ) -> None:
         self.now: Now = now or (lambda: datetime.now(UTC))
+        self.extra = extra or {}
         groups = [Group(key, title, empty) for key, title, empty in QUEUES]
         for g in groups:
             if extra and g.key in extra:
@@ -218,6 +219,12 @@ class QueueBoard(Board):
             if text.value != value:
                 text.value = value
                 moved = True
+        for key, control in self.extra.items():
+            # a queue-wide action shows only while its queue has something
+            if control.visible != bool(self.count(key)):
+                control.visible = bool(self.count(key))
+                with contextlib.suppress(RuntimeError):
+                    control.update()
         return moved
 
     def load(self) -> None:

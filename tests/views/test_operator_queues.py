@@ -171,6 +171,7 @@ async def test_cancel_overdue_says_how_many(mount: Mount) -> None:
     assert client.dispatched[-1].name == "appointments.auto_cancel_overdue"
     assert count(h, "overdue") == "0"
     assert count(h, "pending") == "2"
+    assert not h.button("Cancel overdue").visible, "nothing left to cancel"
 
 
 async def test_tick_rewrites_only_countdowns_and_moves_the_late_card() -> None:
