@@ -101,6 +101,10 @@ async def preflight(settings: ServerSettings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     ns = parse_args(argv)
     logging.basicConfig(level=ns.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    # The database layers log every statement with its parameters (password
+    # hashes included) at INFO and DEBUG: they never go below WARNING.
+    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         settings = settings_from(ns)
         asyncio.run(preflight(settings))

@@ -81,6 +81,9 @@ class _Failures:
     blocked_until: float = 0.0
 
 
+MAX_TRACKED = 100_000  # (username, ip) pairs remembered at most
+
+
 class LoginThrottle:
     """Per (username, ip): the first few failures are free, then each attempt
     must wait twice as long as the last (capped). A success clears it."""
@@ -99,14 +102,29 @@ class LoginThrottle:
         return max(1, math.ceil(state.blocked_until - t))
 
     def failed(self, username: str, ip: str, now: float | None = None) -> None:
-        if len(self._state) > 100_000:  # bounded memory under a username spray
-            self._state.clear()
-        state = self._state.setdefault((username.lower(), ip), _Failures())
+        t = now if now is not None else time.monotonic()
+        key = (username.lower(), ip)
+        # Re-inserted at the end: the dict's order is least recently failed first.
+        state = self._state.pop(key, None) or _Failures()
+        self._state[key] = state
         state.count += 1
         over = state.count - self._free
         if over > 0:
-            t = now if now is not None else time.monotonic()
             state.blocked_until = t + min(self._cap, float(2 ** (over - 1)))
+        if len(self._state) > MAX_TRACKED:
+            self._evict(t)
+
+    def _evict(self, now: float) -> None:
+        """Bounded memory under a username spray, without lifting live blocks:
+        forget the least recently failed entries that block nothing now."""
+        keep = MAX_TRACKED * 9 // 10
+        for key in list(self._state):
+            if len(self._state) <= keep:
+                return
+            if self._state[key].blocked_until <= now:
+                del self._state[key]
+        for key in list(self._state)[: len(self._state) - keep]:
+            del self._state[key]  # every entry blocks: drop the oldest blocks
 
     def succeeded(self, username: str, ip: str) -> None:
         self._state.pop((username.lower(), ip), None)
