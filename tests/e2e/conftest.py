@@ -160,11 +160,21 @@ def playwright(chromium: str) -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
+    # Per module, not per session: an open Flutter page keeps rendering, and a
+    # browser left open would starve every test that runs after the e2e ones.
     b = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
     yield b
     b.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_contexts(browser: Browser) -> Iterator[None]:
+    """Every test's windows are closed when it ends, whatever it opened."""
+    yield
+    for context in list(browser.contexts):
+        context.close()
 
 
 @pytest.fixture
