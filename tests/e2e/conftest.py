@@ -154,8 +154,10 @@ def chromium() -> str:
     return require_binary("chromium", "apt-get install -y chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright(chromium: str) -> Iterator[Playwright]:
+    # Per module: sync Playwright keeps an event loop running in this thread
+    # until it exits, and asyncio.run() in every later test would refuse to run.
     with sync_playwright() as p:
         yield p
 
