@@ -33,6 +33,9 @@ Public API (stable; extend, don't change):
         a query's current records sorted; sub.ids its id set; sub.cancel().
     client.on_change(callback) -> unsubscribe
         callback({(entity, id): (before, after)}) for every visible change batch.
+    client.on_events(callback) -> unsubscribe
+        callback([event, ...]) with the raw server events {seq, entity, id, op,
+        version, data, cause} of each batch, after the store applied them.
 
     client.status -> "online" | "reconnecting" | "offline"
     client.transport -> "websocket" | "polling" | "none"
@@ -196,6 +199,11 @@ class Client:
 
     def on_change(self, callback: Callable[[Mapping[Key, Change]], None]) -> Callable[[], None]:
         return self.store.on_change(callback)
+
+    def on_events(
+        self, callback: Callable[[list[dict[str, Any]]], None]
+    ) -> Callable[[], None]:
+        return self.listener.on_events(callback)
 
     def on_message(self, callback: Callable[[Message], None]) -> Callable[[], None]:
         return self.store.on_message(callback)

@@ -71,6 +71,7 @@ class Listener:
         self.transport: Transport = "none"
         self.last_event: dict[str, Any] | None = None
         self._status_listeners: list[Callable[[Link], None]] = []
+        self._event_listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         self._must_bootstrap = False
         self._ws: ClientConnection | None = None
         self._opened = False
@@ -79,6 +80,23 @@ class Listener:
     def on_status(self, callback: Callable[[Link], None]) -> Callable[[], None]:
         self._status_listeners.append(callback)
         return lambda: self._status_listeners.remove(callback)
+
+    # Raw events -----------------------------------------------------------
+    def on_events(self, callback: Callable[[list[dict[str, Any]]], None]) -> Callable[[], None]:
+        """`callback(events)` after each batch of server events is applied to
+        the store, with the events as the server sent them (seq order, with
+        `cause`): for activity feeds, which want what happened, not only what
+        it changed."""
+        self._event_listeners.append(callback)
+        return lambda: self._event_listeners.remove(callback)
+
+    def _applied(self, events: list[dict[str, Any]]) -> None:
+        self.last_event = events[-1]
+        for callback in list(self._event_listeners):
+            try:
+                callback(events)
+            except Exception:
+                log.exception("event listener failed")
 
     def _set(self, status: Link, transport: Transport | None = None) -> None:
         if transport is not None:
@@ -219,7 +237,7 @@ class Listener:
         finally:
             if events:  # whatever came before the ending still counts
                 self.store.apply_events(events)
-                self.last_event = events[-1]
+                self._applied(events)
 
     # Polling fallback -----------------------------------------------------
     async def _poll(self) -> None:
@@ -233,7 +251,7 @@ class Listener:
             events = body.get("events") or []
             if events:
                 self.store.apply_events(events)
-                self.last_event = events[-1]
+                self._applied(events)
             self.store.advance_cursor(int(body.get("cursor") or 0))
             if len(events) >= 500:
                 continue  # more waiting: no pause

@@ -22,6 +22,7 @@ from views.port import (
     Notice,
     QueuedCommand,
     Result,
+    ServerEvent,
     SyncInfo,
 )
 
@@ -72,6 +73,9 @@ class ServicesClient:
         def status(_: object) -> None:
             listener(Changed(sync=True))
 
+        def events(batch: list[dict[str, Any]]) -> None:
+            listener(Changed(events=tuple(ServerEvent.of(e) for e in batch)))
+
         def message(m: Message) -> None:
             gone = m.kind == "problem" and m.code == "signed_out"
             listener(Changed(sync=True, notices=self.notices(m), signed_out=gone))
@@ -80,6 +84,7 @@ class ServicesClient:
             self.client.on_change(changes),
             self.client.on_status(status),
             self.client.on_message(message),
+            self.client.on_events(events),
         ]
 
         def unsubscribe() -> None:

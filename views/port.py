@@ -8,7 +8,7 @@ render; intents go back through `dispatch`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -55,6 +55,32 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class ServerEvent:
+    """One event as the server sent it (DESIGN.md, wire protocol): what
+    happened (`cause`, the command's name) besides what it changed."""
+
+    seq: int
+    entity: Entity
+    id: str
+    op: str  # upsert | delete
+    version: int
+    data: Record | None  # the record after the event; None on delete
+    cause: str
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> ServerEvent:
+        return cls(
+            seq=int(raw.get("seq") or 0),
+            entity=raw["entity"],
+            id=str(raw["id"]),
+            op=str(raw.get("op") or "upsert"),
+            version=int(raw.get("version") or 0),
+            data=raw.get("data"),
+            cause=str(raw.get("cause") or ""),
+        )
+
+
+@dataclass(frozen=True)
 class Changed:
     """What one update touched: views refresh only these keys."""
 
@@ -63,6 +89,9 @@ class Changed:
     reset: bool = False  # everything may have changed (re-bootstrap)
     notices: tuple[Notice, ...] = ()
     signed_out: bool = False  # the server no longer accepts our sign-in
+    # the raw server events of a batch the store has applied (its keys came
+    # in an earlier Changed): for the activity feed
+    events: tuple[ServerEvent, ...] = ()
 
 
 @dataclass(frozen=True)

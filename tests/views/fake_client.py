@@ -18,7 +18,17 @@ from domain.apply import apply
 from domain.commands import Actor, Command, MemorySnapshot
 from domain.errors import DomainError
 from domain.records import Entity, Record
-from views.port import Changed, Key, Link, Listener, Notice, QueuedCommand, Result, SyncInfo
+from views.port import (
+    Changed,
+    Key,
+    Link,
+    Listener,
+    Notice,
+    QueuedCommand,
+    Result,
+    ServerEvent,
+    SyncInfo,
+)
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -95,6 +105,18 @@ class FakeClient:
         self.confirmed.put(entity, record)
         self._recompute()
         await self._emit(Changed(keys=frozenset({(entity, record["id"])})))
+
+    async def remote_events(self, *events: ServerEvent) -> None:
+        """A batch of server events, as the real binding reports it: the
+        records first (keys), then the events themselves (for the feed)."""
+        for e in events:
+            if e.op == "delete" or e.data is None:
+                self.confirmed.remove(e.entity, e.id)
+            else:
+                self.confirmed.put(e.entity, e.data)
+        self._recompute()
+        await self._emit(Changed(keys=frozenset((e.entity, e.id) for e in events)))
+        await self._emit(Changed(events=events))
 
     async def ack(self) -> None:
         """The server applied every pending command."""
