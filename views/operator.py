@@ -17,6 +17,7 @@ from views.components.section import Section
 from views.operator_booking import open_booking
 from views.operator_queues import QueueBoard
 from views.operator_runner import OperatorRunner
+from views.operator_staff import staff_section
 from views.operator_table import AppointmentTable
 from views.port import Changed, ClientPort, Result
 
@@ -92,4 +93,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         queues_section(page, client),
         Section("table", "All appointments", ft.Icons.TABLE_ROWS, table.root, table_changed),
         Section("board", "Appointments", ft.Icons.DASHBOARD, board.root, changed, board.sync_marks),
+        staff_section(page, client),
     ]
