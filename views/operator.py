@@ -15,6 +15,7 @@ from views.components.feedback import snack
 from views.components.runner import ActionRunner
 from views.components.section import Section
 from views.operator_booking import open_booking
+from views.operator_calendar import calendar_section
 from views.operator_queues import QueueBoard
 from views.operator_runner import OperatorRunner
 from views.operator_staff import staff_section
@@ -91,6 +92,7 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
 
     return [
         queues_section(page, client),
+        calendar_section(page, client),
         Section("table", "All appointments", ft.Icons.TABLE_ROWS, table.root, table_changed),
         Section("board", "Appointments", ft.Icons.DASHBOARD, board.root, changed, board.sync_marks),
         staff_section(page, client),

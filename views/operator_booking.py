@@ -27,14 +27,22 @@ NO_DRIVER = "none"
 
 
 class BookingDialog:
-    """One open dialog; `appt` set means editing that appointment."""
+    """One open dialog; `appt` set means editing that appointment. A new
+    booking may start from `prefill`, a partial appointment record (the
+    calendar passes the therapist, date and start time of the slot clicked)."""
 
-    def __init__(self, page: ft.Page, client: ClientPort, appt: Record | None = None) -> None:
+    def __init__(
+        self,
+        page: ft.Page,
+        client: ClientPort,
+        appt: Record | None = None,
+        prefill: Record | None = None,
+    ) -> None:
         self.page = page
         self.client = client
         self.appt = appt
         snap = client.view()
-        a = appt or {}
+        a = appt or prefill or {}
         self.client_pick = ft.Dropdown(
             label="Client",
             value=a.get("client_id"),
@@ -340,7 +348,24 @@ def checkbox_grid(boxes: list[ft.Checkbox]) -> ft.ResponsiveRow:
     )
 
 
-def open_booking(page: ft.Page, client: ClientPort, appt: Record | None = None) -> BookingDialog:
-    dialog = BookingDialog(page, client, appt)
+def open_booking(
+    page: ft.Page,
+    client: ClientPort,
+    appt: Record | None = None,
+    *,
+    therapist_id: str | None = None,
+    day: str | None = None,
+    start_time: str | None = None,
+) -> BookingDialog:
+    """Open the dialog: edit `appt`, or book a new appointment, optionally
+    prefilled with a therapist, a date and a start time."""
+    prefill: Record = {}
+    if therapist_id:
+        prefill["therapist_ids"] = [therapist_id]
+    if day:
+        prefill["date"] = day
+    if start_time:
+        prefill["start_time"] = start_time
+    dialog = BookingDialog(page, client, appt, prefill if appt is None else None)
     dialog.open()
     return dialog

@@ -90,8 +90,10 @@ async def test_remote_accept_updates_count_and_repaints_only_that_queue(mount: M
     summary = {c._i for c in descendants(h.semantics("count-pending").parent)}
     untouched = ids_under(h, "group-payment") | ids_under(h, "group-rejected")
     # the "Appointments" page repaints its own card for p1, nothing more
-    # (and the all-appointments table, another page, its rows)
-    elsewhere = ids_under(h, "appt-p1") | ids_under(h, "appointment-table")
+    # (and the all-appointments table and the calendar, other pages, theirs)
+    elsewhere = (
+        ids_under(h, "appt-p1") | ids_under(h, "appointment-table") | ids_under(h, "calendar")
+    )
 
     mark = h.mark()
     # the therapist accepted p1 elsewhere: it leaves "Pending acceptance"
