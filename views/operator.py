@@ -15,6 +15,7 @@ from views.components.feedback import snack
 from views.components.runner import ActionRunner
 from views.components.section import Section
 from views.operator_booking import open_booking
+from views.operator_clients import clients_section
 from views.operator_calendar import calendar_section
 from views.operator_queues import QueueBoard
 from views.operator_runner import OperatorRunner
@@ -96,4 +97,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         Section("table", "All appointments", ft.Icons.TABLE_ROWS, table.root, table_changed),
         Section("board", "Appointments", ft.Icons.DASHBOARD, board.root, changed, board.sync_marks),
         staff_section(page, client),
+        clients_section(client),
     ]
