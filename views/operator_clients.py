@@ -185,7 +185,7 @@ class ClientsPage:
         therapists = ", ".join(
             staff_name(snap.get("staff", t)) for t in appt.get("therapist_ids") or []
         )
-        lines = [
+        lines: list[ft.Control] = [
             ft.Text(
                 f"{when_text(appt, self.today())} · {service_names(self.client, appt)}",
                 weight=ft.FontWeight.W_500,
