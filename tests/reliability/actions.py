@@ -12,26 +12,8 @@ import random
 import uuid
 from typing import Any
 
-from tests.reliability.wire import Device, Reply, fresh_day
-
-NEXT: dict[str, tuple[str, str]] = {  # status -> (action, party)
-    "pending": ("accept", "therapist"),
-    "therapist_confirmed": ("confirm", "driver"),
-    "driver_confirmed": ("start", "operator"),
-    "in_progress": ("start_journey", "driver"),
-    "journey": ("arrive", "driver"),
-    "arrived": ("drop_off", "driver"),
-    "dropped_off": ("start_session", "therapist"),
-    "session_in_progress": ("request_payment", "therapist"),
-    "awaiting_payment": ("verify_payment", "operator"),
-    "payment_verified": ("complete", "therapist"),
-    "completed": ("request_pickup", "therapist"),
-    "pickup_requested": ("assign_pickup_driver", "operator"),
-    "driver_assigned_pickup": ("confirm_pickup", "pickup"),
-    "return_journey": ("complete_return", "pickup"),
-    "rejected": ("review_rejection", "operator"),
-}
-TERMINAL = {"transport_completed", "cancelled", "auto_cancelled"}
+from tests.reliability.wire import Device, Reply
+from tests.support.workload import TERMINAL, fresh_day, next_action, party_id, step_args
 
 
 class Actions:
@@ -74,34 +56,17 @@ class Actions:
         self._note(self.op.cmd("appointment.create", str(uuid.uuid4()), **args))
 
     def _party(self, appt: dict[str, Any], party: str) -> Device | None:
-        who = {"operator": self.op.id, "therapist": (appt["therapist_ids"] or [None])[0],
-               "driver": appt.get("driver_id"), "pickup": appt.get("pickup_driver_id")}[party]
+        who = party_id(appt, party, self.op.id)
         return self.by_id.get(who) if who else None
 
     def advance(self, appt: dict[str, Any]) -> None:
-        action, party = NEXT[appt["status"]]
-        if appt["status"] == "pending" and self.rng.random() < 0.25:
-            action = "reject"
-        args: dict[str, Any] = {}
-        if action == "reject":
-            args = {"reason": "clash"}
-        elif action == "review_rejection":
-            decision = self.rng.choice(["deny", "accept", "reassign"])
-            args = {"decision": decision}
-            if decision == "reassign":
-                other = self.rng.choice([t for t in self.therapists
-                                         if t not in appt["therapist_ids"]])
-                self._avail(other, appt["date"])
-                args["therapist_id"] = other
-        elif action == "verify_payment":
-            args = {"method": "gcash", "amount": 2000, "receipt_ref": "R-1"}
-        elif action == "request_pickup":
-            args = {"urgency": self.rng.choice(["normal", "urgent"])}
-        elif action == "assign_pickup_driver":
-            args = {"driver_id": self.rng.choice(self.drivers)}
-        elif action == "confirm" and not appt.get("driver_id"):
+        action, party = next_action(appt, self.rng)
+        if action == "confirm" and not appt.get("driver_id"):
             self.swap_driver(appt)
             return
+        args = step_args(action, appt, self.rng, self.therapists, self.drivers)
+        if args.get("therapist_id"):  # reassigned: make the new therapist available
+            self._avail(args["therapist_id"], appt["date"])
         dev = self._party(appt, party)
         if dev is not None:
             self._note(dev.cmd("appointment." + action, appt["id"], **args))

@@ -3,7 +3,6 @@ client_id with a growing seq, like the outbox), and a booking helper."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,14 +10,9 @@ from typing import Any
 import httpx
 
 from tests.support.server import DEMO_PASSWORD, ServerProcess
+from tests.support.workload import fresh_day
 
-_days = itertools.count()
-
-
-def fresh_day() -> str:
-    """A date no other booking of this process uses (no clashes between cells)."""
-    n = next(_days)
-    return f"{2035 + n // 280}-{1 + (n // 28) % 10:02d}-{1 + n % 28:02d}"
+__all__ = ["Device", "Reply", "book", "fresh_day"]
 
 
 @dataclass
