@@ -14,6 +14,7 @@ from views.components.board import Board, Group
 from views.components.feedback import snack
 from views.components.runner import ActionRunner
 from views.components.section import Section
+from views.operator_activity import activity_section
 from views.operator_booking import open_booking
 from views.operator_clients import clients_section
 from views.operator_calendar import calendar_section
@@ -98,4 +99,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         Section("board", "Appointments", ft.Icons.DASHBOARD, board.root, changed, board.sync_marks),
         staff_section(page, client),
         clients_section(client),
+        activity_section(client),
     ]

@@ -16,3 +16,8 @@ def set_zone(name: str) -> None:
 
 def today() -> date:
     return datetime.now(_zone).date()
+
+
+def local(instant: datetime) -> datetime:
+    """An aware instant (the wire's UTC stamps) on the business's clock."""
+    return instant.astimezone(_zone)

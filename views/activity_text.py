@@ -1,0 +1,227 @@
+"""What a server event says to a person: "Therapist Ana accepted Maria
+Santos's 2 pm Swedish massage", "Driver Ben arrived at Maria Santos's".
+
+Pure: an event, the snapshot to look names up in, who is reading and what
+day it is go in; one `Activity` (or None when the event is only a side
+effect, such as a notification) comes out. Who acted comes from the
+lifecycle's own stamps (`domain.lifecycle.TABLE[action].stamp` + "_by"), the
+line under each sentence is the domain's status text, so neither is
+restated here; only the past-tense sentences are this module's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from domain.commands import Snapshot
+from domain.lifecycle import TABLE
+from domain.records import Record, client_name, staff_name
+from domain.status import Status, status_text
+from domain.times import parse_time
+from views.operator_dialogs import METHOD_LABELS
+from views.operator_stats import money, revenue
+from views.port import ServerEvent
+
+SYSTEM_NAME = "Tandem"  # what the server's own jobs are called in the feed
+STATUSES = frozenset(s.value for s in Status)
+
+# cause -> the lifecycle action whose stamp says who did it
+ACTION_OF: dict[str, str] = {
+    "appointments.auto_cancel_overdue": "auto_cancel",
+    "appointments.auto_assign_pickups": "assign_pickup_driver",
+    **{f"appointment.{action}": action for action in TABLE},
+}
+
+# cause -> the sentence. {who}: the actor; {booking}: "Maria Santos's 2 pm
+# Swedish massage"; {client}: "Maria Santos"; {therapists}, {pickup_driver}.
+SENTENCES: dict[str, str] = {
+    "appointment.create": "{who} booked {booking} with {therapists}",
+    "appointment.update": "{booking} was changed",
+    "appointment.accept": "{who} accepted {booking}",
+    "appointment.reject": "{who} rejected {booking}",
+    "appointment.confirm": "{who} confirmed the trip for {booking}",
+    "appointment.start": "{who} started {booking}",
+    "appointment.start_journey": "{who} is on the way to {client}",
+    "appointment.arrive": "{who} arrived at {client}'s",
+    "appointment.drop_off": "{who} dropped {therapists} off at {client}'s",
+    "appointment.start_session": "{who} started the session for {booking}",
+    "appointment.request_payment": "{who} asked for payment for {booking}",
+    "appointment.verify_payment": "{who} verified {payment} for {booking}",
+    "appointment.complete": "{who} completed {booking}",
+    "appointment.request_pickup": "{who} asked for a pickup from {client}'s",
+    "appointment.assign_pickup_driver": (
+        "{who} sent {pickup_driver} to pick up {therapists} from {client}'s"
+    ),
+    "appointments.auto_assign_pickups": (
+        "{who} sent {pickup_driver} to pick up {therapists} from {client}'s"
+    ),
+    "appointment.confirm_pickup": "{who} picked up {therapists} from {client}'s",
+    "appointment.complete_return": "{who} brought {therapists} back from {client}'s",
+    "appointment.cancel": "{who} cancelled {booking}",
+    "appointments.auto_cancel_overdue": "{booking} was cancelled: nobody accepted in time",
+}
+REVIEWS: dict[str, str] = {
+    "deny": "{who} turned down the rejection of {booking}",
+    "accept": "{who} accepted the rejection and cancelled {booking}",
+    "reassign": "{who} gave {booking} to {therapists}",
+}
+
+
+@dataclass(frozen=True)
+class Activity:
+    seq: int
+    kind: str  # the entity: appointment, staff, client or availability
+    text: str
+    detail: str = ""  # the status it is in now, in the domain's words
+    at: str | None = None  # ISO instant of the change, when the record says
+
+
+def clock_text(hhmm: object) -> str:
+    """'14:00' -> '2 pm', '09:30' -> '9:30 am', '00:00' -> '12 am'."""
+    try:
+        minutes = parse_time(str(hhmm))
+    except ValueError:
+        return str(hhmm or "")
+    h, m = divmod(minutes, 60)
+    suffix = "am" if h < 12 else "pm"
+    h12 = h % 12 or 12
+    return f"{h12} {suffix}" if not m else f"{h12}:{m:02d} {suffix}"
+
+
+def day_text(day: object, today: date | None) -> str:
+    """'' for today, ' tomorrow', ' yesterday' or ' on Sat 22 Nov'."""
+    try:
+        d = date.fromisoformat(str(day))
+    except ValueError:
+        return ""
+    if today is None or d == today:
+        return ""
+    if d == today + timedelta(days=1):
+        return " tomorrow"
+    if d == today - timedelta(days=1):
+        return " yesterday"
+    return f" on {d.strftime('%a %d %b')}"
+
+
+def person(uid: object, snap: Snapshot, me: str | None) -> str:
+    """'You', 'Tandem' (the server's jobs), 'Therapist Ana', or 'Someone'."""
+    if not uid:
+        return "Someone"
+    if uid == me:
+        return "You"
+    if uid == "system":
+        return SYSTEM_NAME
+    record = snap.get("staff", str(uid))
+    if record is None:
+        return "Someone"
+    role = str(record.get("role") or "").capitalize()
+    return f"{role} {staff_name(record)}".strip()
+
+
+def _people(ids: list[Any], snap: Snapshot, me: str | None) -> str:
+    names = [person(i, snap, me) for i in ids if i]
+    if len(names) > 1:
+        return ", ".join(names[:-1]) + " and " + names[-1]
+    return names[0] if names else "the therapist"
+
+
+def _client(appt: Record, snap: Snapshot) -> str:
+    name = appt.get("client_name")
+    if name:
+        return str(name)
+    return client_name(snap.get("client", str(appt.get("client_id") or "")))
+
+
+def _services(appt: Record, snap: Snapshot) -> str:
+    names = []
+    for sid in appt.get("service_ids") or []:
+        record = snap.get("service", str(sid))
+        if record and record.get("name"):
+            names.append(str(record["name"]))
+    return " and ".join(names) or "appointment"
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _appointment(
+    event: ServerEvent, snap: Snapshot, me: str | None, today: date | None
+) -> Activity:
+    appt = event.data or {}
+    cause = event.cause
+    client = _client(appt, snap)
+    booking = (
+        f"{client}'s {clock_text(appt.get('start_time'))} {_services(appt, snap)}"
+        f"{day_text(appt.get('date'), today)}"
+    )
+    action = ACTION_OF.get(cause)
+    stamp = "created" if cause == "appointment.create" else TABLE[action].stamp if action else ""
+    actor = appt.get(f"{stamp}_by") if stamp else None
+    method = METHOD_LABELS.get(str((appt.get("payment") or {}).get("method")))
+    words = {
+        "who": person(actor, snap, me),
+        "booking": booking,
+        "client": client,
+        "therapists": _people(list(appt.get("therapist_ids") or []), snap, me),
+        "pickup_driver": person(appt.get("pickup_driver_id"), snap, me),
+        "payment": f"payment of {money(revenue(appt))}" + (f" ({method})" if method else ""),
+    }
+    if cause == "appointment.review_rejection":
+        decision = str((appt.get("rejection") or {}).get("decision") or "")
+        template = REVIEWS.get(decision, "{who} reviewed the rejection of {booking}")
+    else:
+        template = SENTENCES.get(cause, "{booking} was updated")
+    text = _capitalized(template.format(**words))
+    status = str(appt.get("status") or "")
+    if cause == "appointment.reject":
+        reason = (appt.get("rejection") or {}).get("reason")
+        text += f": “{reason}”" if reason else ""
+    elif cause == "appointment.cancel" and appt.get("cancel_reason"):
+        text += f": “{appt['cancel_reason']}”"
+    elif cause == "appointment.accept" and status == Status.PENDING.value:
+        text += " (waiting for the other therapists)"
+    elif cause == "appointment.request_pickup" and appt.get("pickup_driver_id"):
+        text += f"; {SYSTEM_NAME} sent {words['pickup_driver']}"
+    detail = status_text(status, "operator") if status in STATUSES else ""
+    at = appt.get(f"{stamp}_at") if stamp else None
+    return Activity(
+        event.seq, "appointment", text, detail, str(at or appt.get("updated_at") or "") or None
+    )
+
+
+def describe(
+    event: ServerEvent, snap: Snapshot, me: str | None = None, today: date | None = None
+) -> Activity | None:
+    """The feed's line for `event`; None for what is only a side effect
+    (notifications, a driver's idle stamp) or not news (seeding, services)."""
+    data = event.data or {}
+    if event.entity == "appointment" and event.op == "upsert" and event.data:
+        return _appointment(event, snap, me, today)
+    if event.entity == "staff" and event.cause == "staff.set_duty" and event.data:
+        duty = "on duty" if data.get("on_duty") else "off duty"
+        return Activity(event.seq, "staff", f"{person(data['id'], snap, None)} is now {duty}")
+    if event.entity == "client" and event.data:
+        name = client_name(data)
+        if event.cause == "client.create":
+            return Activity(event.seq, "client", f"New client: {name}")
+        if event.cause == "client.update":
+            return Activity(event.seq, "client", f"{name}'s details were updated")
+        return None
+    if event.entity == "availability" and event.cause.startswith("availability."):
+        if event.op == "delete" or not event.data:
+            return Activity(event.seq, "availability", "An availability slot was removed")
+        who = person(data.get("user_id"), snap, me)
+        hours = f"{clock_text(data.get('start_time'))}–{clock_text(data.get('end_time'))}"
+        when = day_text(data.get("date"), today) or " today"
+        if event.cause == "availability.update":
+            state = "available" if data.get("available", True) else "not available"
+            text = f"{who} changed a slot: {state} {hours}{when}"
+        elif data.get("available", True):
+            text = f"{who}: available {hours}{when}"
+        else:
+            text = f"{who}: not available {hours}{when}"
+        return Activity(event.seq, "availability", text)
+    return None
