@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 import weakref
 from typing import Annotated, Any
@@ -12,17 +13,22 @@ import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 
 from domain.commands import Actor, Command
 from domain.policy import can_see
 from domain.records import Entity, Record, staff_name
 from server import repo
 from server.auth import AuthError, Tokens
+from server.commands import Response
 from server.errors import JSON, WireError
 from server.runtime import Runtime
 from server.schema import users
 from server.wire import (
+    BATCH_MAX,
     Applied,
+    BatchIn,
+    BatchOut,
     BootstrapOut,
     CommandIn,
     EventsOut,
@@ -138,6 +144,112 @@ async def post_command(body: CommandIn, actor: Me, rt: Rt) -> JSON:
                       base_version=body.base_version, client_id=body.client_id, seq=body.seq)
     status, answer = await rt.commands.execute(actor, command)
     return JSON(answer, status_code=status)
+
+
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON schema with its $defs inlined (for `openapi_extra`,
+    which can't point into the generated components)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.rsplit("/", 1)[1]])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    out: dict[str, Any] = resolve(schema)
+    return out
+
+
+def _json_body(raw: bytes) -> Any:
+    """The request body as JSON: orjson, or the standard library for what
+    orjson refuses but FastAPI's parser takes (NaN, lone surrogates, huge
+    integers), so both routes accept exactly the same bodies."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise WireError(400, "malformed_json", "The request body is not valid JSON.") from exc
+
+
+def _invalid(exc: ValidationError) -> Response:
+    """What FastAPI's validation of a CommandIn body answers (server/errors.py)."""
+    errs = exc.errors()
+    loc, msg = (errs[0]["loc"], errs[0]["msg"]) if errs else ((), "is not valid")
+    where = ".".join(str(p) for p in loc) or "body"
+    return 422, {"status": "rejected", "code": "invalid_request", "message": f"{where}: {msg}."}
+
+
+_UNSTORABLE: Response = (422, {"status": "rejected", "code": "invalid_request",
+                               "message": "args: contains characters that can't be stored."})
+
+
+def _command_of(item: Any) -> Command | Response:
+    """A batch item as a Command, or the refusal POST /api/commands would give it."""
+    try:
+        body = CommandIn.model_validate(item)
+    except ValidationError as exc:
+        return _invalid(exc)
+    try:
+        orjson.dumps(body.args)
+    except orjson.JSONEncodeError:
+        return _UNSTORABLE
+    return Command(name=body.name, target=body.target, args=body.args,
+                   base_version=body.base_version, client_id=body.client_id, seq=body.seq)
+
+
+@router.post(
+    "/commands/batch", response_model=BatchOut, tags=["commands"],
+    responses=errors(400, 401, 413, 422),
+    summary="Run several commands in order (each exactly once per client_id + seq)",
+    description=(
+        f"`{{\"commands\": [command, ...]}}` (at most {BATCH_MAX}; more is 413 "
+        "`too_many_commands`) → `{\"results\": [{status_code, body}, ...]}`, one per "
+        "command in the same order: the status and body POST /api/commands would have "
+        "answered for that command alone. The commands run one after another, each "
+        "seeing the ones before it; a rejected one doesn't stop the rest. A malformed "
+        "command is answered 422 in its place; a server without this route answers 404 "
+        "(send them one by one)."
+    ),
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": _inline_schema(BatchIn)}}}},
+)
+async def post_commands_batch(request: Request, actor: Me, rt: Rt) -> JSON:
+    data = _json_body(await request.body())
+    if not isinstance(data, dict):
+        raise WireError(422, "invalid_request",
+                        "body: Input should be a valid dictionary or object to extract "
+                        "fields from.")
+    items = data.get("commands")
+    if not isinstance(items, list):
+        raise WireError(422, "invalid_request",
+                        "commands: Field required." if items is None
+                        else "commands: Input should be a valid list.")
+    if len(items) > BATCH_MAX:
+        raise WireError(413, "too_many_commands",
+                        f"At most {BATCH_MAX} commands per batch; send the rest in another.")
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    commands: list[Command] = []
+    positions: list[int] = []
+    for i, item in enumerate(items):
+        got = _command_of(item)
+        if isinstance(got, Command):
+            commands.append(got)
+            positions.append(i)
+        else:
+            results[i] = {"status_code": got[0], "body": got[1]}
+    answers = await rt.commands.execute_many(actor, commands)
+    for i, (status, answer) in zip(positions, answers, strict=True):
+        results[i] = {"status_code": status, "body": answer}
+    return JSON({"results": results})
 
 
 _LISTS: tuple[tuple[str, Entity], ...] = (

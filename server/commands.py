@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from domain.apply import apply
 from domain.commands import Actor, Change, Command, Outcome
 from domain.commands import Settings as DomainSettings
@@ -114,6 +116,32 @@ class CommandService:
         self._queue.put_nowait(job)
         # Shielded: a client that hangs up doesn't cancel a command mid-commit.
         return await asyncio.shield(job.done)
+
+    async def execute_many(self, actor: Actor, commands: list[Command]) -> list[Response]:
+        """Run several commands of one caller, in order (POST /api/commands/batch).
+
+        Their jobs enter the queue together, so the writer takes them in this
+        order, usually into one transaction (`max_batch` permitting). Each is
+        still its own command: exactly once by (client_id, seq), all-or-nothing
+        alone, answered alone; a rejected one doesn't stop those after it."""
+        if not commands:
+            return []
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="command-writer")
+        loop = asyncio.get_running_loop()
+        jobs = [_Job(actor, c, True, None, loop.create_future()) for c in commands]
+        for job in jobs:  # no await in between: contiguous in the queue
+            self._queue.put_nowait(job)
+        # Shielded like `execute`: a client that hangs up doesn't cancel them.
+        done = await asyncio.shield(asyncio.gather(*(j.done for j in jobs),
+                                                   return_exceptions=True))
+        out: list[Response] = []
+        for result in done:
+            if isinstance(result, BaseException):
+                out.append(_failed(result))
+            else:
+                out.append(result)
+        return out
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -240,6 +268,17 @@ class CommandService:
                         listener(job.command, outcome)
                     except Exception:  # a listener must never undo a committed command
                         log.exception("command listener failed")
+
+
+def _failed(exc: BaseException) -> Response:
+    """The answer for a command of a batch whose transaction failed: what a
+    single command would have got (503 for the database, else 500); both
+    mean "not applied, retry"."""
+    if isinstance(exc, OperationalError):
+        return 503, {"status": "rejected", "code": "unavailable",
+                     "message": "The server is busy. Please try again in a moment."}
+    return 500, {"status": "rejected", "code": "server_error",
+                 "message": "The server had a problem. Please try again."}
 
 
 def _final(changes: list[Change], state: State) -> list[tuple[str, Entity, str, Record | None]]:

@@ -64,6 +64,29 @@ class Applied(BaseModel):
     cursor: int = Field(description="The event-log position that includes this command.")
 
 
+BATCH_MAX = 200  # commands per POST /api/commands/batch
+
+
+class CommandResult(BaseModel):
+    """One command's answer in a batch: the HTTP status and the body that
+    POST /api/commands would have answered for it alone."""
+
+    status_code: int = Field(examples=[200, 409])
+    body: Applied | Rejected
+
+
+class BatchIn(BaseModel):
+    """Commands of one client's outbox, in the order to run them."""
+
+    commands: list[CommandIn] = Field(max_length=BATCH_MAX)
+
+
+class BatchOut(BaseModel):
+    results: list[CommandResult] = Field(
+        description="One per command, in the order sent."
+    )
+
+
 class EventOut(BaseModel):
     seq: int
     entity: Literal["appointment", "availability", "staff", "client", "service", "notification"]

@@ -121,6 +121,19 @@ class Api:
             body = None
         return response.status_code, body
 
+    async def commands(self, wires: list[dict[str, Any]]) -> tuple[int, Any]:
+        """POST several commands to /api/commands/batch: (status, JSON body or
+        None). 200 → {"results": [{status_code, body}, ...]} in order; 404 →
+        an older server without the route (send them one by one)."""
+        response = await self.request("POST", "/api/commands/batch",
+                                      content=orjson.dumps({"commands": wires}),
+                                      headers={"Content-Type": "application/json"})
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            body = None
+        return response.status_code, body
+
     async def health(self) -> bool:
         try:
             response = await self.request("GET", "/api/health")

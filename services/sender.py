@@ -1,11 +1,22 @@
-"""Drains the outbox to POST /api/commands, in order, pipelined.
+"""Drains the outbox to the server, in order: batched, else pipelined.
 
-Commands on the same record go strictly one after another, and so does any
-command that reads what an earlier one writes (the store knows: each pending
-command's replay recorded what it read and wrote, `Store.must_wait`).
-Independent commands travel in parallel, up to `window` (16) in flight, so a long
-offline queue drains in a few round trips' time, not one per command.
-Exactly-once comes from (client_id, seq), so resending after any doubt is safe.
+When nothing is in flight and more than one command is waiting, the first
+`batch` (100) go in ONE request, POST /api/commands/batch: the server runs
+them in that order (usually in one transaction) and answers each as POST
+/api/commands would, so a long offline queue drains in a few round trips.
+Otherwise commands go one per POST /api/commands: commands on the same
+record strictly one after another, and so does any command that reads what
+an earlier one writes (the store knows: each pending command's replay
+recorded what it read and wrote, `Store.must_wait`); independent commands
+travel in parallel, up to `window` (16) in flight. While a batch is in
+flight, only commands independent of all of its commands may go alongside
+(one by one), so nothing overtakes a command it depends on.
+
+A server without the batch route (404: an older server) gets single commands
+from then on; 413 (too many / too large) halves the batch; any other refusal
+of a batch as a whole resends its commands one by one, so each still gets
+its own verdict. Exactly-once comes from (client_id, seq), so resending after
+any doubt is safe.
 
 Every outcome is classified in one place, `classify`:
   applied                      -> acknowledge (the store confirms and drops it)
@@ -21,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -34,6 +45,9 @@ log = logging.getLogger(__name__)
 
 Kind = Literal["applied", "rejected", "retry", "auth"]
 TRANSIENT = frozenset({408, 425, 429})
+Answer = tuple[int | None, Any]  # (HTTP status or None: no answer, JSON body)
+BATCH = 100  # commands per batch request (the server takes up to 200)
+NO_BATCH_ROUTE = frozenset({404, 405})
 
 
 @dataclass(frozen=True)
@@ -67,9 +81,10 @@ class Sender:
     def __init__(self, store: Store, api: Api, *,
                  delays: Callable[[], Iterator[float]] = backoff,
                  on_auth_failed: Callable[[str], None] | None = None,
-                 window: int = 16) -> None:
+                 window: int = 16, batch: int = BATCH) -> None:
         self.store, self.api = store, api
         self.window = window
+        self.batch = batch  # 1: never batch
         self._delays = delays
         self._wake = asyncio.Event()
         self._allowed = asyncio.Event()
@@ -77,6 +92,7 @@ class Sender:
         self._on_auth_failed = on_auth_failed
         self.last_error: Verdict | None = None
         self.sent = 0
+        self.batches = 0  # batch requests answered (tests, benchmarks)
 
     def hold(self) -> None:
         """Keep commands queued (e.g. the user's "work offline" switch)."""
@@ -92,41 +108,50 @@ class Sender:
 
     async def run(self) -> None:
         delays = self._delays()
-        flying: dict[int, asyncio.Task[tuple[int | None, Any]]] = {}
+        # request → the seqs it carries, in order
+        flying: dict[asyncio.Task[list[Answer] | None], list[int]] = {}
         try:
             while True:
                 await self._allowed.wait()
                 self._wake.clear()
-                for entry in self._ready(flying):
-                    self.store.outbox.mark_sending(entry.seq)
-                    flying[entry.seq] = asyncio.create_task(self._post(entry.wire()))
+                for entries in self._requests(flying):
+                    for entry in entries:
+                        self.store.outbox.mark_sending(entry.seq)
+                    task = asyncio.create_task(self._send([e.wire() for e in entries]))
+                    flying[task] = [e.seq for e in entries]
                 if not flying:
                     await self._wake.wait()
                     continue
                 waker = asyncio.create_task(self._wake.wait())
-                await asyncio.wait([*flying.values(), waker],
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait([*flying, waker], return_when=asyncio.FIRST_COMPLETED)
                 waker.cancel()
                 retry: Verdict | None = None
-                for seq in [s for s, t in flying.items() if t.done()]:
-                    status, body = flying.pop(seq).result()
-                    self.store.outbox.mark_queued(seq)
-                    verdict = self._settle(seq, status, body)
-                    if verdict.kind == "auth":
+                for task in [t for t in flying if t.done()]:
+                    verdicts = self._land(flying.pop(task), task.result())
+                    if any(v.kind == "auth" for v in verdicts):
                         return
-                    if verdict.kind == "retry":
-                        retry = verdict
-                    else:
+                    if any(v.kind == "retry" for v in verdicts):
+                        retry = next(v for v in verdicts if v.kind == "retry")
+                    elif verdicts:
                         delays = self._delays()
                 if retry is not None and await self._back_off(flying, next(delays)):
                     return
         finally:
-            for task in flying.values():
+            for task, seqs in flying.items():
                 task.cancel()
-            for seq in flying:
-                self.store.outbox.mark_queued(seq)
+                for seq in seqs:
+                    self.store.outbox.mark_queued(seq)
 
-    def _ready(self, flying: dict[int, asyncio.Task[tuple[int | None, Any]]]) -> list[Entry]:
+    def _requests(self, flying: Mapping[Any, list[int]]) -> list[list[Entry]]:
+        """What to send now: one batch of the first commands when nothing is
+        in flight and more than one waits, else single commands (`_ready`)."""
+        if self.batch > 1 and not flying:
+            first = self.store.head(self.batch)
+            if len(first) > 1:
+                return [first]
+        return [[entry] for entry in self._ready({s for seqs in flying.values() for s in seqs})]
+
+    def _ready(self, flying: set[int]) -> list[Entry]:
         """Queued commands that may go now: in order, within the window, and
         not waiting for an earlier unanswered command they depend on."""
         ready: list[Entry] = []
@@ -140,11 +165,57 @@ class Sender:
             earlier.append(entry.seq)
         return ready
 
-    async def _post(self, wire: dict[str, Any]) -> tuple[int | None, Any]:
+    async def _send(self, wires: list[dict[str, Any]]) -> list[Answer] | None:
+        """One request: an answer per command, in order; None: the batch was
+        not taken as such (resend its commands, as the batch size now says)."""
         try:
-            return await self.api.command(wire)
+            if len(wires) == 1:
+                return [await self.api.command(wires[0])]
+            status, body = await self.api.commands(wires)
         except NetworkError:
-            return None, None
+            return [(None, None)] * len(wires)
+        if status == 200:
+            results = body.get("results") if isinstance(body, dict) else None
+            if isinstance(results, list) and len(results) == len(wires) and all(
+                    isinstance(r, dict) and isinstance(r.get("status_code"), int)
+                    for r in results):
+                self.batches += 1
+                return [(r["status_code"], r.get("body")) for r in results]
+            log.warning("sender: unexpected batch answer; sending one by one from now on")
+            self.batch = 1
+            return None
+        if status == 401 or status >= 500 or status in TRANSIENT:
+            return [(status, body)] * len(wires)  # the same for each: sign in / retry
+        if status == 413:  # too many commands, or too many bytes: smaller batches
+            self.batch = len(wires) // 2
+            log.info("sender: batch too large; now %d per request", self.batch)
+            return None
+        if status not in NO_BATCH_ROUTE:
+            log.warning("sender: batch refused (%s %s); sending one by one from now on",
+                        status, body)
+        self.batch = 1  # an older server (404), or it won't take batches: one by one
+        return None
+
+    def _land(self, seqs: list[int], answers: list[Answer] | None) -> list[Verdict]:
+        """Settle a request's answers in order (None: requeue, resend at once).
+        Each command stays "sending" until its own answer is settled, so a
+        rollback earlier in a batch doesn't warn about later ones the server
+        has already answered."""
+        if answers is None:
+            for seq in seqs:
+                self.store.outbox.mark_queued(seq)
+            self.wake()
+            return []
+        verdicts: list[Verdict] = []
+        for i, (seq, (status, body)) in enumerate(zip(seqs, answers, strict=True)):
+            self.store.outbox.mark_queued(seq)
+            verdict = self._settle(seq, status, body)
+            verdicts.append(verdict)
+            if verdict.kind == "auth":  # one notice; the rest wait for a new sign-in
+                for rest in seqs[i + 1:]:
+                    self.store.outbox.mark_queued(rest)
+                break
+        return verdicts
 
     def _settle(self, seq: int, status: int | None, body: Any) -> Verdict:
         """Classify one answer and act on it (the only place that does)."""
@@ -166,16 +237,19 @@ class Sender:
             log.info("sender: keeping seq %s for later: %s", seq, verdict)
         return verdict
 
-    async def _back_off(self, flying: dict[int, asyncio.Task[tuple[int | None, Any]]],
+    async def _back_off(self, flying: dict[asyncio.Task[list[Answer] | None], list[int]],
                         delay: float) -> bool:
         """Let what is in flight land, then wait `delay` (or until woken:
         reconnect, new action) before trying again. True: signed out, stop."""
-        for seq, task in list(flying.items()):
-            status, body = await task
-            flying.pop(seq)
-            self.store.outbox.mark_queued(seq)
-            if self._settle(seq, status, body).kind == "auth":
+        resend = False
+        for task, seqs in list(flying.items()):
+            answers = await task
+            flying.pop(task)
+            resend = resend or answers is None
+            if any(v.kind == "auth" for v in self._land(seqs, answers)):
                 return True
+        if resend:  # a batch to split up: no reason to wait
+            return False
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), delay)
