@@ -171,7 +171,8 @@ def update(ctx: Ctx) -> Outcome:
         and status == S.DRIVER_CONFIRMED
     ):
         extra = {"status": S.THERAPIST_CONFIRMED.value}
-    new = bumped(appt, **f, **extra, updated_at=iso(ctx.now))
+    # updated_by: an edit has no lifecycle stamp, yet the timeline says who made it
+    new = bumped(appt, **f, **extra, updated_at=iso(ctx.now), updated_by=ctx.actor.id)
     newcomers = set(assigned(new)) - set(assigned(appt))
     text = f"Booking updated: {describe(new)}"
     return Outcome(

@@ -9,7 +9,8 @@ appointment   status, client_id, service_ids[], therapist_ids[], accepted_ids[],
               <stamp>_at / <stamp>_by for every transition (see lifecycle.STAMPS),
               rejection {by, role, reason, at, decision?}, payment {method,
               amount, receipt_ref, extension_amount}, materials [{name,
-              quantity}], pickup {urgency, notes}, cancel_reason, updated_at
+              quantity}], pickup {urgency, notes}, cancel_reason, updated_at,
+              updated_by (who made the last field edit)
 availability  user_id, date, start_time, end_time, available
 staff         username, role, name, phone, specialization, pressure_preference,
               license, plate, active, on_duty, last_available_at

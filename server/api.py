@@ -11,14 +11,14 @@ from typing import Annotated, Any
 
 import orjson
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
 from domain.commands import Actor, Command
 from domain.policy import can_see
 from domain.records import Entity, Record, staff_name
-from server import repo
+from server import repo, timeline
 from server.auth import AuthError, Tokens
 from server.commands import Response
 from server.errors import JSON, WireError
@@ -35,6 +35,7 @@ from server.wire import (
     Health,
     LoginIn,
     LoginOut,
+    TimelineOut,
     errors,
 )
 
@@ -302,3 +303,23 @@ async def get_events(
         batch = await repo.events_after(conn, after, limit, actor)
     cursor = batch[-1].seq if len(batch) == limit else head
     return JSON({"events": [e.wire() for e in batch], "cursor": cursor})
+
+
+@router.get(
+    "/appointments/{appointment_id}/timeline", response_model=TimelineOut, tags=["history"],
+    responses=errors(401, 404, 422),
+    summary="One appointment's history: who did what, when (an extension)",
+)
+async def get_timeline(
+    appointment_id: Annotated[str, Path(min_length=1, max_length=200)], actor: Me, rt: Rt,
+) -> JSON:
+    """Every step of the appointment still in the event log, oldest first, as
+    far as you may see it: the events you would have received (the same
+    audience rule as GET /api/events), of an appointment you may see now."""
+    async with rt.db.read() as conn:  # one snapshot: the record and its events agree
+        record = await repo.get(conn, "appointment", appointment_id)
+        if record is None or not can_see(actor, "appointment", record):
+            raise WireError(404, "not_found", "That appointment doesn't exist or isn't yours.")
+        steps = await repo.record_events(conn, "appointment", appointment_id, actor)
+        people = {s["id"]: s for s in await repo.select(conn, "staff")}
+    return JSON({"entries": timeline.entries(steps, people)})

@@ -193,6 +193,18 @@ async def events_after(conn: AsyncConnection, after: int, limit: int,
     return [_event(r) for r in rows]
 
 
+async def record_events(conn: AsyncConnection, entity: Entity, id: str,
+                        actor: Actor) -> list[Event]:
+    """One record's events still in the log that `actor` may see, in seq order
+    (indexed by ix_events_entity_id; a record has tens of events, not thousands)."""
+    rows = await conn.execute(
+        sa.select(events)
+        .where(events.c.entity == entity, events.c.id == id, _audience_filter(actor))
+        .order_by(events.c.seq)
+    )
+    return [_event(r) for r in rows]
+
+
 async def trim_events(conn: AsyncConnection, before: str) -> int:
     """Delete events created before `before` (ISO instant); return the new trim point."""
     last = (await conn.execute(

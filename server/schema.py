@@ -57,6 +57,8 @@ events = sa.Table(
     sa.Column("to_operators", sa.Boolean, nullable=False),
     sa.Column("to_everyone", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
+    # one record's history (GET /api/appointments/{id}/timeline), without a scan
+    sa.Index("ix_events_entity_id", "entity", "id"),
 )
 
 log_head = sa.Table(

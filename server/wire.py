@@ -133,3 +133,29 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         503: "Temporarily unavailable; retry",
     }
     return {c: {"model": Rejected, "description": words.get(c, "Rejected")} for c in codes}
+
+
+class TimelineActor(BaseModel):
+    id: str | None = Field(description="A staff id, \"system\" for the server's jobs, or "
+                                       "null when the log doesn't say.")
+    name: str = Field(examples=["Ana"])
+    role: str | None = Field(examples=["therapist"])
+
+
+class TimelineEntry(BaseModel):
+    seq: int = Field(description="The event's position in the log.")
+    at: str = Field(description="When it happened (ISO 8601 UTC).",
+                    examples=["2026-11-21T06:02:00Z"])
+    version: int = Field(description="The appointment's version after this step.")
+    actor: TimelineActor
+    command: str = Field(examples=["appointment.accept"])
+    status_before: str | None = Field(description="null for the first step shown.")
+    status_after: str | None
+    summary: str = Field(description="Completes a sentence starting with the actor's name.",
+                         examples=["accepted", "rejected it: I'm unwell"])
+
+
+class TimelineOut(BaseModel):
+    """GET /api/appointments/{id}/timeline (an extension of the wire protocol)."""
+
+    entries: list[TimelineEntry] = Field(description="Oldest first.")

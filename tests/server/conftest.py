@@ -27,10 +27,10 @@ __all__ = ["backend", "demo_server", "empty_server", "postgres_cluster", "server
            "staff_server"]
 
 # The files whose behaviour depends on the database: the command path, the
-# event log and its streams, idempotency, visibility, jobs.
+# event log and its streams, idempotency, visibility, jobs, the timeline.
 POSTGRES_MODULES = frozenset({
     "test_api_lifecycle.py", "test_api_visibility.py", "test_api_idempotency.py",
-    "test_api_stream.py", "test_api_jobs.py",
+    "test_api_stream.py", "test_api_jobs.py", "test_timeline.py",
 })
 
 
