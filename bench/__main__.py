@@ -4,6 +4,9 @@ BENCHMARKS.md.
     python -m bench all            every benchmark (about 5-8 minutes on 2 cores)
     python -m bench propagation | throughput | fanout | client | drain | memory
     python -m bench all --quick    tiny sizes (a smoke run; figures mean nothing)
+    python -m bench soak [--minutes M] [--clients N] [--quick]
+                                   200 clients for 10 minutes (not part of `all`);
+                                   --quick: 20 clients, 1 minute
 
 Only `all` (full size) rewrites BENCHMARKS.md; every run prints its table and
 writes its PNGs into --out (default bench/results/). Loopback only; every
@@ -45,13 +48,19 @@ def _runners(quick: bool, out: Path) -> dict[str, Callable[[], list[Result]]]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=("all", *NAMES))
+    p.add_argument("what", choices=("all", *NAMES, "soak"))
     p.add_argument("--quick", action="store_true", help="tiny sizes, for smoke tests")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results",
                    help="where PNG plots go")
     p.add_argument("--markdown", type=Path, default=None,
                    help="write the report here (default: BENCHMARKS.md for a full `all`)")
+    p.add_argument("--minutes", type=float, default=None, help="soak: how long (default 10)")
+    p.add_argument("--clients", type=int, default=None, help="soak: how many (default 200)")
     ns = p.parse_args(argv)
+    if ns.what == "soak":
+        from bench import soak
+
+        return soak.main(ns.clients, ns.minutes, ns.quick, ns.out, ns.markdown)
     info = machine()
     runners = _runners(ns.quick, ns.out)
     # Memory is measured with the fan-out's 5,000 sockets (one set of connections).

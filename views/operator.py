@@ -16,6 +16,7 @@ from views.components.runner import ActionRunner
 from views.components.section import Section
 from views.operator_activity import activity_section
 from views.operator_booking import open_booking
+from views.operator_charts import charts_section
 from views.operator_clients import clients_section
 from views.operator_calendar import calendar_section
 from views.operator_queues import QueueBoard
@@ -100,4 +101,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         staff_section(page, client),
         clients_section(client),
         activity_section(client),
+        charts_section(page, client),
     ]
