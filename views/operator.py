@@ -16,9 +16,9 @@ from views.components.runner import ActionRunner
 from views.components.section import Section
 from views.operator_activity import activity_section
 from views.operator_booking import open_booking
+from views.operator_calendar import calendar_section
 from views.operator_charts import charts_section
 from views.operator_clients import clients_section
-from views.operator_calendar import calendar_section
 from views.operator_queues import QueueBoard
 from views.operator_runner import OperatorRunner
 from views.operator_staff import staff_section
