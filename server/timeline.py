@@ -2,8 +2,8 @@
 
 Each upsert event of the appointment is one step. The log keeps the command
 (`cause`), the instant and the record after the step; who acted is the
-record's own stamp for that step (`<stamp>_by` of the lifecycle row,
-`created_by`, `updated_by`), so nothing new is written on the command path.
+record's own stamp for that step (`domain.history`), so nothing new is
+written on the command path.
 Pure: the route (server.api) loads the events and the people.
 
 An entry (GET /api/appointments/{id}/timeline, an extension of the wire
@@ -21,31 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from domain.lifecycle import TABLE
+from domain.history import SYSTEM_ID, actor_id
 from domain.records import Record, staff_name
 from server.events import Event
 
-SYSTEM = {"id": "system", "name": "Tandem", "role": "system"}  # the server's jobs
+SYSTEM = {"id": SYSTEM_ID, "name": "Tandem", "role": "system"}  # the server's jobs
 
 PAID_BY = {"cash": "cash", "gcash": "GCash", "bank_transfer": "bank transfer", "card": "card"}
-
-# The record field naming who took each step, for causes that aren't a plain
-# `appointment.<lifecycle action>`.
-ACTOR_FIELD = {
-    "appointment.create": "created_by",
-    "appointment.update": "updated_by",
-    "appointments.auto_cancel_overdue": f"{TABLE['auto_cancel'].stamp}_by",
-    "appointments.auto_assign_pickups": f"{TABLE['assign_pickup_driver'].stamp}_by",
-}
-
-
-def actor_field(cause: str) -> str | None:
-    if cause in ACTOR_FIELD:
-        return ACTOR_FIELD[cause]
-    kind, _, action = cause.partition(".")
-    if kind == "appointment" and action in TABLE:
-        return f"{TABLE[action].stamp}_by"
-    return None
 
 
 def _names(ids: Sequence[str] | None, people: Mapping[str, Record]) -> str:
@@ -158,11 +140,10 @@ SUMMARIES: dict[str, Summary] = {
 
 
 def actor_of(cause: str, after: Record, people: Mapping[str, Record]) -> dict[str, Any]:
-    field = actor_field(cause)
-    who = after.get(field) if field else None
-    if who == "system":
+    who = actor_id(cause, after)
+    if who == SYSTEM_ID:
         return dict(SYSTEM)
-    if not isinstance(who, str) or not who:
+    if who is None:
         return {"id": None, "name": "Someone", "role": None}
     person = people.get(who)
     return {"id": who, "name": staff_name(person), "role": (person or {}).get("role")}
