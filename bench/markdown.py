@@ -12,6 +12,7 @@ from bench.report import MISS, Result, table
 
 FINDINGS = Path(__file__).with_name("findings.md")
 PERF = Path(__file__).with_name("perf.md")  # before / after of the performance work
+SOAK = Path(__file__).with_name("soak.md")  # written by `python -m bench soak` (not in `all`)
 
 
 def write(path: Path, results: list[Result], info: dict[str, str], seconds: float,
@@ -74,7 +75,7 @@ def write(path: Path, results: list[Result], info: dict[str, str], seconds: floa
     for mod in (propagation, throughput, fanout, local, drain):
         doc = (mod.__doc__ or "").strip()
         lines += [doc.replace("\n\n", "\n\n"), ""]
-    for notes in (PERF, FINDINGS):
+    for notes in (PERF, SOAK, FINDINGS):
         if notes.exists():
             lines += [notes.read_text().strip(), ""]
     path.write_text("\n".join(lines))
