@@ -250,7 +250,7 @@ class ChartsPage:
                 ],
                 label_size=28,
             ),
-            left_axis=fch.ChartAxis(label_size=56),
+            left_axis=fch.ChartAxis(label_size=56, show_max=False),  # the max is headroom
             horizontal_grid_lines=fch.ChartGridLines(color=ft.Colors.OUTLINE_VARIANT, width=1),
             min_y=0,
             max_y=top * 1.15,

@@ -245,7 +245,8 @@ class StaffPage:
             else:
                 dirty += lines_changed
             duty = sum(on_duty(p) for p in people)
-            counts.append(f"{len(people)} {heading.lower()} ({duty} on duty)")
+            noun = heading.lower() if len(people) != 1 else role
+            counts.append(f"{len(people)} {noun} ({duty} on duty)")
         summary = " · ".join(counts)
         if summary != self.summary.value:
             self.summary.value = summary

@@ -83,6 +83,7 @@ async def test_search_filters_both_lists_with_empty_states(mount: Mount) -> None
     search = h.field("Search staff")
     await h.type_text(search, "carla")
     assert shown(h, "therapist") == ["staff-t2"]
+    assert "1 therapist (1 on duty) · 0 drivers (0 on duty)" in h.texts(h.semantics("staff-page"))
     assert shown(h, "driver") == []
     assert "No drivers match “carla”." in h.texts(h.semantics("staff-drivers"))
 
