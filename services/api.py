@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -133,6 +134,16 @@ class Api:
         except orjson.JSONDecodeError:
             body = None
         return response.status_code, body
+
+    async def timeline(self, appointment_id: str) -> list[dict[str, Any]]:
+        """One appointment's history (the server's extension, server/README.md):
+        entries {seq, at, version, actor {id, name, role}, command,
+        status_before, status_after, summary}, oldest first. ApiError 404
+        not_found when it doesn't exist or isn't visible to this user."""
+        path = f"/api/appointments/{quote(appointment_id, safe='')}/timeline"
+        body = await self.call("GET", path)
+        entries: list[dict[str, Any]] = body["entries"]
+        return entries
 
     async def health(self) -> bool:
         try:

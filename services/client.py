@@ -37,6 +37,10 @@ Public API (stable; extend, don't change):
         callback([event, ...]) with the raw server events {seq, entity, id, op,
         version, data, cause} of each batch, after the store applied them.
 
+    await client.timeline(appointment_id) -> list[dict]
+        One appointment's history from the server (not cached: it needs the
+        network). Raises ApiError (404 not_found: not visible) / NetworkError.
+
     client.status -> "online" | "reconnecting" | "offline"
     client.transport -> "websocket" | "polling" | "none"
     client.on_status(callback(status)) -> unsubscribe
@@ -189,6 +193,10 @@ class Client:
 
     def resume_sending(self) -> None:
         self.sender.resume()
+
+    # Asking the server ----------------------------------------------------------
+    async def timeline(self, appointment_id: str) -> list[dict[str, Any]]:
+        return await self.api.timeline(appointment_id)
 
     # Subscribing ---------------------------------------------------------------
     def subscribe(self, entity: Entity, id: str, callback: Callback) -> RecordSubscription:

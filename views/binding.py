@@ -24,6 +24,8 @@ from views.port import (
     Result,
     ServerEvent,
     SyncInfo,
+    TimelineEntry,
+    TimelineUnavailable,
 )
 
 DRAIN_SECONDS = 5.0
@@ -112,6 +114,25 @@ class ServicesClient:
             return Result(ok=True, record=d.record)
         code = d.error.code if d.error is not None else ""
         return Result(ok=False, message=d.message or "That can't be done right now.", code=code)
+
+    async def timeline(self, appointment_id: str) -> list[TimelineEntry]:
+        try:
+            raw = await self.client.timeline(appointment_id)
+        except NetworkError as exc:
+            raise TimelineUnavailable(
+                "Can't reach the server, so the history can't be loaded right now. "
+                "Try again when you're back online."
+            ) from exc
+        except ApiError as exc:
+            if exc.status == 404:
+                raise TimelineUnavailable(
+                    "The server has no history for this appointment yet — if it was just "
+                    "booked, it appears once the booking is saved."
+                ) from exc
+            raise TimelineUnavailable(
+                exc.message or "The history couldn't be loaded. Try again in a moment."
+            ) from exc
+        return [TimelineEntry.of(e) for e in raw]
 
     async def stop(self) -> None:
         # A web tab's store dies with its session: let waiting changes reach

@@ -89,7 +89,7 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
 
     def table_changed(ch: Changed) -> None:
         if ch.reset:
-            table.refresh()
+            table.reset()
         else:
             table.changed(ch.keys)
 

@@ -1,6 +1,7 @@
 """All appointments as a table: filter by date range, status, therapist and
 driver, search by client, sort by a column. Filtering is only about what
-to show; the status words come from `domain.status`."""
+to show; the status words come from `domain.status`. Choosing a row opens
+its timeline beside the table (views.operator_timeline)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import flet as ft
 
 from domain.records import Record, staff_name
 from domain.status import Status, status_text
+from views.operator_timeline import TimelinePanel
 from views.port import ClientPort, Key
 
 ANY = "any"
@@ -101,6 +103,8 @@ class AppointmentTable:
             label="Driver", value=ANY, width=180, options=people("driver"), on_select=self._filter
         )
         self.shown = ft.Text()
+        self.selected: str | None = None  # the row whose timeline is open
+        self.timeline = TimelinePanel(client, on_close=self._unselect)
         self.table = ft.DataTable(
             columns=[
                 ft.DataColumn(label=ft.Text(title), on_sort=self._sort) for title, _ in COLUMNS
@@ -126,7 +130,14 @@ class AppointmentTable:
                         run_spacing=12,
                     ),
                     self.shown,
-                    ft.Row([self.table], scroll=ft.ScrollMode.AUTO),
+                    ft.Row(
+                        [
+                            ft.Row([self.table], scroll=ft.ScrollMode.AUTO, expand=True),
+                            self.timeline.root,
+                        ],
+                        vertical_alignment=ft.CrossAxisAlignment.START,
+                        spacing=16,
+                    ),
                 ],
                 spacing=12,
             ),
@@ -157,7 +168,10 @@ class AppointmentTable:
                     ft.DataCell(ft.Text(status_text(str(a["status"]), "operator"))),
                     ft.DataCell(ft.Text(", ".join(name(t) for t in a.get("therapist_ids") or []))),
                     ft.DataCell(ft.Text(name(a.get("driver_id")))),
-                ]
+                ],
+                selected=a["id"] == self.selected,
+                on_select_change=self._row_chosen,
+                data=a["id"],
             )
             for a in rows
         ]
@@ -165,6 +179,12 @@ class AppointmentTable:
     def changed(self, keys: frozenset[Key]) -> None:
         if any(entity == "appointment" for entity, _ in keys):
             self.refresh()
+        self.timeline.changed(keys)
+
+    def reset(self) -> None:
+        """Everything may have changed (a re-bootstrap)."""
+        self.refresh()
+        self.timeline.reload()
 
     def refresh(self) -> None:
         self.render()
@@ -181,6 +201,27 @@ class AppointmentTable:
             search=self.search.value or "",
         )
         self.refresh()
+
+    async def _row_chosen(self, e: ft.Event[ft.DataRow]) -> None:
+        # a click on the open row closes it, on another row switches to it
+        appt_id = str(e.control.data)
+        if appt_id == self.selected:
+            self.timeline.close()
+            self._unselect()
+            return
+        self.selected = appt_id
+        self._mark_selected()
+        await self.timeline.open(appt_id)
+
+    def _unselect(self) -> None:
+        self.selected = None
+        self._mark_selected()
+
+    def _mark_selected(self) -> None:
+        for row in self.table.rows or []:
+            row.selected = row.data == self.selected
+        with contextlib.suppress(RuntimeError):
+            self.table.update()
 
     def _sort(self, e: ft.DataColumnSortEvent) -> None:
         self.sort_column = int(e.column_index)

@@ -104,6 +104,41 @@ class Result:
     record: Record | None = None
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One step of an appointment's history, as the server tells it
+    (GET /api/appointments/{id}/timeline, see server/README.md)."""
+
+    seq: int
+    at: str  # ISO 8601 UTC instant
+    actor_id: str | None
+    actor_name: str  # "Ana Reyes", "Tandem" (the server's jobs) or "Someone"
+    actor_role: str | None
+    command: str
+    status_before: str | None
+    status_after: str | None
+    summary: str  # completes a sentence that starts with actor_name
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> TimelineEntry:
+        actor = raw.get("actor") or {}
+        return cls(
+            seq=int(raw.get("seq") or 0),
+            at=str(raw.get("at") or ""),
+            actor_id=actor.get("id"),
+            actor_name=str(actor.get("name") or "Someone"),
+            actor_role=actor.get("role"),
+            command=str(raw.get("command") or ""),
+            status_before=raw.get("status_before"),
+            status_after=raw.get("status_after"),
+            summary=str(raw.get("summary") or ""),
+        )
+
+
+class TimelineUnavailable(Exception):
+    """A friendly reason an appointment's history can't be shown now."""
+
+
 Listener = Callable[[Changed], Awaitable[None] | None]
 
 
@@ -127,6 +162,10 @@ class ClientPort(Protocol):
     async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result: ...
 
     async def stop(self) -> None: ...  # give waiting changes a moment to sync, then end
+
+    # One appointment's history from the server, oldest first; raises
+    # TimelineUnavailable with words for the operator (offline, not visible).
+    async def timeline(self, appointment_id: str) -> list[TimelineEntry]: ...
 
 
 class LoginFailed(Exception):

@@ -8,6 +8,7 @@ confirmed state with the pending commands replayed through the real
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 from collections.abc import Callable
@@ -28,6 +29,8 @@ from views.port import (
     Result,
     ServerEvent,
     SyncInfo,
+    TimelineEntry,
+    TimelineUnavailable,
 )
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -48,6 +51,10 @@ class FakeClient:
         self.dispatched: list[Command] = []
         self.stopped = False
         self._view = self.confirmed
+        # the server's side of GET /api/appointments/{id}/timeline
+        self.timelines: dict[str, list[TimelineEntry]] = {}
+        self.timeline_error: str | None = None
+        self.timeline_gate: asyncio.Event | None = None
 
     # ---- ClientPort
     @property
@@ -98,6 +105,15 @@ class FakeClient:
 
     async def stop(self) -> None:
         self.stopped = True
+
+    async def timeline(self, appointment_id: str) -> list[TimelineEntry]:
+        """What the test put in `timelines`; held while `timeline_gate` is
+        closed (a slow server), refused with `timeline_error` when set."""
+        if self.timeline_gate is not None:
+            await self.timeline_gate.wait()
+        if self.timeline_error is not None:
+            raise TimelineUnavailable(self.timeline_error)
+        return list(self.timelines.get(appointment_id, []))
 
     # ---- the test plays the server
     async def remote(self, entity: Entity, record: Record) -> None:
