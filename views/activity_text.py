@@ -4,9 +4,9 @@ Santos's 2 pm Swedish massage", "Driver Ben arrived at Maria Santos's".
 Pure: an event, the snapshot to look names up in, who is reading and what
 day it is go in; one `Activity` (or None when the event is only a side
 effect, such as a notification) comes out. Who acted comes from the
-lifecycle's own stamps (`domain.lifecycle.TABLE[action].stamp` + "_by"), the
-line under each sentence is the domain's status text, so neither is
-restated here; only the past-tense sentences are this module's.
+record's own stamps (`domain.history`), the line under each sentence is the
+domain's status text, so neither is restated here; only the past-tense
+sentences are this module's.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain.commands import Snapshot
-from domain.lifecycle import TABLE
+from domain.history import SYSTEM_ID, actor_field, actor_id
 from domain.records import Record, client_name, staff_name
 from domain.status import Status, status_text
 from domain.times import parse_time
@@ -27,18 +27,11 @@ from views.port import ServerEvent
 SYSTEM_NAME = "Tandem"  # what the server's own jobs are called in the feed
 STATUSES = frozenset(s.value for s in Status)
 
-# cause -> the lifecycle action whose stamp says who did it
-ACTION_OF: dict[str, str] = {
-    "appointments.auto_cancel_overdue": "auto_cancel",
-    "appointments.auto_assign_pickups": "assign_pickup_driver",
-    **{f"appointment.{action}": action for action in TABLE},
-}
-
 # cause -> the sentence. {who}: the actor; {booking}: "Maria Santos's 2 pm
 # Swedish massage"; {client}: "Maria Santos"; {therapists}, {pickup_driver}.
 SENTENCES: dict[str, str] = {
     "appointment.create": "{who} booked {booking} with {therapists}",
-    "appointment.update": "{booking} was changed",
+    "appointment.update": "{who} changed {booking}",
     "appointment.accept": "{who} accepted {booking}",
     "appointment.reject": "{who} rejected {booking}",
     "appointment.confirm": "{who} confirmed the trip for {booking}",
@@ -111,7 +104,7 @@ def person(uid: object, snap: Snapshot, me: str | None) -> str:
         return "Someone"
     if uid == me:
         return "You"
-    if uid == "system":
+    if uid == SYSTEM_ID:
         return SYSTEM_NAME
     record = snap.get("staff", str(uid))
     if record is None:
@@ -157,9 +150,7 @@ def _appointment(
         f"{client}'s {clock_text(appt.get('start_time'))} {_services(appt, snap)}"
         f"{day_text(appt.get('date'), today)}"
     )
-    action = ACTION_OF.get(cause)
-    stamp = "created" if cause == "appointment.create" else TABLE[action].stamp if action else ""
-    actor = appt.get(f"{stamp}_by") if stamp else None
+    actor = actor_id(cause, appt)
     method = METHOD_LABELS.get(str((appt.get("payment") or {}).get("method")))
     words = {
         "who": person(actor, snap, me),
@@ -186,7 +177,8 @@ def _appointment(
     elif cause == "appointment.request_pickup" and appt.get("pickup_driver_id"):
         text += f"; {SYSTEM_NAME} sent {words['pickup_driver']}"
     detail = status_text(status, "operator") if status in STATUSES else ""
-    at = appt.get(f"{stamp}_at") if stamp else None
+    field = actor_field(cause)  # <stamp>_by, stamped together with <stamp>_at
+    at = appt.get(field.removesuffix("_by") + "_at") if field else None
     return Activity(
         event.seq, "appointment", text, detail, str(at or appt.get("updated_at") or "") or None
     )

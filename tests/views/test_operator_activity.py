@@ -68,7 +68,12 @@ APPOINTMENT_EVENTS: list[tuple[str, Record, str]] = [
         booking(Status.PENDING, created_by="o1", therapist_ids=["t1", "t2"]),
         f"Operator Olga booked {MARIAS} with Therapist Ana and Therapist Carla",
     ),
-    ("appointment.update", booking(Status.PENDING), f"{MARIAS} was changed"),
+    (
+        "appointment.update",
+        booking(Status.PENDING, updated_by="o1"),
+        f"Operator Olga changed {MARIAS}",
+    ),
+    ("appointment.update", booking(Status.PENDING), f"Someone changed {MARIAS}"),  # older record
     (
         "appointment.accept",
         booking(Status.THERAPIST_CONFIRMED, accepted_by="t1"),
