@@ -103,9 +103,9 @@ class Calendar:
                             ft.Semantics(button=True, label="Previous", content=self.previous),
                             ft.Semantics(button=True, label="Next", content=self.next),
                             self.title,
-                            ft.Container(expand=True),
                             self.mode_picker,
                         ],
+                        # (no `expand` spacer: it breaks a wrapping Row's layout)
                         wrap=True,
                         spacing=8,
                     ),
@@ -246,7 +246,13 @@ def day_view(grid: DayGrid, book: BookAt) -> ft.Control:
             ft.Semantics(
                 identifier=f"calendar-column-{tid}",
                 container=True,
-                content=ft.Column(cells, spacing=0, width=COLUMN_WIDTH),
+                # stretched: a booking block is as wide as its column
+                content=ft.Column(
+                    cells,
+                    spacing=0,
+                    width=COLUMN_WIDTH,
+                    horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+                ),
             )
         )
     return ft.Row(columns, spacing=4, vertical_alignment=ft.CrossAxisAlignment.START)
