@@ -30,7 +30,7 @@ def test_propagation_delivers_to_every_client(tmp_path: Path,
 
 
 def test_throughput(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    res = throughput.run((1, 3), 0.5, tmp_path)
+    res = throughput.run((1, 3), 0.5, tmp_path, batched=(2,))
     _check(res, capsys)
     assert all(r.measured > 0 for r in res.rows)
 

@@ -130,7 +130,14 @@ def test_refusals_of_the_whole_batch(staff_server: ServerProcess) -> None:
 def test_the_route_is_in_the_openapi_schema(staff_server: ServerProcess) -> None:
     spec = httpx.get(staff_server.url + "/openapi.json", timeout=30).json()
     op = spec["paths"]["/api/commands/batch"]["post"]
-    schema = op["requestBody"]["content"]["application/json"]["schema"]
+    schemas = spec["components"]["schemas"]
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        ref = node.get("$ref")
+        return schemas[ref.rsplit("/", 1)[1]] if isinstance(ref, str) else node
+
+    schema = resolve(op["requestBody"]["content"]["application/json"]["schema"])
     assert schema["properties"]["commands"]["maxItems"] == BATCH_MAX
-    assert "client_id" in schema["properties"]["commands"]["items"]["properties"]
+    assert "client_id" in resolve(schema["properties"]["commands"]["items"])["properties"]
     assert "413" in op["responses"] and "200" in op["responses"]
+    assert op["security"] == [{"HTTPBearer": []}]
