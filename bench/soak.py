@@ -76,6 +76,10 @@ class Sample:
     online: int = 0
     queued: int = 0
     workers_rss: int = 0
+    seq: int = 0  # events in the server's log
+    records: int = 0  # distinct records in the server's log (the server keeps them in memory)
+    lag_max: float = 0.0  # worst event-loop lag of any worker process, ms
+    gc_max: float = 0.0  # longest GC pause of any worker process, ms
 
 
 @dataclass
@@ -91,6 +95,7 @@ class Soak:
     samples: list[Sample] = field(default_factory=list)
     dispatched: int = 0
     refused: dict[str, int] = field(default_factory=dict)
+    retried: dict[str, int] = field(default_factory=dict)
     not_queued: dict[str, int] = field(default_factory=dict)
     unmatched: int = 0  # arrivals of versions nobody here sent (server jobs)
     idle: int = 0
@@ -137,9 +142,11 @@ class Workers:
         for cfg in cfgs:
             log = logs / f"worker-{cfg['index']}.log"
             self.logs.append(log)
+            conf = logs / f"worker-{cfg['index']}.json"  # tokens stay off the command line
+            conf.write_text(json.dumps(cfg))
             with log.open("w") as err:
                 self.procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "bench.soak_worker", json.dumps(cfg)], cwd=ROOT,
+                    [sys.executable, "-m", "bench.soak_worker", str(conf)], cwd=ROOT,
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True))
 
     def send(self, msg: dict[str, Any]) -> None:
@@ -230,6 +237,8 @@ def _soak(srv: ServerProcess, soak: Soak, tmp: Path, seed: int) -> None:
         sent: dict[str, float] = {}
         waiting: dict[str, tuple[list[float], int]] = {}  # arrivals not paired yet, age
         workers.send({"op": "go", "until": duration + 120})  # bounded even if we vanish
+        db = sqlite3.connect(f"file:{srv.database_url.removeprefix('sqlite:///')}?mode=ro",
+                             uri=True)
         t_go = time.monotonic()
         cpu0, t0 = cpu_seconds(pid), t_go
         tick = 1
@@ -242,15 +251,19 @@ def _soak(srv: ServerProcess, soak: Soak, tmp: Path, seed: int) -> None:
             s = Sample(tick, now - t_go, rss_bytes(pid), (cpu1 - cpu0) / max(1e-6, now - t0) * 100,
                        os.getloadavg()[0])
             cpu0, t0 = cpu1, now
+            s.seq, s.records = db.execute(
+                "SELECT count(*), count(DISTINCT entity || ':' || id) FROM events").fetchone()
             _merge(soak, s, workers.ask({"op": "sample"}, "sample", 180), sent, waiting)
             soak.samples.append(s)
             print(f"  soak {s.t:5.0f} s: server {s.rss / 2**20:6.1f} MB, cpu {s.cpu:4.0f} %, "
                   f"{s.applied / sample_s:5.1f} cmd/s, cmd p50 {pct(s.cmd, 50):6.1f} ms, "
                   f"prop p50 {pct(s.prop, 50):6.1f} ms, load {s.load:.1f}, "
+                  f"worker lag {s.lag_max:.0f} ms, gc {s.gc_max:.0f} ms, "
                   f"errors {s.refused + s.retried + s.exceptions + s.problems}", flush=True)
             if tick * sample_s >= duration - 1e-6:
                 break
             tick += 1
+        db.close()
         stopped = workers.ask({"op": "stop", "wait": 120}, "stopped", 400)
         last = Sample(tick + 1, time.monotonic() - t_go, rss_bytes(pid), 0.0, os.getloadavg()[0])
         _merge(soak, last, stopped, sent, waiting)
@@ -297,6 +310,10 @@ def _merge(soak: Soak, s: Sample, answers: list[dict[str, Any]], sent: dict[str,
         s.refused += sum(a["refused"].values())
         for code, n in a["refused"].items():
             soak.refused[code] = soak.refused.get(code, 0) + n
+        for code, n in a["retried"].items():
+            soak.retried[code] = soak.retried.get(code, 0) + n
+        s.lag_max = max(s.lag_max, float(a["lag_max"]))
+        s.gc_max = max(s.gc_max, float(a["gc_max"]))
         for code, n in a["not_queued"].items():
             soak.not_queued[code] = soak.not_queued.get(code, 0) + n
         s.online += int(a["online"])
@@ -335,11 +352,15 @@ def verdicts(soak: Soak) -> dict[str, float]:
         return pct([x for s in ss for x in getattr(s, attr)], q)
 
     r_first, r_last = avg(first), avg(last)
+    added = (sum(s.records for s in last) / len(last) - sum(s.records for s in first) / len(first)
+             if first and last else 0)
     r_max = max((s.rss for s in after), default=0) / mb or float("nan")
     return {
         "rss_first": r_first, "rss_last": r_last, "rss_max": r_max,
         "rss_growth": (_ratio(r_last, r_first) - 1) * 100,
         "rss_max_growth": (_ratio(r_max, r_first) - 1) * 100,
+        "records_added": added,
+        "kib_per_record": _ratio((r_last - r_first) * 1024, added),
         "cmd_p95_drift": _ratio(p(last, "cmd", 95), p(first, "cmd", 95)),
         "prop_p95_drift": _ratio(p(last, "prop", 95), p(first, "prop", 95)),
     }
@@ -356,13 +377,14 @@ def report(soak: Soak) -> Result:
               + soak.total("problems") + soak.failed + soak.server_log_errors)
     w = int(soak.window)
     res.add("clients online at start", soak.online_at_start, "",
-            note=f"of {soak.clients:,}, in {soak.procs} worker processes; "
+            note=f"of {soak.clients:,}; worker processes: {soak.procs}; "
                  f"a look every {soak.think:g} s on average per client")
     res.add("commands applied", applied, "",
             note=f"{applied / max(1.0, soak.minutes * 60):.1f}/s over {soak.minutes:g} min; "
                  f"{soak.dispatched:,} queued; {soak.events:,} events in the log")
     res.add(f"server RSS: last {w} s vs first {w} s after warm-up", v["rss_growth"], "%",
-            TARGET_RSS_PCT, note=f"{v['rss_first']:.1f} MB -> {v['rss_last']:.1f} MB")
+            TARGET_RSS_PCT, note=f"{v['rss_first']:.1f} MB -> {v['rss_last']:.1f} MB, while "
+            f"{v['records_added']:,.0f} records were added ({v['kib_per_record']:.1f} KiB each)")
     res.add(f"server RSS: highest sample vs first {w} s after warm-up", v["rss_max_growth"],
             "%", TARGET_RSS_PCT, note=f"max {v['rss_max']:.1f} MB")
     res.add("command p50 (tap -> server's answer in the store)", pct(cmd, 50), "ms",
@@ -376,7 +398,8 @@ def report(soak: Soak) -> Result:
             v["prop_p95_drift"], "x")
     res.add("errors", errors, "", 0.0,
             note=f"refused {soak.total('refused')} {soak.refused or ''}, "
-                 f"retried {soak.total('retried')}, exceptions {soak.total('exceptions')}, "
+                 f"retried {soak.total('retried')} {soak.retried or ''}, "
+                 f"exceptions {soak.total('exceptions')}, "
                  f"problems {soak.total('problems')}, still failed {soak.failed}, "
                  f"server log errors {soak.server_log_errors}"
                  + (f"; RUN FAILED: {soak.failure}" if soak.failure else ""))
@@ -387,6 +410,11 @@ def report(soak: Soak) -> Result:
     res.add("witnesses not exactly once in the log", len(soak.witness_problems), "", 0.0,
             note=f"{soak.witnesses:,} checked" + (f": {soak.witness_problems[:3]}"
                                                     if soak.witness_problems else ""))
+    lags = sorted(s.lag_max for s in after)
+    res.add("worker processes: worst event-loop lag per sample, median", pct(lags, 50), "ms",
+            note=f"max {max(lags, default=float('nan')):.0f} ms; longest GC pause "
+                 f"{max((s.gc_max for s in after), default=float('nan')):.0f} ms "
+                 "(the clients' side of the latencies: many clients share a process here)")
     res.add("websocket links lost (then resumed)", soak.total("link_lost"), "",
             note=f"load average {soak.load_start} at start, {soak.load_end} at end")
     res.notes.append(f"not queued (the domain said no on the device): {soak.not_queued}")
@@ -401,8 +429,8 @@ def _mmss(seconds: float) -> str:
 def minutes_table(soak: Soak) -> str:
     w = soak.window
     head = ["window", "commands/s", "command p50", "command p95", "propagation p50",
-            "propagation p95", "server RSS", "server CPU", "load (1 min)", "links lost",
-            "errors"]
+            "propagation p95", "server RSS", "records", "server CPU", "load (1 min)",
+            "worker loop lag max", "links lost", "errors"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for i, b in enumerate(soak.bins()):
         if not b:
@@ -415,9 +443,10 @@ def minutes_table(soak: Soak) -> str:
             f"| {sum(s.applied for s in b) / (len(b) * soak.sample_s):.1f} "
             f"| {pct(cmd, 50):.1f} ms | {pct(cmd, 95):.1f} ms "
             f"| {pct(prop, 50):.1f} ms | {pct(prop, 95):.1f} ms "
-            f"| {sum(s.rss for s in b) / len(b) / 2**20:.1f} MB "
+            f"| {sum(s.rss for s in b) / len(b) / 2**20:.1f} MB | {b[-1].records:,} "
             f"| {sum(s.cpu for s in b) / len(b):.0f} % "
-            f"| {sum(s.load for s in b) / len(b):.1f} | {sum(s.link_lost for s in b)} "
+            f"| {sum(s.load for s in b) / len(b):.1f} | {max(s.lag_max for s in b):.0f} ms "
+            f"| {sum(s.link_lost for s in b)} "
             f"| {errors} |")
     return "\n".join(lines)
 
@@ -438,6 +467,9 @@ def plot(soak: Soak, path: Path) -> Path:
     ax1.axvspan(0, soak.window / 60, color="grey", alpha=0.15, label="warm-up")
     ax1.set_ylabel("MB")
     ax1.legend(loc="lower right", fontsize=8)
+    ax1b = ax1.twinx()
+    ax1b.plot(ts, [s.records for s in soak.samples], color="purple", ls=":")
+    ax1b.set_ylabel("records in the log (dotted)", color="purple")
     ax1.set_title(f"Soak: {soak.clients} clients, {soak.minutes:g} min, one server process")
     for attr, name in (("cmd", "command"), ("prop", "propagation")):
         for q, ls in ((50, "-"), (95, "--")):

@@ -3,7 +3,7 @@ do random valid work at a human pace, for bench.soak.
 
 Driven over stdin/stdout, one JSON object per line:
 
-    argv  a JSON config: url, logins {username: login answer}, root, index,
+    argv  a JSON file with the config: url, logins {username: login answer}, root, index,
           teams, solo [usernames], think (mean seconds between looks), seed,
           day_base
     out   {"ready": online, "clients": K}
@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import itertools
 import logging
 import os
 import random
@@ -80,14 +82,16 @@ class Stats:
     arrivals: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     counts: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)  # server said no: code -> n
+    retried: Counter[str] = field(default_factory=Counter)  # no answer / 5xx: code -> n
     not_queued: Counter[str] = field(default_factory=Counter)  # domain said no locally
 
     def take(self) -> dict[str, Any]:
         out = {"cmd": self.cmd, "sent": self.sent, "arrivals": self.arrivals,
                "counts": dict(self.counts), "refused": dict(self.refused),
-               "not_queued": dict(self.not_queued)}
+               "retried": dict(self.retried), "not_queued": dict(self.not_queued)}
         self.cmd, self.sent, self.arrivals = [], {}, defaultdict(list)
         self.counts, self.refused, self.not_queued = Counter(), Counter(), Counter()
+        self.retried = Counter()
         return out
 
 
@@ -95,11 +99,45 @@ STATS = Stats()
 
 
 class Retries(logging.Handler):
-    """Counts the sender's "keeping seq for later" (5xx, network error)."""
+    """Counts the sender's "keeping seq for later" (5xx, network error), by code."""
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage().startswith("sender: keeping seq"):
             STATS.counts["retried"] += 1
+            verdict = record.args[1] if isinstance(record.args, tuple) else None
+            STATS.retried[str(getattr(verdict, "code", "?"))] += 1
+
+
+class Stalls:
+    """How long this process's event loop and garbage collector held everyone
+    up: many clients share one process here, unlike phones (each sample: the
+    worst loop lag and the GC time, ms)."""
+
+    def __init__(self) -> None:
+        self.lag_max = 0.0
+        self.gc_ms = 0.0
+        self.gc_max = 0.0
+        self._gc_t = 0.0
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_t = time.perf_counter()
+        elif self._gc_t:
+            ms = (time.perf_counter() - self._gc_t) * 1000
+            self.gc_ms += ms
+            self.gc_max = max(self.gc_max, ms)
+
+    async def watch_loop(self, every: float = 0.05) -> None:
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(every)
+            self.lag_max = max(self.lag_max, (time.monotonic() - t - every) * 1000)
+
+    def take(self) -> dict[str, float]:
+        out = {"lag_max": self.lag_max, "gc_ms": self.gc_ms, "gc_max": self.gc_max}
+        self.lag_max = self.gc_ms = self.gc_max = 0.0
+        return out
 
 
 class SoakClient(Client):
@@ -267,7 +305,7 @@ class Device:
         assert self.team is not None
         c, rng, team = self.client, self.worker.rng, self.team
         day, therapist = fresh_day(), rng.choice(team.therapists)
-        clients = [r["id"] for r in c.view.all("client")][:20]
+        clients = [r["id"] for r in itertools.islice(c.view.all("client"), 20)]
         services = sorted(r["id"] for r in c.view.all("service"))
         if not clients or not services:
             return
@@ -298,12 +336,13 @@ async def start_devices(cfg: dict[str, Any]) -> list[Device]:
         body = logins[name]
         directory = sessions.user_dir(data, url, name)
         sessions.Session(url.rstrip("/"), body["token"], body["user"], directory).save()
-        # The cache is saved every 30 s, not every 0.5 s: 200 devices on 2
-        # shared cores would otherwise measure JSON dumps, not the sync.
-        client = await SoakClient.start(url, name, None, data_dir=data, flush_interval=30.0)
+        rng = random.Random(int(cfg["seed"]) * 1000 + i)
+        # The cache is saved every 30-60 s, not every 0.5 s, and not in step:
+        # 50 devices in one process would otherwise measure JSON dumps.
+        client = await SoakClient.start(url, name, None, data_dir=data,
+                                        flush_interval=rng.uniform(30.0, 60.0))
         assert isinstance(client, SoakClient)
         client.watch_all()
-        rng = random.Random(int(cfg["seed"]) * 1000 + i)
         device = Device(Worker(client, f"p{cfg['index']}c{i}", rng), team)
         if team is not None:
             team.devices[client.actor.id] = device
@@ -335,8 +374,9 @@ async def act(device: Device, think: float, until: float) -> None:
         await asyncio.sleep(rng.expovariate(1 / think))
 
 
-def sample(devices: list[Device]) -> dict[str, Any]:
+def sample(devices: list[Device], stalls: Stalls) -> dict[str, Any]:
     out = STATS.take()
+    out.update(stalls.take())
     out["online"] = sum(d.client.status == "online" for d in devices)
     out["queued"] = sum(len(d.client.queued()) for d in devices)
     out["rss"] = rss_bytes(os.getpid())
@@ -350,7 +390,9 @@ async def main(cfg: dict[str, Any]) -> None:
     sender_log.setLevel(logging.INFO)
     sender_log.addHandler(Retries())
     start_days_at(int(cfg["day_base"]))
+    stalls = Stalls()
     devices = await start_devices(cfg)
+    watcher = asyncio.create_task(stalls.watch_loop())
     clients = [d.client for d in devices]
     emit({"ready": sum(c.status == "online" for c in clients), "clients": len(clients)})
     loops: list[asyncio.Task[None]] = []
@@ -366,7 +408,7 @@ async def main(cfg: dict[str, Any]) -> None:
                 loops = [asyncio.create_task(act(d, float(cfg["think"]), until))
                          for d in devices]
             elif op == "sample":
-                emit({"sample": sample(devices)})
+                emit({"sample": sample(devices, stalls)})
             elif op == "stop":
                 for task in loops:
                     task.cancel()
@@ -377,7 +419,7 @@ async def main(cfg: dict[str, Any]) -> None:
                         for c in clients:
                             await c.wait_idle(3600)
                             idle += 1
-                final = sample(devices)
+                final = sample(devices, stalls)
                 final["idle"] = idle
                 final["failed"] = sum(len(c.failed()) for c in clients)
                 final["notes"] = [t for d in devices for t in d.worker.notes]
@@ -387,6 +429,7 @@ async def main(cfg: dict[str, Any]) -> None:
                 problems = await converge(cfg["url"], clients, float(cmd.get("timeout", 120)))
                 emit({"converged": {"clients": len(clients), "problems": problems}})
     finally:
+        watcher.cancel()
         for task in loops:
             task.cancel()
         with contextlib.suppress(Exception):
@@ -395,4 +438,4 @@ async def main(cfg: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(orjson.loads(sys.argv[1])))
+    asyncio.run(main(orjson.loads(Path(sys.argv[1]).read_bytes())))
