@@ -235,6 +235,7 @@ def serve(app: Any, sock: socket.socket, log_level: str) -> int:
         timeout_graceful_shutdown=3,
         lifespan="on",
         access_log=False,
+        ws_per_message_deflate=False,  # as server/__main__.py: less memory per socket
     )
     server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):

@@ -124,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         app, log_level=ns.log_level, ws_max_size=settings.ws_max_frame,
         ws_ping_interval=None, timeout_graceful_shutdown=5, lifespan="on",
         access_log=ns.log_level == "debug",
+        # No permessage-deflate: its zlib contexts were most of the memory per
+        # idle socket (bench memory), for frames that are small JSON.
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     # uvicorn re-raises the stop signal after its graceful shutdown; with this
