@@ -20,6 +20,7 @@ from domain.booking import slot_problem
 from domain.errors import DomainError
 from domain.records import Record, client_name, staff_name
 from views.components import clock, style
+from views.components.dialogs import close
 from views.components.feedback import snack
 from views.port import ClientPort
 
@@ -157,7 +158,7 @@ class BookingDialog:
                 ),
             ),
             actions=[
-                ft.TextButton("Back", on_click=lambda _: page.pop_dialog()),
+                ft.TextButton("Back", on_click=self._back),
                 ft.FilledButton("Save changes" if appt else "Book", on_click=self._submit),
             ],
         )
@@ -166,6 +167,9 @@ class BookingDialog:
         self._check_slot()
         self.page.show_dialog(self.dialog)
         return self.dialog
+
+    def _back(self, _: ft.Event[ft.TextButton]) -> None:
+        close(self.dialog)
 
     # ---- choosing
     def _client_options(self) -> list[ft.DropdownOption]:
@@ -282,7 +286,7 @@ class BookingDialog:
                 changed = {k: val for k, val in args.items() if self.appt.get(k) != val}
                 result = await self.client.dispatch("appointment.update", self.appt["id"], changed)
             if result.ok:
-                self.page.pop_dialog()
+                close(self.dialog)
                 snack(
                     self.page,
                     "Booked — waiting for the therapist" if self.appt is None else "Changes saved",

@@ -21,6 +21,7 @@ from domain.errors import DomainError
 from domain.pickup import free_drivers
 from domain.records import Record, staff_name
 from views.components import style
+from views.components.dialogs import close
 from views.port import ClientPort, Result
 
 # Sends the args; the dialog closes on success and shows the message otherwise.
@@ -60,14 +61,14 @@ def form_dialog(
         if args is not None:
             result = await send(args)
             if result.ok:
-                page.pop_dialog()
+                close(dlg)
                 return
             error.value = result.message or "That didn't work."
             error.visible = True
         dlg.update()
 
-    def close(_: ft.Event[ft.TextButton]) -> None:
-        page.pop_dialog()
+    def back(_: ft.Event[ft.TextButton]) -> None:
+        close(dlg)
 
     dlg = ft.AlertDialog(
         modal=True,
@@ -78,7 +79,7 @@ def form_dialog(
             content=ft.Column([*fields, error], tight=True, width=380, spacing=12),
         ),
         actions=[
-            ft.TextButton("Back", on_click=close),
+            ft.TextButton("Back", on_click=back),
             ft.FilledButton(submit_label, on_click=submit),
         ],
     )

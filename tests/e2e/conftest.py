@@ -4,6 +4,7 @@ under a live UI), and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -17,9 +18,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.proxy import Relay
-from tests.e2e.ui import CHROMIUM_ARGS, PASSWORD
+from tests.e2e.ui import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, accessible_text
 from tests.support.requires import require_binary
 from tests.support.server import ROOT, ServerProcess, free_port
 
@@ -169,6 +171,28 @@ def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
     b = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
     yield b
     b.close()
+
+
+FAILURES = ARTIFACTS.parent / "failures"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test leaves a screenshot and the words of every window it
+    had open (taken here: before the fixtures stop the UI and the server)."""
+    report = yield
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.when == "call" and report.failed and isinstance(browser, Browser):
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        pages = [p for c in browser.contexts for p in c.pages]
+        for n, page in enumerate(pages):
+            stem = FAILURES / f"{item.name}-{n}"
+            with contextlib.suppress(PlaywrightError, AssertionError):
+                page.bring_to_front()
+                page.screenshot(path=f"{stem}.png")
+                host = page.locator("flt-semantics-host")
+                stem.with_suffix(".txt").write_text(accessible_text(host))
+    return report
 
 
 @pytest.fixture(autouse=True)

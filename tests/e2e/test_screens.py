@@ -12,7 +12,17 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.ui import DESKTOP, PHONE, TABLET, connection, expect_text, login, open_app, shoot
+from tests.e2e.ui import (
+    DESKTOP,
+    PHONE,
+    TABLET,
+    connection,
+    expect_text,
+    login,
+    open_app,
+    shoot,
+    type_into,
+)
 from tests.support.server import ROOT, free_port
 
 # Real processes and a browser on a shared, busy machine: allow for slow starts.
@@ -81,12 +91,8 @@ def test_each_role_at_its_device_size(browser: Browser, embedded: str, tmp_path:
 def test_wrong_password_is_a_friendly_message(browser: Browser, embedded: str) -> None:
     page = open_app(browser, embedded + "/app/", PHONE)
     page.get_by_role("textbox", name="Username").wait_for(timeout=60_000)
-    box = page.get_by_role("textbox", name="Username")
-    box.click()
-    box.fill("driver1")
-    pw = page.get_by_role("textbox", name="Password")
-    pw.click()
-    pw.fill("not-the-password")
+    type_into(page.get_by_role("textbox", name="Username"), "driver1")
+    type_into(page.get_by_role("textbox", name="Password"), "not-the-password")
     page.get_by_role("button", name="Sign in").click()
     expect_text(page.locator("flt-semantics-host"), "password", timeout=10_000)
     expect(connection(page)).to_have_count(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM_ARGS = [
@@ -36,15 +36,49 @@ def open_app(
     return page
 
 
+# Resolves after two frames (or a second: a window in the background gets none).
+_FRAMES_JS = """() => new Promise(done => {
+    const timer = setTimeout(done, 1000);
+    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); done(); }));
+})"""
+
+
+def type_into(box: Locator, value: str, timeout: float = 30_000) -> None:
+    """Put `value` into a Flutter text field so that it stays there.
+
+    A click focuses the field's <input>; Flutter's engine then takes that
+    element over as its editing element and writes the framework's text
+    (still empty) into it. A fill() that lands before the takeover is wiped
+    or never reaches the framework: on a loaded machine a form was sent with
+    the field empty ("Please give a start time", "Enter your username").
+    So: click, wait for focus and two frames, fill, and check after two more
+    frames that the text held; otherwise do it again."""
+    page = box.page
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        box.click()
+        try:
+            expect(box).to_be_focused(timeout=3_000)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.bring_to_front()  # focus goes to the window in front only
+            continue
+        page.evaluate(_FRAMES_JS)
+        box.fill(value)
+        page.evaluate(_FRAMES_JS)
+        if box.input_value() == value:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{box} would not keep {value!r}")
+
+
 def login(page: Page, username: str, password: str = PASSWORD) -> None:
     page.bring_to_front()  # Flutter only paints (and builds semantics) in the front tab
     box = page.get_by_role("textbox", name="Username")
     box.wait_for(timeout=60_000)
-    box.click()
-    box.fill(username)
-    pw = page.get_by_role("textbox", name="Password")
-    pw.click()
-    pw.fill(password)
+    type_into(box, username)
+    type_into(page.get_by_role("textbox", name="Password"), password)
     page.get_by_role("button", name="Sign in").click()
     connection(page).wait_for(timeout=60_000)
 

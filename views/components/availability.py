@@ -13,6 +13,7 @@ import flet as ft
 
 from domain.records import Record
 from views.components import clock, style
+from views.components.dialogs import close
 from views.components.feedback import snack
 from views.port import ClientPort, Key
 
@@ -46,6 +47,11 @@ class AvailabilityManager:
         self.day = clock.today()
         self.day_text = ft.Text(size=18, weight=ft.FontWeight.BOLD)
         self.slots = ft.Column(spacing=4)
+        # The empty state sits beside the card, not in it: Flutter's web
+        # engine leaves the card's reused semantics node without the text
+        # once its last slot row goes (painted, but gone for screen readers).
+        self.empty = ft.Text("No slots for this day yet.", italic=True, color=style.MUTED)
+        self.card = ft.Card(ft.Container(self.slots, padding=12))
         self.start = ft.TextField(label="Start", hint_text="09:00", width=120)
         self.end = ft.TextField(label="End", hint_text="12:00", width=120)
         self.error = ft.Text(color=style.BAD, visible=False)
@@ -73,7 +79,8 @@ class AvailabilityManager:
                             _icon_button(ft.Icons.CHEVRON_RIGHT, "Next day", self._next),
                         ]
                     ),
-                    ft.Card(ft.Container(self.slots, padding=12)),
+                    self.empty,
+                    self.card,
                     ft.Text("Add a slot", weight=ft.FontWeight.BOLD),
                     ft.Row([self.start, self.end, add], wrap=True),
                     self.error,
@@ -101,9 +108,9 @@ class AvailabilityManager:
             "Today" if self.day == clock.today() else self.day.strftime("%a %d %b %Y")
         )
         rows = [self._row(r) for r in self.mine()]
-        self.slots.controls = rows or [
-            ft.Text("No slots for this day yet.", italic=True, color=style.MUTED)
-        ]
+        self.empty.visible = not rows
+        self.card.visible = bool(rows)
+        self.slots.controls = rows
 
     def refresh(self) -> None:
         self._render()
@@ -203,17 +210,17 @@ class AvailabilityManager:
                 error.visible = True
                 dlg.update()
                 return
-            self.page.pop_dialog()
+            close(dlg)
             self.refresh()
 
-        def close(_: ft.Event[ft.TextButton]) -> None:
-            self.page.pop_dialog()
+        def back(_: ft.Event[ft.TextButton]) -> None:
+            close(dlg)
 
         dlg = ft.AlertDialog(
             modal=True,
             title=ft.Text("Edit slot"),
             content=ft.Column([ft.Row([start, end]), error], tight=True),
-            actions=[ft.TextButton("Back", on_click=close), ft.FilledButton("Save", on_click=save)],
+            actions=[ft.TextButton("Back", on_click=back), ft.FilledButton("Save", on_click=save)],
         )
         self.page.show_dialog(dlg)
 

@@ -5,12 +5,23 @@ job, except for what the form itself needs (a required reason)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import flet as ft
 
 Submit = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def close(dialog: ft.DialogControl) -> None:
+    """Close this dialog. Not `page.pop_dialog()`: that closes the topmost open
+    dialog control, and a snackbar is one: after any snackbar that came up
+    while a dialog was open (a "saved" notice, say) it closed the snackbar and
+    left the dialog standing."""
+    dialog.open = False
+    with contextlib.suppress(RuntimeError):  # the session is gone
+        dialog.update()
 
 
 def _dialog(
@@ -26,18 +37,18 @@ def _dialog(
         if args is None:
             dlg.update()
             return
-        page.pop_dialog()
+        close(dlg)
         await on_submit(args)
 
-    def close(_: ft.Event[ft.TextButton]) -> None:
-        page.pop_dialog()
+    def back(_: ft.Event[ft.TextButton]) -> None:
+        close(dlg)
 
     dlg = ft.AlertDialog(
         modal=True,
         title=ft.Text(title),
         content=ft.Column(fields, tight=True, width=360, spacing=12),
         actions=[
-            ft.TextButton("Back", on_click=close),
+            ft.TextButton("Back", on_click=back),
             ft.FilledButton(submit_label, on_click=submit),
         ],
     )
