@@ -17,10 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from bench.common import ROOT, login, pct, start_server
+from bench.common import ROOT, cpu_seconds, login, pct, pid_of, start_server
 from bench.report import Result
 
 PER_PROCESS = 250
@@ -44,10 +45,18 @@ def _read(out: IO[str], timeout: float) -> dict[str, Any]:
             return data
 
 
+@dataclass
+class Measured:
+    lat: list[float]  # ms, every (command, recipient) pair
+    last: list[float]  # ms, per command: its last recipient
+    missing: int  # pairs that never arrived
+    online: int  # clients online
+    client_cpu: float  # CPU seconds of all client processes from "ready" to the report
+    server_cpu: float  # CPU seconds of the server over the same span
+
+
 def measure(url: str, login_file: Path, n: int, commands: int, interval: float,
-            data_root: Path) -> tuple[list[float], list[float], int, int]:
-    """(latencies ms over all pairs, per-command last-recipient ms, missing
-    pairs, clients online)."""
+            data_root: Path, server_pid: int | None = None) -> Measured:
     procs_n = max(1, math.ceil(n / PER_PROCESS))
     counts = [n // procs_n + (1 if i < n % procs_n else 0) for i in range(procs_n)]
     procs: list[subprocess.Popen[str]] = []
@@ -61,6 +70,7 @@ def measure(url: str, login_file: Path, n: int, commands: int, interval: float,
         for p in procs:
             assert p.stdout is not None
             ready.append(int(_read(p.stdout, 400)["ready"]))
+        s0 = cpu_seconds(server_pid) if server_pid else 0.0
         sender = procs[0]
         assert sender.stdin is not None and sender.stdout is not None
         sender.stdin.write(json.dumps({"op": "act", "n": commands, "interval": interval}) + "\n")
@@ -74,16 +84,21 @@ def measure(url: str, login_file: Path, n: int, commands: int, interval: float,
         lat: list[float] = []
         last: dict[str, float] = {}
         got = 0
+        client_cpu = 0.0
         for p in procs:
             assert p.stdout is not None
-            arrivals: dict[str, list[float]] = _read(p.stdout, 120)["arrivals"]
+            report = _read(p.stdout, 120)
+            client_cpu += float(report.get("cpu", 0.0))
+            arrivals: dict[str, list[float]] = report["arrivals"]
             for id, times in arrivals.items():
                 got += len(times)
                 for t in times:
                     ms = (t - sent[id]) * 1000
                     lat.append(ms)
                     last[id] = max(last.get(id, 0.0), ms)
-        return lat, list(last.values()), sum(ready) * len(ids) - got, sum(ready)
+        server_cpu = cpu_seconds(server_pid) - s0 if server_pid else 0.0
+        return Measured(lat, list(last.values()), sum(ready) * len(ids) - got, sum(ready),
+                        client_cpu, server_cpu)
     finally:
         for p in procs:
             try:
@@ -113,13 +128,14 @@ def run(sizes: tuple[int, ...] = (10, 100, 1000), plan: dict[int, tuple[int, flo
             for n in sizes:
                 commands, interval = plan.get(n, (10, 0.2))
                 try:
-                    lat, last, missing, online = measure(srv.url, login_file, n, commands,
-                                                         interval, Path(tmp))
+                    m = measure(srv.url, login_file, n, commands, interval, Path(tmp),
+                                pid_of(srv))
                 except (TimeoutError, RuntimeError) as exc:  # keep the sizes that worked
                     res.add(f"N={n:,} clients: p99", float("nan"), "ms",
                             TARGET_P99_MS if n >= 1000 else None,
                             note=f"did not complete: {exc}")
                     continue
+                lat, last = m.lat, m.last
                 per_n[n] = lat
                 big = n >= 1000
                 res.add(f"N={n:,} clients: p50", pct(lat, 50), "ms",
@@ -128,9 +144,14 @@ def run(sizes: tuple[int, ...] = (10, 100, 1000), plan: dict[int, tuple[int, flo
                 res.add(f"N={n:,} clients: p99", pct(lat, 99), "ms",
                         TARGET_P99_MS if big else None)
                 res.add(f"N={n:,} clients: last recipient p50", pct(last, 50), "ms",
-                        note=f"{online:,} of {n:,} clients online; "
+                        note=f"{m.online:,} of {n:,} clients online; "
                              f"{commands} commands, {interval * 1000:.0f} ms apart, "
-                             f"{len(lat):,} deliveries, {missing} missing")
+                             f"{len(lat):,} deliveries, {m.missing} missing")
+                res.add(f"N={n:,} clients: client CPU per delivery",
+                        1000 * m.client_cpu / max(1, len(lat)), "ms",
+                        note=f"all client processes, ready to report; server CPU "
+                             f"{1000 * m.server_cpu / max(1, commands):.1f} ms per command "
+                             f"(command + fan-out to {n:,} sockets)")
     finally:
         srv.close()
     if out_dir is not None and per_n:

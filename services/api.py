@@ -9,6 +9,7 @@ no" from "we could not ask".
 from __future__ import annotations
 
 import importlib.util
+import ssl
 import sys
 from typing import Any
 from urllib.parse import quote
@@ -61,6 +62,21 @@ def error_of(response: httpx.Response) -> ApiError:
                     response.status_code)
 
 
+_ssl: ssl.SSLContext | None = None
+
+
+def shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context (certifi's CAs, or SSL_CERT_FILE/SSL_CERT_DIR) for every
+    Api in this process. httpx builds one per client even for http:// URLs,
+    loading the CA bundle each time: ~25 ms of CPU per sign-in, most of the
+    start-up of 250 clients in one process (bench propagation), and paid for
+    every browser session of the web UI."""
+    global _ssl
+    if _ssl is None:
+        _ssl = httpx.create_ssl_context()
+    return _ssl
+
+
 class Api:
     """One server, one (optional) bearer token."""
 
@@ -72,6 +88,7 @@ class Api:
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             transport=transport,
+            verify=shared_ssl_context(),
         )
 
     @property
