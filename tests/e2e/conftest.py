@@ -145,6 +145,11 @@ class Operator:
         assert r.status_code == 200, r.text
         return aid
 
+    def appointment(self, aid: str) -> dict[str, Any]:
+        """The appointment as the server has it now."""
+        boot = self.http.get("/api/sync/bootstrap").json()
+        return next(a for a in boot["appointments"] if a["id"] == aid)
+
     def advance(self, aid: str, *steps: tuple[str, str]) -> None:
         for action, who in steps:
             r = self.command(f"appointment.{action}", aid, {}, as_user=who)
