@@ -137,7 +137,9 @@ def _user(id: str, username: str, role: str, staff: Record | None) -> dict[str, 
             "name": staff_name(staff) if staff else username}
 
 
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+# A number token of 19+ digits (a digit run after ':', ',' or '[' or at the
+# start; inside a string this only costs the slower parser).
+_LONG_NUMBER = re.compile(rb"(?:^|[:,\[])\s*-?[0-9]{19}")
 
 
 def _json_body(raw: bytes) -> Any:

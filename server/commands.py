@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -85,12 +85,30 @@ class _Batch:
     """What one transaction accumulates."""
 
     head: int
+    now: datetime  # one clock reading per transaction (stamps have second precision)
+    stamp: str  # iso(now)
     changes: list[Change] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     logged: list[dict[str, Any]] = field(default_factory=list)
     answers: list[tuple[_Job, Response, Outcome | None]] = field(default_factory=list)
     # (client_id, seq) → (user, response) for commands answered in this batch
     seen: dict[tuple[str, int], tuple[str, Response]] = field(default_factory=dict)
+    # The net effect of `changes` (the last write per record), which every
+    # later command of the batch sees: records written, records deleted.
+    puts: dict[Entity, dict[str, Record]] = field(default_factory=dict)
+    gone: dict[Entity, set[str]] = field(default_factory=dict)
+
+    def saw(self, changes: Sequence[Change]) -> None:
+        self.changes.extend(changes)
+        for c in changes:
+            if c.op == "delete" or c.record is None:
+                self.puts.get(c.entity, {}).pop(c.id, None)
+                self.gone.setdefault(c.entity, set()).add(c.id)
+            else:
+                id = c.record["id"]
+                self.puts.setdefault(c.entity, {})[id] = c.record
+                if c.entity in self.gone:
+                    self.gone[c.entity].discard(id)
 
 
 class CommandService:
@@ -181,7 +199,8 @@ class CommandService:
                 head, _ = await repo.head(conn)
                 prior = await repo.logged_responses(conn, keys)
             await self.state.refresh(conn, head)  # a no-op unless another process wrote
-            batch = _Batch(head=head)
+            now = self.clock()
+            batch = _Batch(head=head, now=now, stamp=iso(now))
             for job in jobs:
                 self._one(job, batch, prior)
             final = _final(batch.changes, self.state)
@@ -206,17 +225,20 @@ class CommandService:
                 batch.answers.append((job, response if user == actor.id else (409, DUPLICATE),
                                       None))
                 return
-        now = job.now or self.clock()
+        now, stamp = (job.now, iso(job.now)) if job.now else (batch.now, batch.stamp)
         snap = self.state.snapshot(actor, cmd)
-        for c in batch.changes:  # what earlier commands in this batch did
-            if c.op == "delete" or c.record is None:
-                snap.remove(c.entity, c.id)
-            else:
-                snap.put(c.entity, c.record)
+        tables = snap.tables  # plus what earlier commands in this batch did
+        for entity, rows in batch.puts.items():  # (one dict update per entity, not
+            tables.setdefault(entity, {}).update(rows)  # a put per earlier change)
+        for entity, ids in batch.gone.items():
+            table = tables.get(entity)
+            if table:
+                for id in ids:
+                    table.pop(id, None)
         outcome: Outcome | None = None
         try:
             outcome = apply(snap, actor, cmd, now, self.domain_settings)
-            response = self._applied(actor, cmd, outcome, batch, now)
+            response = self._applied(actor, cmd, outcome, batch, stamp)
         except DomainError as exc:
             response = (exc.status, exc.to_wire())
         except (TypeError, ValueError, KeyError, AttributeError, IndexError):
@@ -229,16 +251,16 @@ class CommandService:
             batch.seen[key] = (actor.id, response)
             batch.logged.append({
                 "client_id": cmd.client_id, "seq": cmd.seq, "user_id": actor.id,
-                "status_code": response[0], "response": response[1], "created_at": iso(now),
+                "status_code": response[0], "response": response[1], "created_at": stamp,
             })
         batch.answers.append((job, response, outcome if response[0] == 200 else None))
 
     def _applied(self, actor: Actor, cmd: Command, outcome: Outcome, batch: _Batch,
-                 now: datetime) -> Response:
+                 stamp: str) -> Response:
         drafts = [d for c in outcome.changes for d in drafts_for(c)]
         first_seq = batch.head + len(batch.events) + 1
-        events = [d.numbered(first_seq + i, cmd.name, iso(now)) for i, d in enumerate(drafts)]
-        batch.changes.extend(outcome.changes)
+        events = [d.numbered(first_seq + i, cmd.name, stamp) for i, d in enumerate(drafts)]
+        batch.saw(outcome.changes)
         batch.events.extend(events)
         cursor = batch.head + len(batch.events)
         record = outcome.record
