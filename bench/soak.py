@@ -17,7 +17,13 @@ and from the workers what was acknowledged and delivered since the last
 sample. Command latency = tap (dispatch) -> the server's answer arrives in
 that client's store. Propagation latency = tap on A -> the resulting record
 version applied in B's store, over every other device that sees it
-(time.monotonic(), one clock for every process of the machine).
+(time.monotonic(), one clock for every process of the machine). Both include
+the clients' side: up to 50 clients share a worker process and its event loop
+(on a phone, one), so each worker also reports its worst event-loop lag and
+GC pause per sample, and freezes its heap after each sample (gc.freeze) so a
+full collection doesn't rescan 50 clients' stores. A request that got no
+answer at all is resent by the client (same client_id and seq); those are
+counted apart from errors, with httpcore's reason.
 
 At the end the devices stop, their outboxes drain, and each client's store
 must equal the server's bootstrap for its user; every witness (client
@@ -53,6 +59,7 @@ from tests.support.workload import LISTS, witness_problems
 PER_PROCESS = 50
 SAMPLE_S = 10.0
 TARGET_RSS_PCT = 10.0
+RING = 10_000  # events the server's hub keeps in memory (server/hub.py, ring_size)
 USERS = ("operator", "therapist1", "driver1", "therapist2", "driver2", "therapist3")
 SECTION = Path(__file__).with_name("soak.md")  # kept in BENCHMARKS.md by bench.markdown
 BEGIN, END = "<!-- soak:begin -->", "<!-- soak:end -->"
@@ -96,6 +103,7 @@ class Soak:
     dispatched: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     retried: dict[str, int] = field(default_factory=dict)
+    causes: dict[str, int] = field(default_factory=dict)  # failed HTTP steps (httpcore)
     not_queued: dict[str, int] = field(default_factory=dict)
     unmatched: int = 0  # arrivals of versions nobody here sent (server jobs)
     idle: int = 0
@@ -106,6 +114,7 @@ class Soak:
     server_records: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)  # appointments at the end
     events: int = 0
+    seq_at_start: int = 0  # events in the log before the devices started (the seed's)
     server_log_errors: int = 0
     load_start: str = ""
     load_end: str = ""
@@ -236,9 +245,10 @@ def _soak(srv: ServerProcess, soak: Soak, tmp: Path, seed: int) -> None:
         pid = pid_of(srv)
         sent: dict[str, float] = {}
         waiting: dict[str, tuple[list[float], int]] = {}  # arrivals not paired yet, age
-        workers.send({"op": "go", "until": duration + 120})  # bounded even if we vanish
         db = sqlite3.connect(f"file:{srv.database_url.removeprefix('sqlite:///')}?mode=ro",
                              uri=True)
+        soak.seq_at_start = db.execute("SELECT count(*) FROM events").fetchone()[0]
+        workers.send({"op": "go", "until": duration + 120})  # bounded even if we vanish
         t_go = time.monotonic()
         cpu0, t0 = cpu_seconds(pid), t_go
         tick = 1
@@ -312,6 +322,8 @@ def _merge(soak: Soak, s: Sample, answers: list[dict[str, Any]], sent: dict[str,
             soak.refused[code] = soak.refused.get(code, 0) + n
         for code, n in a["retried"].items():
             soak.retried[code] = soak.retried.get(code, 0) + n
+        for cause, n in a["causes"].items():
+            soak.causes[cause] = soak.causes.get(cause, 0) + n
         s.lag_max = max(s.lag_max, float(a["lag_max"]))
         s.gc_max = max(s.gc_max, float(a["gc_max"]))
         for code, n in a["not_queued"].items():
@@ -355,12 +367,18 @@ def verdicts(soak: Soak) -> dict[str, float]:
     added = (sum(s.records for s in last) / len(last) - sum(s.records for s in first) / len(first)
              if first and last else 0)
     r_max = max((s.rss for s in after), default=0) / mb or float("nan")
+    mid = bins[len(bins) // 2] if len(bins) > 3 else []
+    late = (sum(s.records for s in last) / len(last) - sum(s.records for s in mid) / len(mid)
+            if mid and last else 0)
+    ring = next((s.t for s in soak.samples if s.seq - soak.seq_at_start >= RING), float("nan"))
     return {
         "rss_first": r_first, "rss_last": r_last, "rss_max": r_max,
         "rss_growth": (_ratio(r_last, r_first) - 1) * 100,
         "rss_max_growth": (_ratio(r_max, r_first) - 1) * 100,
         "records_added": added,
         "kib_per_record": _ratio((r_last - r_first) * 1024, added),
+        "late_kib_per_record": _ratio((r_last - avg(mid)) * 1024, late),
+        "ring_full_s": ring,
         "cmd_p95_drift": _ratio(p(last, "cmd", 95), p(first, "cmd", 95)),
         "prop_p95_drift": _ratio(p(last, "prop", 95), p(first, "prop", 95)),
     }
@@ -373,8 +391,10 @@ def report(soak: Soak) -> Result:
     cmd = [x for s in after for x in s.cmd]
     prop = [x for s in after for x in s.prop]
     applied = soak.total("applied")
-    errors = (soak.total("refused") + soak.total("retried") + soak.total("exceptions")
-              + soak.total("problems") + soak.failed + soak.server_log_errors)
+    network = soak.retried.get("network", 0)  # no answer at all: resent, same (client_id, seq)
+    errors = (soak.total("refused") + soak.total("retried") - network
+              + soak.total("exceptions") + soak.total("problems") + soak.failed
+              + soak.server_log_errors)
     w = int(soak.window)
     res.add("clients online at start", soak.online_at_start, "",
             note=f"of {soak.clients:,}; worker processes: {soak.procs}; "
@@ -387,6 +407,12 @@ def report(soak: Soak) -> Result:
             f"{v['records_added']:,.0f} records were added ({v['kib_per_record']:.1f} KiB each)")
     res.add(f"server RSS: highest sample vs first {w} s after warm-up", v["rss_max_growth"],
             "%", TARGET_RSS_PCT, note=f"max {v['rss_max']:.1f} MB")
+    res.add("server RSS growth per record added, second half of the run",
+            v["late_kib_per_record"], "KiB",
+            note="the server keeps every current record in memory (server/state.py) and the "
+                 f"last {RING:,} events (server/hub.py); that ring was full at "
+                 + (f"{v['ring_full_s'] / 60:.1f} min" if not math.isnan(v["ring_full_s"])
+                    else "no point of this run"))
     res.add("command p50 (tap -> server's answer in the store)", pct(cmd, 50), "ms",
             note="after the warm-up")
     res.add("command p95", pct(cmd, 95), "ms", note=f"{len(cmd):,} commands")
@@ -396,13 +422,17 @@ def report(soak: Soak) -> Result:
     res.add("propagation p95", pct(prop, 95), "ms", note=f"{len(prop):,} deliveries")
     res.add(f"propagation p95: last {w} s / first {w} s after warm-up",
             v["prop_p95_drift"], "x")
-    res.add("errors", errors, "", 0.0,
+    res.add("errors: refused, 5xx, exceptions, undrained", errors, "", 0.0,
             note=f"refused {soak.total('refused')} {soak.refused or ''}, "
-                 f"retried {soak.total('retried')} {soak.retried or ''}, "
+                 f"5xx / busy {soak.total('retried') - network}, "
                  f"exceptions {soak.total('exceptions')}, "
                  f"problems {soak.total('problems')}, still failed {soak.failed}, "
                  f"server log errors {soak.server_log_errors}"
                  + (f"; RUN FAILED: {soak.failure}" if soak.failure else ""))
+    res.add("commands resent after a request got no answer", network, "", 0.0,
+            note=(f"causes: {soak.causes}; " if soak.causes else "")
+            + "resent with the same (client_id, seq); the witnesses below show each "
+              "applied once")
     res.add("clients whose store != their user's bootstrap", len(soak.not_converged)
             + soak.clients - soak.online_at_start, "", 0.0,
             note=f"{soak.idle:,} of {soak.clients:,} outboxes drained; "

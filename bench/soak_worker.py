@@ -83,15 +83,17 @@ class Stats:
     counts: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)  # server said no: code -> n
     retried: Counter[str] = field(default_factory=Counter)  # no answer / 5xx: code -> n
+    causes: Counter[str] = field(default_factory=Counter)  # failed HTTP steps, by exception
     not_queued: Counter[str] = field(default_factory=Counter)  # domain said no locally
 
     def take(self) -> dict[str, Any]:
         out = {"cmd": self.cmd, "sent": self.sent, "arrivals": self.arrivals,
                "counts": dict(self.counts), "refused": dict(self.refused),
-               "retried": dict(self.retried), "not_queued": dict(self.not_queued)}
+               "retried": dict(self.retried), "causes": dict(self.causes),
+               "not_queued": dict(self.not_queued)}
         self.cmd, self.sent, self.arrivals = [], {}, defaultdict(list)
         self.counts, self.refused, self.not_queued = Counter(), Counter(), Counter()
-        self.retried = Counter()
+        self.retried, self.causes = Counter(), Counter()
         return out
 
 
@@ -106,6 +108,17 @@ class Retries(logging.Handler):
             STATS.counts["retried"] += 1
             verdict = record.args[1] if isinstance(record.args, tuple) else None
             STATS.retried[str(getattr(verdict, "code", "?"))] += 1
+
+
+class TransportFailures(logging.Handler):
+    """Why a request got no answer: httpcore's own trace ("….failed
+    exception=RemoteProtocolError(…)"), counted by exception class."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if ".failed exception=" in text:
+            cause = text.split(".failed exception=", 1)[1].split("(", 1)[0]
+            STATS.causes[f"{text.split('.failed', 1)[0]}: {cause}"] += 1
 
 
 class Stalls:
@@ -389,6 +402,10 @@ async def main(cfg: dict[str, Any]) -> None:
     sender_log = logging.getLogger("services.sender")
     sender_log.setLevel(logging.INFO)
     sender_log.addHandler(Retries())
+    transport_log = logging.getLogger("httpcore")
+    transport_log.setLevel(logging.DEBUG)
+    transport_log.propagate = False  # counted, not printed
+    transport_log.addHandler(TransportFailures())
     start_days_at(int(cfg["day_base"]))
     stalls = Stalls()
     devices = await start_devices(cfg)
@@ -409,6 +426,10 @@ async def main(cfg: dict[str, Any]) -> None:
                          for d in devices]
             elif op == "sample":
                 emit({"sample": sample(devices, stalls)})
+                # A full collection would rescan every client's store in this
+                # process (50 here, one on a phone): keep what survived so far
+                # out of later collections.
+                gc.freeze()
             elif op == "stop":
                 for task in loops:
                     task.cancel()
