@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -123,13 +122,15 @@ def root_redirect() -> Any:
 
 
 def ui_config(server_url: str, data_dir: Path, demo: bool, timezone: str | None = None) -> Any:
+    from services.session import sweep
     from views.binding import connect
     from views.port import UiConfig
 
     sessions = data_dir / "sessions"
     # Sessions never outlive the process (a tab reconnecting after a restart
-    # gets a new one): whatever is left is from an earlier run.
-    shutil.rmtree(sessions, ignore_errors=True)
+    # gets a new one): whatever is left is from an earlier run and goes, but
+    # for commands a tab couldn't send (its user's next sign-in sends them).
+    sweep(sessions)
     sessions.mkdir(parents=True, exist_ok=True)
     # The business's time zone decides what "today" is; a client of another
     # server takes it from TANDEM_TIMEZONE like the server does.

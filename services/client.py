@@ -57,6 +57,10 @@ Public API (stable; extend, don't change):
     await client.wait_idle(timeout)  until the outbox is empty (tests, "syncing…" UI)
     await client.stop()              stop syncing, flush, release files (keeps the session)
     await client.logout()            stop, then delete this user's token, cache and outbox
+    await client.logout(keep_unsent=True)   ... but an outbox with commands still to
+        send stays (alone) for this user's next sign-in elsewhere to send
+    Client.start(..., adopt_from=root)  after signing in, send what this user's
+        other sessions under root left unsent (see `adopt`), before our own
 """
 
 from __future__ import annotations
@@ -71,13 +75,15 @@ from typing import Any
 from domain.commands import Actor
 from domain.records import Entity, Record
 from services import session as sessions
-from services.api import Api, ApiError
+from services.api import Api, ApiError, NetworkError
+from services.backoff import backoff
 from services.listener import Link, Listener, Transport
-from services.sender import Sender
+from services.sender import Sender, Verdict, classify
 from store.cache import Key
-from store.messages import Message
-from store.outbox import Entry
-from store.store import Dispatched, Store
+from store.claims import AlreadyOpen
+from store.messages import Message, label
+from store.outbox import Entry, Outbox
+from store.store import OUTBOX_FILE, Dispatched, Store
 from store.subscriptions import Callback, Query, QuerySubscription, RecordSubscription
 from store.view import Change, OptimisticView
 
@@ -97,11 +103,13 @@ class Client:
                                  on_auth_failed=self._auth_failed, **listener_options)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
+        self.username = str(session.user.get("username") or "")  # as signed in with
+        self.adopt_from: Path | None = None
 
     @classmethod
     async def start(cls, server_url: str, username: str, password: str | None = None, *,
                     data_dir: Path | str | None = None, timeout: float = 10.0,
-                    **options: Any) -> Client:
+                    adopt_from: Path | str | None = None, **options: Any) -> Client:
         root = Path(data_dir) if data_dir is not None else None
         api = Api(server_url, timeout=timeout)
         try:
@@ -118,6 +126,8 @@ class Client:
             await api.aclose()
             raise
         client = cls(session, store, api, **options)
+        client.username = username  # the session's folder is named after it
+        client.adopt_from = Path(adopt_from) if adopt_from is not None else None
         await client._begin()
         return client
 
@@ -125,7 +135,9 @@ class Client:
         if self.store.needs_bootstrap:
             with contextlib.suppress(ApiError):  # offline: the listener keeps trying
                 self.store.bootstrap(await self.api.bootstrap())
-        for job in (self.listener.run, self.sender.run, self._flusher):
+        # what other sessions left behind is older: it goes before our own
+        send = self.sender.run if self.adopt_from is None else self._adopt_then_send
+        for job in (self.listener.run, send, self._flusher):
             self._tasks.append(asyncio.create_task(job(), name=f"tandem-{job.__name__}"))
 
     # Reading -----------------------------------------------------------------
@@ -258,6 +270,72 @@ class Client:
         finally:
             await self.api.aclose()
 
-    async def logout(self) -> None:
+    async def logout(self, keep_unsent: bool = False) -> None:
         await self.stop()
-        sessions.forget(self.session)
+        sessions.forget(self.session, keep_unsent=keep_unsent)
+
+    # What other sessions left unsent -------------------------------------------
+    async def adopt(self, root: Path) -> int:
+        """Send the commands this user's other sessions left unsent in the
+        data dirs under `root` (a web tab closed, or signed out, while its
+        outbox still held commands keeps that outbox: `logout(keep_unsent=True)`).
+
+        Each outbox goes in its order, one command at a time, each with its
+        own (client_id, seq): one that had reached the server already is
+        answered from its first answer and applied once. A refusal is told
+        like any rollback. An outbox still open (a live session's, or being
+        adopted by another tab) is left to its owner. A folder whose outbox
+        is sent is removed. Returns how many commands the server applied."""
+        applied = 0
+        own = self.session.directory
+        for folder in sessions.left_behind(root, self.api.base_url, self.username, own):
+            try:
+                box = Outbox(folder / OUTBOX_FILE)
+            except AlreadyOpen:
+                continue
+            try:
+                if box.problem is not None:  # set aside, never deleted: say so
+                    self.store.tell(Message("problem", box.problem.message, code="outbox_corrupt"))
+                    continue
+                for entry in box.pending():
+                    verdict = await self._deliver(entry)
+                    if verdict.kind == "auth":
+                        return applied
+                    if verdict.kind == "applied":
+                        applied += 1
+                    else:
+                        self.store.tell(Message(
+                            "rollback", f"{label(entry.name)} didn't go through: {verdict.message}",
+                            code=verdict.code))
+                    box.drop(entry.seq)
+            finally:
+                box.close()
+            if box.problem is None:
+                sessions.discard(folder, root)
+        if applied:
+            noun = "change" if applied == 1 else "changes"
+            self.store.tell(Message("success", f"{applied} {noun} from an earlier window: saved."))
+        return applied
+
+    async def _deliver(self, entry: Entry) -> Verdict:
+        """POST one left-behind command until the server answers for good."""
+        delays = backoff()
+        while True:
+            try:
+                status, body = await self.api.command(entry.wire())
+            except NetworkError:
+                status, body = None, None
+            verdict = classify(status, body)
+            if verdict.kind == "auth":
+                self._auth_failed(verdict.message)
+            if verdict.kind != "retry":
+                return verdict
+            await asyncio.sleep(next(delays))
+
+    async def _adopt_then_send(self) -> None:
+        assert self.adopt_from is not None
+        try:
+            await self.adopt(self.adopt_from)
+        except (OSError, ApiError):
+            log.exception("could not send what an earlier session left unsent")
+        await self.sender.run()

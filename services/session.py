@@ -5,13 +5,17 @@ Layout under the client data dir:
     <root>/<server-slug>/<username>/session.json   {"token", "user", "server_url"}
                                    /cache.json      (store.Cache)
                                    /outbox.jsonl    (store.Outbox)
-`logout` removes that user's folder contents (token, cache and outbox).
+`logout` removes that user's folder contents (token, cache and outbox); with
+`keep_unsent` an outbox that still holds commands stays, alone, for a later
+sign-in of the same user to send (`left_behind`, `Client.adopt`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ import orjson
 from domain.commands import Actor
 from services.api import Api
 from store.atomic import atomic_write
+from store.outbox import unsent
 from store.store import CACHE_FILE, OUTBOX_FILE
 
 SESSION_FILE = "session.json"
@@ -73,11 +78,60 @@ def resume(root: Path, server_url: str, username: str) -> Session | None:
         return None
 
 
-def forget(session: Session) -> None:
+def forget(session: Session, keep_unsent: bool = False) -> None:
     """Log out on this device: the token, the cache and the outbox go.
+    `keep_unsent`: an outbox still holding commands stays (only it).
     Call after the store is closed (its files are released)."""
     if session.directory is None:
         return
-    for name in (SESSION_FILE, CACHE_FILE, OUTBOX_FILE, CACHE_FILE + ".lock",
-                 OUTBOX_FILE + ".lock"):
+    names = [SESSION_FILE, CACHE_FILE, CACHE_FILE + ".lock", OUTBOX_FILE + ".lock"]
+    if not (keep_unsent and unsent(session.directory / OUTBOX_FILE)):
+        names.append(OUTBOX_FILE)
+    for name in names:
         (session.directory / name).unlink(missing_ok=True)
+
+
+def left_behind(root: Path, server_url: str, username: str, own: Path | None) -> list[Path]:
+    """This user's folders for this server in the other data dirs under
+    `root` (`root/<dir>/<server>/<user>/`, e.g. closed web tabs) whose
+    outbox still holds commands to send; `own` (this session's) excluded."""
+    mine = user_dir(Path(), server_url, username)
+    found = [d for d in root.glob(f"*/{mine}") if d != own and unsent(d / OUTBOX_FILE)]
+
+    def age(folder: Path) -> float:  # the oldest first
+        try:
+            return (folder / OUTBOX_FILE).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    return sorted(found, key=age)
+
+
+def discard(folder: Path, root: Path) -> None:
+    """Remove a user folder whose outbox was sent, then its parents up to
+    `root` (not included) as far as they are empty."""
+    shutil.rmtree(folder, ignore_errors=True)
+    for parent in folder.parents:
+        if parent == root or root not in parent.parents:
+            break
+        try:
+            parent.rmdir()
+        except OSError:  # not empty: someone else's folder is in it
+            break
+
+
+def sweep(root: Path) -> None:
+    """Tidy the data dirs under `root` left by an earlier run: everything
+    goes but the outboxes that still hold commands (kept, alone, for their
+    user's next sign-in)."""
+    if not root.is_dir():
+        return
+    keep = {d / OUTBOX_FILE for d in root.glob("*/*/*") if unsent(d / OUTBOX_FILE)}
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path in keep:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            with contextlib.suppress(OSError):  # not empty: a kept outbox is inside
+                path.rmdir()
+        else:
+            path.unlink(missing_ok=True)

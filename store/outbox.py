@@ -227,6 +227,21 @@ class Outbox:
             self._claim = None
 
 
+def unsent(path: Path | str) -> bool:
+    """Whether the outbox file at `path` still holds commands to deliver.
+    Reads only (no claim: a live writer may have it open). A file that can't
+    be read counts as holding some: unread commands are never thrown away."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        return False
+    try:
+        state = _parse(raw)
+    except CorruptOutbox:
+        return True
+    return any(e.state != "failed" for e in state.entries.values())
+
+
 def _stored(entry: Entry) -> dict[str, Any]:
     data = dict(vars(entry))  # shallow: it is serialized at once (asdict deep-copies)
     data["state"] = "failed" if entry.state == "failed" else "queued"

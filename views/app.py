@@ -2,11 +2,14 @@
 
 Each session gets its own client, with its own store directory under
 `sessions_dir/<uuid>/` (or memory), so tabs never share state. The client is
-stopped when the user logs out or the session closes."""
+stopped when the user logs out or the session closes, and the directory goes
+with it, unless the client left an outbox there with commands it could not
+send (offline): that stays for the same user's next sign-in, in any tab, to
+send (views.binding.connect)."""
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -82,7 +85,7 @@ class Session:
     async def logout(self) -> None:
         await self._stop_client()
         if self.dir is not None:  # a new sign-in starts from an empty store
-            shutil.rmtree(self.dir, ignore_errors=True)
+            remove_empty(self.dir)
         await self.show_login()
 
     async def _stop_client(self) -> None:
@@ -95,7 +98,17 @@ class Session:
 
     async def _closed(self, _: ft.Event[ft.Page]) -> None:
         # The tab is gone for good (session expired): stop syncing and drop
-        # its private store.
+        # its private store (all but commands still to send).
         await self._stop_client()
         if self.dir is not None:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            remove_empty(self.dir)
+
+
+def remove_empty(root: Path) -> None:
+    """Remove `root` and the folders in it, as far as they are empty. A
+    stopped client leaves files behind only when they must stay: an outbox
+    whose commands are still to be sent."""
+    folders = sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
+    for folder in [*folders, root]:
+        with contextlib.suppress(OSError):
+            folder.rmdir()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from domain.commands import Actor, Snapshot
@@ -136,10 +137,12 @@ class ServicesClient:
 
     async def stop(self) -> None:
         # A web tab's store dies with its session: let waiting changes reach
-        # the server first (briefly), then drop the token, cache and outbox.
+        # the server first (briefly), then drop the token and cache, and the
+        # outbox unless it still holds commands: those wait for this user's
+        # next sign-in, in any tab (`connect` ... adopt_from).
         with contextlib.suppress(TimeoutError):
             await self.client.wait_idle(DRAIN_SECONDS)
-        await self.client.logout()
+        await self.client.logout(keep_unsent=True)
 
 
 def describe_event(event: Mapping[str, Any] | None) -> str | None:
@@ -151,9 +154,14 @@ def describe_event(event: Mapping[str, Any] | None) -> str | None:
 async def connect(
     server_url: str, username: str, password: str, session_dir: str | None
 ) -> ServicesClient:
-    """Sign in and start syncing; LoginFailed carries a friendly reason."""
+    """Sign in and start syncing; LoginFailed carries a friendly reason.
+    `session_dir` is this tab's folder among the others' (views.app): what a
+    closed tab of the same user left unsent there is sent first."""
+    others = str(Path(session_dir).parent) if session_dir is not None else None
     try:
-        client = await Client.start(server_url, username, password, data_dir=session_dir)
+        client = await Client.start(
+            server_url, username, password, data_dir=session_dir, adopt_from=others
+        )
     except NetworkError as exc:
         raise LoginFailed(
             f"Can't reach the server at {server_url}. Check the address and "
