@@ -76,7 +76,15 @@ def form_dialog(
         content=ft.Semantics(
             identifier=identifier,
             container=True,
-            content=ft.Column([*fields, error], tight=True, width=380, spacing=12),
+            # every field as wide as the dialog (text fields were narrower
+            # than the dropdowns)
+            content=ft.Column(
+                [*fields, error],
+                tight=True,
+                width=380,
+                spacing=12,
+                horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+            ),
         ),
         actions=[
             ft.TextButton("Back", on_click=back),

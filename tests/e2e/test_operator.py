@@ -5,8 +5,6 @@ and reaches the therapist."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -24,8 +22,6 @@ from tests.e2e.ui import (
 )
 
 pytestmark = pytest.mark.timeout(900)
-
-ASSETS = Path(__file__).resolve().parents[2] / "assets" / "screenshots"
 
 TO_PAYMENT = (
     ("accept", "therapist1"),
@@ -87,12 +83,10 @@ def test_verify_payment_moves_the_therapists_card_on(
     expect_text(queued, "Verify payment", timeout=30_000)
     expect_text(ident(console, f"queue-{other}"), "left")
     shoot(console, "operator-console-1440")
-    ASSETS.mkdir(parents=True, exist_ok=True)
-    console.wait_for_timeout(300)
-    console.screenshot(path=str(ASSETS / "operator-console-1440.png"))
 
     queued.get_by_role("button", name="Verify payment").click()
     type_into(console.get_by_role("textbox", name="Amount"), "1200")
+    shoot(console, "operator-verify-dialog")
     console.get_by_role("button", name="Verify payment").last.click()
     expect(ident(console, f"queue-{aid}")).to_have_count(0, timeout=15_000)
 

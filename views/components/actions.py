@@ -65,6 +65,14 @@ def actions_for(appt: Record, actor: Actor) -> list[str]:
 # What a snackbar says when the server has applied a command ("each
 # success"). None: too small to announce.
 SAVED: dict[str, str | None] = {
+    "appointment.create": "Booking saved",
+    "appointment.update": "Changes saved",
+    "appointment.review_rejection": "Review saved",
+    "appointment.verify_payment": "Payment verified — saved",
+    "appointment.assign_pickup_driver": "Pickup driver assigned — saved",
+    "appointments.auto_cancel_overdue": "Overdue bookings cancelled — saved",
+    "client.create": "Client added — saved",
+    "client.update": "Client details saved",
     "appointment.accept": "Accepted — saved",
     "appointment.reject": "Rejection sent to the operator",
     "appointment.confirm": "Trip confirmed — saved",
