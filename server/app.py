@@ -70,6 +70,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(ws.router)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body)
+    app.add_middleware(ws.KeepServerSend)
     for path, sub in mounts:
         app.mount(path, sub)
     return app

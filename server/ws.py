@@ -29,6 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import struct
 from collections import deque
 from collections.abc import Awaitable, Coroutine
 from typing import Any
@@ -36,6 +38,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from fastapi import APIRouter, WebSocket
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from domain.commands import Actor
@@ -50,6 +53,22 @@ log = logging.getLogger("tandem.ws")
 
 PING = orjson.dumps({"type": "ping"}).decode()
 RESYNC = orjson.dumps({"type": "resync"}).decode()
+
+
+SERVER_SEND = "tandem.server_send"  # scope key: the ASGI server's own `send`
+
+
+class KeepServerSend:
+    """ASGI middleware: keep the server's `send` of a websocket in its scope
+    (Starlette wraps it before the route sees it), for `_abort`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[SERVER_SEND] = send
+        await self.app(scope, receive, send)
 
 
 class Closing(Exception):
@@ -133,12 +152,38 @@ async def websocket(ws: WebSocket) -> None:
 async def _close(ws: WebSocket, c: Closing) -> None:
     if ws.application_state != WebSocketState.CONNECTED:
         return
-    with contextlib.suppress(Exception):
+    try:
         if c.error == "resync":
             await asyncio.wait_for(ws.send_text(RESYNC), 2)
         elif c.error:
             await asyncio.wait_for(ws.send_text(_error(c.error, c.reason)), 2)
         await asyncio.wait_for(ws.close(c.code, c.reason), 2)
+    except TimeoutError:
+        _abort(ws)
+    except Exception:  # noqa: BLE001 - the peer is gone already
+        pass
+
+
+def _abort(ws: WebSocket) -> None:
+    """Drop the TCP connection of a peer that stopped reading.
+
+    Its close frame can't be written (the transport is paused), and uvicorn
+    ends the connection with `transport.close()`, which waits to flush the
+    buffer first: forever, for a peer that never reads. ASGI has no way to
+    abort, so reach the transport of uvicorn's protocol object when it is
+    there (the server's `send` is its bound method, kept by `KeepServerSend`);
+    otherwise the protocol's own close timer is all there is."""
+    server_send = ws.scope.get(SERVER_SEND)
+    transport = getattr(getattr(server_send, "__self__", None), "transport", None)
+    if transport is None or not hasattr(transport, "abort"):
+        return
+    log.warning("aborting a websocket whose peer stopped reading")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:  # reset at once: a plain close would leave the kernel
+        # holding the unsent bytes, probing a zero window for minutes
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, actor: Actor,

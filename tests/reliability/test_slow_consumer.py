@@ -62,6 +62,19 @@ def stalled_socket(srv: ServerProcess, token: str) -> socket.socket:
     return s
 
 
+def wait_until_dropped(s: socket.socket, timeout: float = 60) -> str:
+    """Wait, without reading a byte (reading would make it a healthy peer), until
+    the server has ended the connection; the socket's TCP state (Linux TCP_INFO:
+    its first byte) leaves ESTABLISHED when a FIN or RST arrives."""
+    names = {1: "established", 7: "close", 8: "close-wait"}
+    deadline = time.monotonic() + timeout
+    while True:
+        state = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+        if state != 1 or time.monotonic() > deadline:
+            return names.get(state, str(state))
+        time.sleep(0.1)
+
+
 def read_to_close(s: socket.socket, timeout: float = 120) -> tuple[bool, bytes]:
     """Read what is buffered: (closed by the server, the bytes it had sent)."""
     s.settimeout(timeout)
@@ -116,6 +129,8 @@ async def test_a_reader_that_never_reads_is_dropped(srv: ServerProcess) -> None:
         slow = stalled_socket(srv, lazy.token)
         try:
             loaded = await delivery_delays(srv, op, writer)
+            state = await asyncio.to_thread(wait_until_dropped, slow)
+            assert state != "established", "the slow socket lives on"
             closed, data = await asyncio.to_thread(read_to_close, slow)
             assert closed, "the slow socket lives on"
             # It was streaming (hello accepted), so it was dropped for being slow.
