@@ -1,7 +1,7 @@
 """`python -m bench <what>`: run benchmarks, print the table, write plots and
 BENCHMARKS.md.
 
-    python -m bench all            every benchmark (about 5-8 minutes on 2 cores)
+    python -m bench all            every benchmark (about 3-5 minutes on 2 cores)
     python -m bench propagation | throughput | fanout | client | drain | memory
     python -m bench all --quick    tiny sizes (a smoke run; figures mean nothing)
     python -m bench soak [--minutes M] [--clients N] [--quick]

@@ -54,7 +54,7 @@ def write(path: Path, results: list[Result], info: dict[str, str], seconds: floa
         "",
         "```",
         "cd /work/main",
-        ".venv/bin/pip install matplotlib==3.11.2   # plots (pinned; numpy comes with it)",
+        ".venv/bin/pip install -e '.[bench]'        # matplotlib (plots), py-spy, pyinstrument",
         ".venv/bin/python -m bench all              # all benchmarks, rewrites this file",
         ".venv/bin/python -m bench fanout           # one of: propagation throughput fanout",
         "                                           #   client drain memory",
@@ -64,8 +64,8 @@ def write(path: Path, results: list[Result], info: dict[str, str], seconds: floa
         "Everything runs on 127.0.0.1: each benchmark starts its own `python -m server` "
         "(fresh SQLite file, `--seed staff`) through `tests/support/server.py` and stops it. "
         "Plots go to `bench/results/`. Profiles: `.venv/bin/py-spy record -p <server pid>` "
-        "while a benchmark runs (py-spy 0.4.3 and pyinstrument 5.1.3 were installed for "
-        "this).",
+        "while a benchmark runs (py-spy 0.4.3 and pyinstrument 5.1.3, pinned in the `bench` "
+        "extra).",
         "",
         "## What each benchmark does",
         "",
