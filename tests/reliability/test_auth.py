@@ -51,8 +51,8 @@ async def ws_close(srv: ServerProcess, token: str,
     frames: list[Any] = []
     async with connect(srv.ws_url, proxy=None, open_timeout=30,
                        additional_headers=headers or {}) as ws:
-        await ws.send(orjson.dumps({"type": "hello", "token": token, "after": 0}).decode())
-        try:
+        try:  # (the server may refuse before the hello: then sending it fails)
+            await ws.send(orjson.dumps({"type": "hello", "token": token, "after": 0}).decode())
             while True:
                 frames.append(orjson.loads(await asyncio.wait_for(ws.recv(), 30)))
                 if frames[-1].get("type") == "event":
