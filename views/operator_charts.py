@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 
 import flet as ft
-import flet_charts as fch  # type: ignore[import-untyped]  # ships no py.typed
+import flet_charts as fch
 
 from domain.records import Record
 from domain.status import LABEL, Status

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import flet as ft
-import flet_charts as fch  # type: ignore[import-untyped]
+import flet_charts as fch
 import pytest
 
 from domain.status import Status
