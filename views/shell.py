@@ -2,6 +2,11 @@
 bar on a phone, rail on a tablet, sidebar on a wide screen), the connection
 indicator, snackbars, the notifications panel and the sync inspector.
 
+A phone's bottom bar holds at most `BAR_MAX` destinations: with more
+sections (the operator's console has ten) it shows the first ones and a
+"More" destination that lists the rest in a bottom sheet. The rail and the
+sidebar show every section and scroll when the window is too short.
+
 The shell subscribes to the client once and hands each change to the
 sections, which refresh only what it touched."""
 
@@ -13,6 +18,7 @@ from collections.abc import Awaitable, Callable
 import flet as ft
 
 from views.components import style
+from views.components.dialogs import close
 from views.components.feedback import snack
 from views.components.indicator import ConnectionIndicator
 from views.components.inspector import SyncInspector
@@ -21,6 +27,8 @@ from views.components.section import Section
 from views.port import Changed, ClientPort
 
 Logout = Callable[[], Awaitable[None]]
+
+BAR_MAX = 5  # destinations a phone's bottom bar holds (Material: 3 to 5)
 
 
 class Shell:
@@ -56,6 +64,7 @@ class Shell:
         ]
         self.layout = ""
         self.nav: ft.NavigationBar | ft.NavigationRail | None = None
+        self.more: ft.BottomSheet | None = None  # the open "More" sheet
         self.unsubscribe = client.subscribe(self._listener)
 
     # ---- mounting and layout
@@ -66,6 +75,9 @@ class Shell:
         self.page.update()
 
     def _place(self) -> None:
+        if self.more is not None:  # laid out again (resized): the sheet's list is stale
+            close(self.more)
+            self.more = None
         user = self.client.user
         logout = ft.Semantics(
             button=True,
@@ -93,19 +105,16 @@ class Shell:
             bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
         )
         content = ft.Column(self.bodies, expand=True, spacing=0)
-        badge = self._badge()
         if phone:
             self.nav = ft.NavigationBar(
-                destinations=[
-                    ft.NavigationBarDestination(icon=self._icon(s, badge), label=s.title)
-                    for s in self.sections
-                ],
-                selected_index=self.selected,
+                destinations=self._bar_destinations(),
+                selected_index=self._nav_index(),
                 on_change=self._navigate,
             )
             self.page.navigation_bar = self.nav
             self.page.controls = [ft.Column([top, content], expand=True, spacing=0)]
         else:
+            badge = self._badge()
             self.nav = ft.NavigationRail(
                 destinations=[
                     ft.NavigationRailDestination(icon=self._icon(s, badge), label=s.title)
@@ -114,6 +123,8 @@ class Shell:
                 selected_index=self.selected,
                 extended=self.layout == "wide",
                 label_type=None if self.layout == "wide" else ft.NavigationRailLabelType.ALL,
+                # ten destinations don't fit a short window (a tablet on its side)
+                scrollable=True,
                 on_change=self._navigate,
             )
             self.page.navigation_bar = None
@@ -131,6 +142,34 @@ class Shell:
             ]
         self.page.padding = 0
 
+    # ---- destinations
+    def _in_bar(self) -> tuple[list[Section], list[Section]]:
+        """(the sections the navigation shows, the ones under "More")."""
+        if self.layout == "phone" and len(self.sections) > BAR_MAX:
+            return self.sections[: BAR_MAX - 1], self.sections[BAR_MAX - 1 :]
+        return self.sections, []
+
+    def _nav_index(self) -> int:
+        """The destination to highlight: the section's own, or "More"."""
+        shown, _ = self._in_bar()
+        return min(self.selected, len(shown))
+
+    def _bar_destinations(self) -> list[ft.NavigationBarDestination]:
+        badge = self._badge()
+        shown, rest = self._in_bar()
+        destinations = [
+            ft.NavigationBarDestination(icon=self._icon(s, badge), label=s.title) for s in shown
+        ]
+        if rest:
+            # the unread count shows on "More" while notifications are in it
+            more_badge = badge if any(s.key == "notifications" for s in rest) else None
+            destinations.append(
+                ft.NavigationBarDestination(
+                    icon=ft.Icon(ft.Icons.MORE_HORIZ, badge=more_badge), label="More"
+                )
+            )
+        return destinations
+
     def _badge(self) -> str | None:
         n = self.notifications.unread()
         return str(n) if n else None
@@ -143,12 +182,74 @@ class Shell:
     def _refresh_badge(self) -> None:
         if self.nav is None:
             return
-        badge = self._badge()
-        for dest, section in zip(self.nav.destinations, self.sections, strict=True):
-            if section.key == "notifications":
-                dest.icon = self._icon(section, badge)  # type: ignore[attr-defined]
+        if isinstance(self.nav, ft.NavigationBar):
+            self.nav.destinations = self._bar_destinations()
+        else:
+            badge = self._badge()
+            for dest, section in zip(self.nav.destinations, self.sections, strict=True):
+                if section.key == "notifications":
+                    dest.icon = self._icon(section, badge)
         with contextlib.suppress(RuntimeError):
             self.nav.update()
+        if self.more is not None and self.more.open:
+            self._fill_more(self.more)
+            with contextlib.suppress(RuntimeError):
+                self.more.update()
+
+    # ---- "More" on a phone
+    def _open_more(self) -> None:
+        sheet = ft.BottomSheet(
+            ft.Container(),
+            show_drag_handle=True,
+            scrollable=True,
+            on_dismiss=self._more_dismissed,
+        )
+        self._fill_more(sheet)
+        self.more = sheet
+        self.page.show_dialog(sheet)
+
+    def _fill_more(self, sheet: ft.BottomSheet) -> None:
+        _, rest = self._in_bar()
+        badge = self._badge()
+        first = len(self.sections) - len(rest)
+
+        def tile(index: int, section: Section) -> ft.Control:
+            async def chosen(_: ft.Event[ft.ListTile]) -> None:
+                close(sheet)
+                self.more = None
+                self.select(index)
+
+            return ft.Semantics(
+                identifier=f"more-{section.key}",
+                content=ft.ListTile(
+                    leading=self._icon(section, badge),
+                    title=ft.Text(section.title),
+                    selected=index == self.selected,
+                    on_click=chosen,
+                ),
+            )
+
+        sheet.content = ft.Semantics(
+            identifier="more-sheet",
+            container=True,
+            content=ft.Container(
+                ft.Column(
+                    [tile(first + i, s) for i, s in enumerate(rest)],
+                    tight=True,
+                    spacing=0,
+                    scroll=ft.ScrollMode.AUTO,
+                ),
+                padding=ft.Padding.only(bottom=16),
+            ),
+        )
+
+    def _more_dismissed(self, _: ft.Event[ft.DialogControl]) -> None:
+        # dismissed without a choice: the bar highlights where the user is again
+        self.more = None
+        if isinstance(self.nav, ft.NavigationBar) and self.nav.selected_index != self._nav_index():
+            self.nav.selected_index = self._nav_index()
+            with contextlib.suppress(RuntimeError):
+                self.nav.update()
 
     async def _resized(self, e: ft.PageResizeEvent) -> None:
         layout = style.layout_for(e.width)
@@ -158,12 +259,20 @@ class Shell:
             self.page.update()
 
     def _navigate(self, e: ft.Event[ft.NavigationBar] | ft.Event[ft.NavigationRail]) -> None:
-        self.select(int(e.control.selected_index or 0))
+        index = int(e.control.selected_index or 0)
+        shown, rest = self._in_bar()
+        if rest and index == len(shown):
+            self._open_more()
+        else:
+            self.select(index)
 
     def select(self, index: int) -> None:
+        """Show section `index` (and highlight its destination)."""
         self.selected = index
         for i, body in enumerate(self.bodies):
             body.visible = i == index
+        if self.nav is not None:
+            self.nav.selected_index = self._nav_index()
         self.page.update()
 
     # ---- client changes
