@@ -4,8 +4,10 @@ Day view: one column per therapist, the day cut into half-hour cells; a
 booking is a block as tall as it lasts, an empty cell is green where the
 therapist is available and grey where not. Clicking an empty cell opens the
 booking dialog for that therapist, date and start time (the dialog then says
-why a slot isn't possible, in the domain's words). Week view: a compact
-therapist × day table with each day's hours, bookings and a Book button.
+why a slot isn't possible, in the domain's words); clicking a booking opens
+the edit dialog for it (unless it is over: transport completed). Week view:
+a compact therapist × day table with each day's hours, bookings (click to
+edit) and a Book button.
 
 The layout is computed by `views.calendar_grid` (pure); this module only
 draws it and re-draws when appointments, availability or staff change.
@@ -21,7 +23,7 @@ from typing import Any
 import flet as ft
 
 from domain.records import Record, staff_name
-from domain.status import Status, status_text
+from domain.status import TERMINAL, Status, status_text
 from views.calendar_grid import (
     STEP,
     Booked,
@@ -71,6 +73,24 @@ def block_color(appt: Record) -> str:
 
 # (therapist id, date, start "HH:MM") -> open the booking dialog
 BookAt = Callable[[str, str, str | None], None]
+# appointment id -> open the edit dialog
+Edit = Callable[[str], None]
+
+
+def editable(appt: Record) -> bool:
+    """Whether a click on the booking opens the edit dialog: not once it is
+    over (the domain refuses any edit then)."""
+    return Status(appt["status"]) not in TERMINAL
+
+
+def edit_handler(appt: Record, edit: Edit) -> Callable[[ft.Event[ft.Container]], None] | None:
+    if not editable(appt):
+        return None
+
+    def clicked(_: ft.Event[ft.Container]) -> None:
+        edit(appt["id"])
+
+    return clicked
 
 
 class Calendar:
@@ -132,11 +152,11 @@ class Calendar:
         self.next.tooltip = f"Next {unit}"
         if isinstance(grid, DayGrid):
             self.title.value = date.fromisoformat(self.day).strftime("%A %d %B %Y")
-            self.body.controls = [day_view(grid, self.book)]
+            self.body.controls = [day_view(grid, self.book, self.edit)]
         else:
             first, last = date.fromisoformat(grid.days[0]), date.fromisoformat(grid.days[-1])
             self.title.value = f"{first.strftime('%d %b')} – {last.strftime('%d %b %Y')}"
-            self.body.controls = [week_view(grid, self.book, self._show_day)]
+            self.body.controls = [week_view(grid, self.book, self._show_day, self.edit)]
         return True
 
     def refresh(self) -> None:
@@ -151,6 +171,12 @@ class Calendar:
     # ---- intents
     def book(self, therapist_id: str, day: str, start: str | None) -> None:
         open_booking(self.page, self.client, therapist_id=therapist_id, day=day, start_time=start)
+
+    def edit(self, appointment_id: str) -> None:
+        # the record as it is now, not as it was drawn
+        appt = self.client.view().get("appointment", appointment_id)
+        if appt is not None and editable(appt):
+            open_booking(self.page, self.client, appt)
 
     def _show_day(self, day: str) -> None:
         self.mode, self.day = DAY, day
@@ -208,7 +234,7 @@ def height_of(minutes: int) -> float:
     return round(minutes * PX_PER_MINUTE, 1)
 
 
-def day_view(grid: DayGrid, book: BookAt) -> ft.Control:
+def day_view(grid: DayGrid, book: BookAt, edit: Edit) -> ft.Control:
     if not grid.columns:
         return ft.Text("No active therapists yet.", color=style.MUTED)
     marks: list[ft.Control] = [ft.Container(height=HEADER_HEIGHT)]
@@ -239,7 +265,7 @@ def day_view(grid: DayGrid, book: BookAt) -> ft.Control:
         ]
         for block in col.blocks:
             if isinstance(block, Booked):
-                cells.append(booked_block(block))
+                cells.append(booked_block(block, edit))
             else:
                 cells.append(free_cell(block, tid, name, grid.day, book))
         columns.append(
@@ -277,40 +303,51 @@ def free_cell(cell: Free, tid: str, name: str, day: str, book: BookAt) -> ft.Con
     )
 
 
-def booked_block(block: Booked) -> ft.Control:
+def booked_block(block: Booked, edit: Edit) -> ft.Control:
     lines: list[ft.Control] = []
     for appt in block.appointments:
         lines.append(
             ft.Semantics(
                 identifier=f"calendar-appt-{appt['id']}",
                 container=True,
-                content=ft.Column(
-                    [
-                        ft.Text(
-                            f"{appt.get('start_time', '')}–{appt.get('end_time', '')}",
-                            size=11,
-                            weight=ft.FontWeight.W_500,
-                        ),
-                        ft.Text(
-                            str(appt.get("client_name") or "Client"),
-                            size=13,
-                            weight=ft.FontWeight.BOLD,
-                            no_wrap=True,
-                        ),
-                        ft.Text(
-                            status_text(str(appt["status"]), "operator"),
-                            size=11,
-                            color=style.MUTED,
-                        ),
-                    ],
-                    spacing=0,
-                    tight=True,
+                content=ft.Container(
+                    ft.Column(
+                        [
+                            ft.Text(
+                                f"{appt.get('start_time', '')}–{appt.get('end_time', '')}",
+                                size=11,
+                                weight=ft.FontWeight.W_500,
+                            ),
+                            ft.Text(
+                                str(appt.get("client_name") or "Client"),
+                                size=13,
+                                weight=ft.FontWeight.BOLD,
+                                no_wrap=True,
+                            ),
+                            ft.Text(
+                                status_text(str(appt["status"]), "operator"),
+                                size=11,
+                                color=style.MUTED,
+                            ),
+                        ],
+                        spacing=0,
+                        tight=True,
+                    ),
+                    on_click=edit_handler(appt, edit),
+                    ink=editable(appt),
+                    border_radius=4,
+                    data=appt["id"],  # what a click edits: tests find lines by it
                 ),
             )
         )
     first = block.appointments[0]
     return ft.Container(
-        ft.Column(lines, spacing=4, scroll=ft.ScrollMode.HIDDEN),
+        ft.Column(
+            lines,
+            spacing=4,
+            scroll=ft.ScrollMode.HIDDEN,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,  # the whole width clicks
+        ),
         height=height_of(block.end - block.start),
         bgcolor=block_color(first),
         border_radius=6,
@@ -320,7 +357,8 @@ def booked_block(block: Booked) -> ft.Control:
             f"{a.get('client_name') or 'Client'} · {a.get('start_time')}–{a.get('end_time')} · "
             f"{a.get('location') or ''}"
             for a in block.appointments
-        ),
+        )
+        + ("\nClick to edit" if any(editable(a) for a in block.appointments) else ""),
         data=tuple(a["id"] for a in block.appointments),
     )
 
@@ -328,7 +366,9 @@ def booked_block(block: Booked) -> ft.Control:
 # ---- the week view --------------------------------------------------------------------
 
 
-def week_view(grid: WeekGrid, book: BookAt, show_day: Callable[[str], None]) -> ft.Control:
+def week_view(
+    grid: WeekGrid, book: BookAt, show_day: Callable[[str], None], edit: Edit
+) -> ft.Control:
     if not grid.rows:
         return ft.Text("No active therapists yet.", color=style.MUTED)
     today = clock.today().isoformat()
@@ -367,7 +407,7 @@ def week_view(grid: WeekGrid, book: BookAt, show_day: Callable[[str], None]) -> 
                         width=COLUMN_WIDTH - 40,
                         padding=ft.Padding.only(top=6),
                     ),
-                    *[week_cell(cell, tid, name, book) for cell in row.cells],
+                    *[week_cell(cell, tid, name, book, edit) for cell in row.cells],
                 ],
                 spacing=4,
                 vertical_alignment=ft.CrossAxisAlignment.START,
@@ -376,7 +416,7 @@ def week_view(grid: WeekGrid, book: BookAt, show_day: Callable[[str], None]) -> 
     return ft.Column(rows, spacing=4)
 
 
-def week_cell(cell: WeekCell, tid: str, name: str, book: BookAt) -> ft.Control:
+def week_cell(cell: WeekCell, tid: str, name: str, book: BookAt, edit: Edit) -> ft.Control:
     hours = ", ".join(f"{hhmm(s)}–{hhmm(e)}" for s, e in cell.available)
     lines: list[ft.Control] = [
         ft.Text(hours or "Not available", size=11, color=style.MUTED),
@@ -392,7 +432,10 @@ def week_cell(cell: WeekCell, tid: str, name: str, book: BookAt) -> ft.Control:
                 bgcolor=block_color(appt),
                 border_radius=4,
                 padding=ft.Padding.symmetric(horizontal=4, vertical=1),
-                tooltip=status_text(str(appt["status"]), "operator"),
+                tooltip=status_text(str(appt["status"]), "operator")
+                + (" — click to edit" if editable(appt) else ""),
+                on_click=edit_handler(appt, edit),
+                ink=editable(appt),
                 data=appt["id"],
             )
         )

@@ -1,7 +1,7 @@
 """The operator calendar: the grid computed from records (pure), and the view
 in the harness — bookings in their therapist's column, availability shown,
 an empty slot opening the booking dialog prefilled, live updates, day/week
-navigation."""
+navigation, a booking opening its edit dialog."""
 
 from __future__ import annotations
 
@@ -261,3 +261,68 @@ async def test_live_updates_and_navigation(mount: Mount) -> None:
     header = next(b for b in h.by_type(ft.TextButton) if b.content == label)
     await h.click(header)
     assert cell(h, "t1", "10:00", day=monday)
+
+
+def booking_line(h: Harness, appt_id: str) -> ft.Container:
+    line = h.semantics(f"calendar-appt-{appt_id}").content
+    assert isinstance(line, ft.Container) and line.data == appt_id
+    return line
+
+
+def title_of(dialog: ft.AlertDialog) -> str:
+    assert isinstance(dialog.title, ft.Text)
+    return str(dialog.title.value)
+
+
+async def test_clicking_a_booking_opens_its_edit_dialog(mount: Mount) -> None:
+    client = FakeClient(
+        OPERATOR,
+        data(
+            appointment("a1", Status.THERAPIST_CONFIRMED, start="10:00", end_time="11:00",
+                        client_name="Maria Santos", location="3 Mango Road"),
+            appointment("done", Status.TRANSPORT_COMPLETED, start="14:00", end_time="15:00"),
+            slots=(slot("v1", "t1", TODAY, "08:00", "20:00"),),
+        ),
+    )
+    h = await mount(client, width=1440, height=900)
+
+    await h.click(booking_line(h, "a1"))
+    dialog = dialog_of(h)
+    assert dialog.open and title_of(dialog) == "Edit appointment"
+    assert (h.field("Date").value, h.field("Start").value, h.field("End").value) == (
+        TODAY, "10:00", "11:00")
+    assert h.field("Location").value == "3 Mango Road"
+    assert checked(h, "Ana") is True and checked(h, "Swedish massage") is True
+
+    # half an hour longer: only what changed is sent, and the block grows at once
+    await h.type_text(h.field("End"), "11:30")
+    await h.click(h.button("Save changes"))
+    assert not dialog.open
+    assert [(c.name, c.target, dict(c.args)) for c in client.dispatched] == [
+        ("appointment.update", "a1", {"end_time": "11:30"})
+    ]
+    assert "10:00–11:30" in h.texts(h.semantics("calendar-appt-a1"))
+    assert cell(h, "t1", "11:30")  # free again after it
+
+    # what is over can't be edited: no click, no dialog
+    assert booking_line(h, "done").on_click is None
+    await h.click(booking_line(h, "done"))
+    assert not [d for d in h.page._dialogs.controls if isinstance(d, ft.AlertDialog) and d.open]
+
+
+async def test_a_booking_in_the_week_view_opens_its_edit_dialog(mount: Mount) -> None:
+    a1 = appointment("a1", Status.PENDING, start="10:00", end_time="11:00")
+    client = FakeClient(OPERATOR, data(a1))
+    h = await mount(client, width=1440, height=900)
+    # another operator moved it meanwhile: the dialog opens on the record as it is now
+    await client.remote("appointment", {**a1, "version": 2, "location": "7 Acacia Lane"})
+    await h.settle()
+    picker = next(iter(h.by_type(ft.SegmentedButton)))
+    h.session.apply_patch(picker._i, {"selected": ["week"]})
+    await h.session.dispatch_event(picker._i, "change", ["week"])
+    await h.settle()
+    (chip,) = [c for c in descendants(h.semantics(f"calendar-week-t1-{TODAY}"))
+               if isinstance(c, ft.Container) and c.data == "a1"]
+    await h.click(chip)
+    assert title_of(dialog_of(h)) == "Edit appointment"
+    assert h.field("Location").value == "7 Acacia Lane"
