@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -197,6 +198,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 page.screenshot(path=f"{stem}.png")
                 host = page.locator("flt-semantics-host")
                 stem.with_suffix(".txt").write_text(accessible_text(host))
+        for name, value in item.funcargs.items():  # the UI's and the server's logs
+            log = getattr(value, "log", None) or getattr(value, "log_path", None)
+            if isinstance(log, Path) and log.exists():
+                shutil.copyfile(log, FAILURES / f"{item.name}-{name}.log")
     return report
 
 
