@@ -5,7 +5,7 @@ Drawn with flet-charts, whose Flutter side is compiled into flet-web's
 prebuilt client (so `main.py`'s web UI renders them with nothing to
 register). The numbers come from `views.operator_stats`. A burst of changes
 redraws the page once: appointment changes are gathered for
-`DEBOUNCE_SECONDS`, and a minute watch redraws when the day turns.
+`DEBOUNCE_SECONDS`, and `clock.watch_day` redraws when the day turns.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from views.operator_stats import by_start_hour, by_status, money, on_day, revenu
 from views.port import Changed, ClientPort
 
 DEBOUNCE_SECONDS = 0.5
-DAY_WATCH_SECONDS = 60.0
 REVENUE_DAYS = 14
 CHART_HEIGHT = 240
 BUSINESS_HOURS = (8, 20)  # always shown on the hourly chart, more when booked
@@ -91,14 +90,14 @@ class ChartsPage:
         self,
         page: ft.Page,
         client: ClientPort,
-        today: Callable[[], date] = clock.today,
+        today: Callable[[], date] | None = None,
         debounce: float | None = None,
     ) -> None:
         self.page = page
         self.client = client
-        self.today = today
+        self.today = today or clock.today
         self.debounce = DEBOUNCE_SECONDS if debounce is None else debounce
-        self.day = today()
+        self.day = self.today()
         self.scheduled = False
         self.status_body = ft.Column(spacing=12)
         self.hours_body = ft.Column(spacing=12)
@@ -282,17 +281,6 @@ class ChartsPage:
         self.scheduled = False
         self.refresh()
 
-    async def watch_day(self) -> None:
-        """Redraw when the business's day turns (until the page goes)."""
-        while True:
-            await asyncio.sleep(DAY_WATCH_SECONDS)
-            try:
-                _ = self.root.page
-            except RuntimeError:
-                return
-            if self.today() != self.day:
-                self.refresh()
-
 
 def _empty(text: str) -> ft.Control:
     return ft.Text(text, italic=True, color=style.MUTED)
@@ -300,5 +288,5 @@ def _empty(text: str) -> ft.Control:
 
 def charts_section(page: ft.Page, client: ClientPort) -> Section:
     charts = ChartsPage(page, client)
-    page.run_task(charts.watch_day)
+    page.run_task(clock.watch_day, charts.root, charts.refresh, charts.today)
     return Section("charts", "Charts", ft.Icons.BAR_CHART, charts.root, charts.changed)

@@ -4,7 +4,8 @@ and today's load (booked today, done, to go).
 
 Live: today's appointments and the ones on the road are kept as subsets
 updated from the keys a change touched, and each person's line is redrawn
-only when what it shows changed.
+only when what it shows changed. Today's load rolls over at midnight even
+when nothing changes (`clock.watch_day`).
 """
 
 from __future__ import annotations
@@ -145,12 +146,12 @@ def _tag(text: str, color: str) -> ft.Control:
 
 class StaffPage:
     def __init__(
-        self, page: ft.Page, client: ClientPort, today: Callable[[], date] = clock.today
+        self, page: ft.Page, client: ClientPort, today: Callable[[], date] | None = None
     ) -> None:
         self.page = page
         self.client = client
-        self.today = today
-        self.day = today()
+        self.today = today or clock.today
+        self.day = self.today()
         self.todays = Subset(lambda a: a.get("date") == self.day.isoformat())
         self.moving = Subset(lambda a: Status(a["status"]) in ON_THE_ROAD)
         self.lines: dict[str, StaffLine] = {}
@@ -260,17 +261,28 @@ class StaffPage:
 
     # ---- events
     def changed(self, ch: Changed) -> None:
-        day = self.today()
-        if ch.reset or day != self.day:
-            self.day = day
+        if ch.reset:
+            self.day = self.today()
             self._fill()
             self.refresh()
+            return
+        if self.new_day():
             return
         touched = {id for entity, id in ch.keys if entity == "appointment"}
         get = self._appointment
         moved = self.todays.update(touched, get) | self.moving.update(touched, get)
         if moved or any(entity == "staff" for entity, _ in ch.keys):
             self.refresh()
+
+    def new_day(self) -> bool:
+        """Start over on today's appointments if the day turned; whether it did."""
+        day = self.today()
+        if day == self.day:
+            return False
+        self.day = day
+        self._fill()
+        self.refresh()
+        return True
 
     def sync_changed(self) -> None:
         self.refresh()  # a "Saving…" mark may have cleared
@@ -294,4 +306,5 @@ class StaffPage:
 
 def staff_section(page: ft.Page, client: ClientPort) -> Section:
     staff = StaffPage(page, client)
+    page.run_task(clock.watch_day, staff.root, staff.new_day, staff.today)
     return Section("staff", "Staff", ft.Icons.BADGE, staff.root, staff.changed, staff.sync_changed)

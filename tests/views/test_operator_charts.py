@@ -17,6 +17,7 @@ from tests.views.data import OPERATOR, TODAY, appointment, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
 from views import operator_charts
+from views.components import clock
 from views.operator_charts import ChartsPage, hour_range, status_label
 from views.operator_stats import (
     by_start_hour,
@@ -216,3 +217,24 @@ async def test_empty_states() -> None:
     assert "No bookings today yet." in texts
     assert "No payments in the last 14 days." in texts
     assert not [c for c in h.all() if isinstance(c, (fch.PieChart, fch.BarChart))]
+
+
+async def test_charts_roll_over_at_midnight_with_nothing_changing(
+    mount: Mount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = [DAY]
+    monkeypatch.setattr(clock, "today", lambda: day[0])
+    monkeypatch.setattr(clock, "DAY_WATCH_SECONDS", 0.01)
+    h = await mount(business(), width=1440, height=900)
+    assert bars(h, "chart-revenue")[13] == 1200
+    day[0] += timedelta(days=1)
+    for _ in range(200):  # the watch looks every 10 ms: give a busy machine 2 s
+        await asyncio.sleep(0.01)
+        await h.settle()
+        if "No appointments today yet." in h.texts(h.semantics("chart-status")):
+            break
+    assert "No appointments today yet." in h.texts(h.semantics("chart-status"))
+    assert "No bookings today yet." in h.texts(h.semantics("chart-hours"))
+    revenue = bars(h, "chart-revenue")
+    assert revenue[13] == 0 and revenue[12] == 1200  # yesterday's now
+    assert "₱2,000 in all · ₱0 today" in h.texts(h.semantics("chart-revenue"))

@@ -1,10 +1,13 @@
-"""The operator's staff page: search, duty, today's load, live lines."""
+"""The operator's staff page: search, duty, today's load (rolling over at
+midnight), live lines."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import flet as ft
+import pytest
 
 from domain.records import Record
 from domain.status import Status
@@ -12,6 +15,7 @@ from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
+from views.components import clock
 from views.operator_staff import StaffPage
 from views.operator_stats import Load, load, on_day
 
@@ -165,3 +169,31 @@ def test_load_for_therapists_and_drivers() -> None:
     assert load(ben, todays).remaining == 1
     assert load(staff(OPERATOR), todays) == Load()
     assert load(ana, []) == Load(total=0, done=0)
+
+
+async def test_todays_load_rolls_over_at_midnight_with_nothing_changing(
+    mount: Mount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = [date.fromisoformat(TODAY)]
+    monkeypatch.setattr(clock, "today", lambda: day[0])
+    monkeypatch.setattr(clock, "DAY_WATCH_SECONDS", 0.01)
+    h = await mount(business(), width=1440, height=900)
+    assert "Today: 2 appointments · 1 done · 1 to go" in line(h, "t1")
+    page = {c._i for c in descendants(h.semantics("staff-page"))}
+
+    # the same day: the watch sends nothing
+    mark = h.mark()
+    await asyncio.sleep(0.05)
+    await h.settle()
+    assert not h.patched_ids(mark) & page
+
+    # midnight, no event: tomorrow's a4 is today's load now
+    day[0] += timedelta(days=1)
+    for _ in range(200):  # the watch looks every 10 ms: give a busy machine 2 s
+        await asyncio.sleep(0.01)
+        await h.settle()
+        if "Today: 1 appointment · 0 done · 1 to go" in line(h, "t1"):
+            break
+    assert "Today: 1 appointment · 0 done · 1 to go" in line(h, "t1")
+    assert "Nothing booked today" in line(h, "t2")
+    assert "Today: 1 appointment · 0 done · 1 to go" in line(h, "d1")  # Ben drives a4
