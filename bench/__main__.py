@@ -8,7 +8,8 @@ BENCHMARKS.md.
                                    200 clients for 10 minutes (not part of `all`);
                                    --quick: 20 clients, 1 minute
 
-Only `all` (full size) rewrites BENCHMARKS.md; every run prints its table and
+Only `all` (full size) rewrites BENCHMARKS.md (a full `soak` rewrites its own
+section, kept in bench/soak.md); every run prints its table and
 writes its PNGs into --out (default bench/results/). Loopback only; every
 server and helper process is started here and stopped at the end.
 """

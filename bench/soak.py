@@ -44,13 +44,23 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 
-from bench.common import ROOT, cpu_seconds, login, pct, pid_of, rss_bytes, start_server
+from bench.common import (
+    ROOT,
+    client_create,
+    cpu_seconds,
+    login,
+    pct,
+    pid_of,
+    rss_bytes,
+    start_server,
+)
 from bench.propagation import _read
 from bench.report import Result, table
 from tests.support.server import ServerProcess
@@ -62,6 +72,7 @@ TARGET_RSS_PCT = 10.0
 RING = 10_000  # events the server's hub keeps in memory (server/hub.py, ring_size)
 USERS = ("operator", "therapist1", "driver1", "therapist2", "driver2", "therapist3")
 SECTION = Path(__file__).with_name("soak.md")  # kept in BENCHMARKS.md by bench.markdown
+NOTES = Path(__file__).with_name("soak_notes.md")  # hand-written: what the runs showed
 BEGIN, END = "<!-- soak:begin -->", "<!-- soak:end -->"
 
 
@@ -74,6 +85,7 @@ class Sample:
     load: float  # 1-minute load average
     cmd: list[float] = field(default_factory=list)  # ms, acknowledged in this interval
     prop: list[float] = field(default_factory=list)  # ms, delivered in this interval
+    probe: list[float] = field(default_factory=list)  # ms, server round trips (Probe)
     applied: int = 0
     refused: int = 0
     retried: int = 0
@@ -191,6 +203,43 @@ class Workers:
                 p.wait()
 
 
+class Probe:
+    """An idle process's view of the server: a few operator commands per sample
+    over plain HTTP from this (otherwise sleeping) process, so the server's
+    round trip shows without the worker processes' own delays."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=60,
+                                 headers={"Authorization": f"Bearer {token}"})
+        self.client_id, self.seq = str(uuid.uuid4()), 0
+        self.target, self.version = str(uuid.uuid4()), 0
+        self.post(client_create(self.client_id, 0, self.target))
+        self.version = 1
+
+    def post(self, body: dict[str, Any]) -> float:
+        t = time.monotonic()
+        r = self.http.post("/api/commands", json=body)
+        ms = (time.monotonic() - t) * 1000
+        if r.status_code != 200:
+            raise RuntimeError(f"probe command refused: {r.status_code} {r.text[:200]}")
+        return ms
+
+    def measure(self, n: int, sent: dict[str, float]) -> list[float]:
+        out = []
+        for _ in range(n):
+            self.seq += 1
+            sent[f"{self.target}:{self.version + 1}"] = time.monotonic()  # devices see it too
+            out.append(self.post({
+                "client_id": self.client_id, "seq": self.seq, "name": "client.update",
+                "target": self.target, "base_version": self.version,
+                "args": {"notes": f"probe {self.seq}"}}))
+            self.version += 1
+        return out
+
+    def close(self) -> None:
+        self.http.close()
+
+
 def plan(clients: int, procs: int) -> list[tuple[int, list[str]]]:
     """(teams, solo usernames) per worker process: whole teams of six spread
     evenly, the remainder as solo devices on the last process."""
@@ -247,6 +296,7 @@ def _soak(srv: ServerProcess, soak: Soak, tmp: Path, seed: int) -> None:
         waiting: dict[str, tuple[list[float], int]] = {}  # arrivals not paired yet, age
         db = sqlite3.connect(f"file:{srv.database_url.removeprefix('sqlite:///')}?mode=ro",
                              uri=True)
+        probe = Probe(srv.url, logins["operator"]["token"])
         soak.seq_at_start = db.execute("SELECT count(*) FROM events").fetchone()[0]
         workers.send({"op": "go", "until": duration + 120})  # bounded even if we vanish
         t_go = time.monotonic()
@@ -263,6 +313,7 @@ def _soak(srv: ServerProcess, soak: Soak, tmp: Path, seed: int) -> None:
             cpu0, t0 = cpu1, now
             s.seq, s.records = db.execute(
                 "SELECT count(*), count(DISTINCT entity || ':' || id) FROM events").fetchone()
+            s.probe = probe.measure(3, sent)
             _merge(soak, s, workers.ask({"op": "sample"}, "sample", 180), sent, waiting)
             soak.samples.append(s)
             print(f"  soak {s.t:5.0f} s: server {s.rss / 2**20:6.1f} MB, cpu {s.cpu:4.0f} %, "
@@ -274,6 +325,7 @@ def _soak(srv: ServerProcess, soak: Soak, tmp: Path, seed: int) -> None:
                 break
             tick += 1
         db.close()
+        probe.close()
         stopped = workers.ask({"op": "stop", "wait": 120}, "stopped", 400)
         last = Sample(tick + 1, time.monotonic() - t_go, rss_bytes(pid), 0.0, os.getloadavg()[0])
         _merge(soak, last, stopped, sent, waiting)
@@ -417,6 +469,11 @@ def report(soak: Soak) -> Result:
             note="after the warm-up")
     res.add("command p95", pct(cmd, 95), "ms", note=f"{len(cmd):,} commands")
     res.add(f"command p95: last {w} s / first {w} s after warm-up", v["cmd_p95_drift"], "x")
+    probe = [x for s in after for x in s.probe]
+    res.add("server round trip from an idle process, p50", pct(probe, 50), "ms",
+            note="POST /api/commands (client.update), 3 per sample, after the warm-up")
+    res.add("server round trip from an idle process, p95", pct(probe, 95), "ms",
+            note=f"max {max(probe, default=float('nan')):.0f} ms")
     res.add("propagation p50 (tap on A -> applied in B's store)", pct(prop, 50), "ms",
             note="after the warm-up")
     res.add("propagation p95", pct(prop, 95), "ms", note=f"{len(prop):,} deliveries")
@@ -459,20 +516,22 @@ def _mmss(seconds: float) -> str:
 def minutes_table(soak: Soak) -> str:
     w = soak.window
     head = ["window", "commands/s", "command p50", "command p95", "propagation p50",
-            "propagation p95", "server RSS", "records", "server CPU", "load (1 min)",
-            "worker loop lag max", "links lost", "errors"]
+            "propagation p95", "server round trip p50 / max", "server RSS", "records",
+            "server CPU", "load (1 min)", "worker loop lag max", "links lost", "errors"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for i, b in enumerate(soak.bins()):
         if not b:
             continue
         cmd = [x for s in b for x in s.cmd]
         prop = [x for s in b for x in s.prop]
+        probe = [x for s in b for x in s.probe]
         errors = sum(s.refused + s.retried + s.exceptions + s.problems for s in b)
         lines.append(
             f"| {_mmss(i * w)}-{_mmss((i + 1) * w)}{' warm-up' if i == 0 else ''} "
             f"| {sum(s.applied for s in b) / (len(b) * soak.sample_s):.1f} "
             f"| {pct(cmd, 50):.1f} ms | {pct(cmd, 95):.1f} ms "
             f"| {pct(prop, 50):.1f} ms | {pct(prop, 95):.1f} ms "
+            f"| {pct(probe, 50):.1f} / {max(probe, default=float('nan')):.0f} ms "
             f"| {sum(s.rss for s in b) / len(b) / 2**20:.1f} MB | {b[-1].records:,} "
             f"| {sum(s.cpu for s in b) / len(b):.0f} % "
             f"| {sum(s.load for s in b) / len(b):.1f} | {max(s.lag_max for s in b):.0f} ms "
@@ -505,6 +564,8 @@ def plot(soak: Soak, path: Path) -> Path:
         for q, ls in ((50, "-"), (95, "--")):
             ax2.plot(ts, [pct(getattr(s, attr), q) for s in soak.samples], ls=ls,
                      marker=".", label=f"{name} p{q}")
+    ax2.plot(ts, [max(s.probe, default=float("nan")) for s in soak.samples], color="black",
+             lw=0.8, label="server round trip (idle probe), max")
     ax2.set_yscale("log")
     ax2.set_ylabel("ms per sample (log)")
     ax2.legend(loc="upper left", fontsize=8, ncol=2)
@@ -558,7 +619,9 @@ def section(res: Result, soak: Soak, png: Path | None) -> str:
     ]
     if png is not None:
         lines += [f"![soak]({os.path.relpath(png, ROOT)})", ""]
-    lines += [(__doc__ or "").strip(), "", END]
+    if NOTES.exists():
+        lines += [NOTES.read_text().strip(), ""]
+    lines += ["### How the soak works", "", (__doc__ or "").strip(), "", END]
     return "\n".join(lines)
 
 

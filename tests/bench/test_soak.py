@@ -27,7 +27,7 @@ def test_tiny_soak_converges(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert res.rows and all(r.metric in out for r in res.rows)
 
     assert run.online_at_start == 6 and run.procs == 1
-    assert len(run.samples) >= 10 and all(s.rss > 0 for s in run.samples)
+    assert len(run.samples) >= 10 and all(s.rss > 0 and s.probe for s in run.samples)
     assert len(run.bins()) >= 3  # warm-up, first and last windows
     assert _row(res, "commands applied").measured > 0
     for name in ("server RSS: last", "server RSS: highest", "command p50", "propagation p50"):
