@@ -43,7 +43,7 @@ from views.port import Changed, ClientPort, Key
 
 DAY, WEEK = "day", "week"
 PX_PER_MINUTE = 1.1  # a half-hour cell is 33 px: tall enough to click and read
-COLUMN_WIDTH = 190
+COLUMN_WIDTH = 210
 GUTTER_WIDTH = 56
 HEADER_HEIGHT = 36
 WEEK_CELL_WIDTH = 150
@@ -211,6 +211,7 @@ def legend() -> ft.Row:
                 ft.Text(text, size=12, color=style.MUTED),
             ],
             spacing=4,
+            tight=True,  # as wide as its words: the legend wraps, not one per line
         )
 
     return ft.Row(
@@ -322,12 +323,17 @@ def booked_block(block: Booked, edit: Edit) -> ft.Control:
                                 str(appt.get("client_name") or "Client"),
                                 size=13,
                                 weight=ft.FontWeight.BOLD,
-                                no_wrap=True,
+                                max_lines=1,
+                                overflow=ft.TextOverflow.ELLIPSIS,
                             ),
+                            # one line: an hour's block has room for three
+                            # (the tooltip has the rest)
                             ft.Text(
                                 status_text(str(appt["status"]), "operator"),
                                 size=11,
                                 color=style.MUTED,
+                                max_lines=1,
+                                overflow=ft.TextOverflow.ELLIPSIS,
                             ),
                         ],
                         spacing=0,
@@ -355,7 +361,7 @@ def booked_block(block: Booked, edit: Edit) -> ft.Control:
         padding=ft.Padding.symmetric(horizontal=6, vertical=2),
         tooltip="\n".join(
             f"{a.get('client_name') or 'Client'} · {a.get('start_time')}–{a.get('end_time')} · "
-            f"{a.get('location') or ''}"
+            f"{a.get('location') or ''}\n{status_text(str(a['status']), 'operator')}"
             for a in block.appointments
         )
         + ("\nClick to edit" if any(editable(a) for a in block.appointments) else ""),

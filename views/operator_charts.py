@@ -164,6 +164,7 @@ class ChartsPage:
                         ft.Text(f"{status_label(s)} — {n}", size=13),
                     ],
                     spacing=8,
+                    tight=True,  # as wide as its words: the legend fits beside the pie
                 )
                 for s, n in counts
             ],
