@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
@@ -188,35 +189,53 @@ class Listener:
         return True
 
     async def _pump(self, ws: ClientConnection) -> None:
-        frames: asyncio.Queue[dict[str, Any] | BaseException] = asyncio.Queue()
+        """Apply frames until the connection ends, or no frame comes for
+        `idle_timeout` seconds (then return: the run loop reconnects).
 
-        async def read() -> None:
-            try:
-                async for raw in ws:
-                    frames.put_nowait(orjson.loads(raw))
-                frames.put_nowait(_closed(ws))
-            except BaseException as exc:  # hand every ending to the consumer
-                frames.put_nowait(_closed(ws) if isinstance(exc, ConnectionClosed) else exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
+        One task reads and applies: the frames already received when it
+        wakes are applied as one batch. The idle deadline is one timer,
+        re-armed only when it fires (from the time of the last frame), so a
+        frame costs no task, timer or queue hand-off of its own."""
+        loop = asyncio.get_running_loop()
+        idle = self.idle_timeout
+        ready = _message_ready(ws)
+        last = loop.time()
+        deadline = asyncio.timeout(None)
+        watchdog: asyncio.TimerHandle | None = None
 
-        reader = asyncio.create_task(read())
+        def check() -> None:
+            nonlocal watchdog
+            now = loop.time()
+            if now - last >= idle:
+                watchdog = None
+                deadline.reschedule(now)  # cancels the read; `async with` -> TimeoutError
+            else:
+                watchdog = loop.call_at(last + idle, check)
+
         try:
-            while True:
-                try:
-                    first = await asyncio.wait_for(frames.get(), self.idle_timeout)
-                except TimeoutError:
-                    log.info("listener: no frame for %.0fs: connection is dead", self.idle_timeout)
-                    return
-                batch = [first]
-                while not frames.empty():
-                    batch.append(frames.get_nowait())
-                self._handle(batch)
+            async with deadline:
+                watchdog = loop.call_at(last + idle, check)
+                while True:
+                    batch: list[dict[str, Any] | BaseException] = []
+                    while True:  # the next frame, then those already here
+                        try:
+                            batch.append(orjson.loads(await ws.recv(decode=False)))
+                        except ConnectionClosed:
+                            batch.append(_closed(ws))
+                        except Exception as exc:  # noqa: BLE001 - a bad frame ends it
+                            batch.append(exc)
+                        if isinstance(batch[-1], BaseException) or not ready():
+                            break
+                    last = loop.time()
+                    self._handle(batch)
+        except TimeoutError:
+            if deadline.expired():
+                log.info("listener: no frame for %.0fs: connection is dead", idle)
+                return
+            raise
         finally:
-            reader.cancel()
-            # Not contextlib.suppress(BaseException): our own cancellation (stop)
-            # must propagate, or the run loop would carry on forever.
-            await asyncio.gather(reader, return_exceptions=True)
+            if watchdog is not None:
+                watchdog.cancel()
 
     def _handle(self, batch: list[dict[str, Any] | BaseException]) -> None:
         events: list[dict[str, Any]] = []
@@ -261,6 +280,17 @@ class Listener:
     async def close(self) -> None:
         if self._ws is not None:
             await self._ws.close()
+
+
+def _message_ready(ws: ClientConnection) -> Callable[[], bool]:
+    """A test for "`ws.recv()` returns at once": a whole one-frame message is
+    already buffered (websockets' assembler queue). Without that queue (another
+    websockets version) it says no, and each frame is a batch of its own."""
+    queue = getattr(getattr(getattr(ws, "recv_messages", None), "frames", None), "queue", None)
+    if not isinstance(queue, deque):
+        return lambda: False
+    frames: deque[Any] = queue
+    return lambda: bool(frames) and bool(frames[0].fin)
 
 
 def _closed(ws: ClientConnection) -> BaseException:
