@@ -96,8 +96,16 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
     return [
         queues_section(page, client),
         calendar_section(page, client),
-        Section("table", "All appointments", ft.Icons.TABLE_ROWS, table.root, table_changed),
-        Section("board", "Appointments", ft.Icons.DASHBOARD, board.root, changed, board.sync_marks),
+        Section(
+            "table", "All appointments", ft.Icons.TABLE_ROWS, table.root, table_changed,
+            short="Table",
+        ),
+        # Open and closed appointments as cards: the one place to start or
+        # cancel any open appointment (the queues offer cancel on pending ones only)
+        Section(
+            "board", "Appointments", ft.Icons.DASHBOARD, board.root, changed, board.sync_marks,
+            short="Board",
+        ),
         staff_section(page, client),
         clients_section(client),
         activity_section(client),

@@ -158,7 +158,8 @@ class Shell:
         badge = self._badge()
         shown, rest = self._in_bar()
         destinations = [
-            ft.NavigationBarDestination(icon=self._icon(s, badge), label=s.title) for s in shown
+            ft.NavigationBarDestination(icon=self._icon(s, badge), label=s.bar_label)
+            for s in shown
         ]
         if rest:
             # the unread count shows on "More" while notifications are in it
@@ -201,7 +202,8 @@ class Shell:
         sheet = ft.BottomSheet(
             ft.Container(),
             show_drag_handle=True,
-            scrollable=True,
+            # not `scrollable` (that makes the sheet full height) and a list that
+            # doesn't scroll: the sheet is as tall as its six lines
             on_dismiss=self._more_dismissed,
         )
         self._fill_more(sheet)
@@ -237,7 +239,6 @@ class Shell:
                     [tile(first + i, s) for i, s in enumerate(rest)],
                     tight=True,
                     spacing=0,
-                    scroll=ft.ScrollMode.AUTO,
                 ),
                 padding=ft.Padding.only(bottom=16),
             ),

@@ -18,3 +18,8 @@ class Section:
     root: ft.Control
     changed: Callable[[Changed], None]
     sync_changed: Callable[[], None] = lambda: None  # a pending mark may have flipped
+    short: str | None = None  # a shorter title where room is tight: a phone's bottom bar
+
+    @property
+    def bar_label(self) -> str:
+        return self.short or self.title
