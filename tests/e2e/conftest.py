@@ -151,6 +151,13 @@ class Operator:
         boot = self.http.get("/api/sync/bootstrap").json()
         return next(a for a in boot["appointments"] if a["id"] == aid)
 
+    def wait_for_status(self, aid: str, status: str, timeout: float = 30) -> None:
+        """Until the server has the appointment in `status`."""
+        deadline = time.monotonic() + timeout
+        while (now := self.appointment(aid)["status"]) != status:
+            assert time.monotonic() < deadline, f"{aid} is {now}, not {status}"
+            time.sleep(0.2)
+
     def advance(self, aid: str, *steps: tuple[str, str]) -> None:
         for action, who in steps:
             r = self.command(f"appointment.{action}", aid, {}, as_user=who)
@@ -187,7 +194,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """A failed test leaves a screenshot and the words of every window it
     had open (taken here: before the fixtures stop the UI and the server)."""
     report = yield
-    browser = getattr(item, "funcargs", {}).get("browser")
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    browser = funcargs.get("browser")
     if report.when == "call" and report.failed and isinstance(browser, Browser):
         FAILURES.mkdir(parents=True, exist_ok=True)
         pages = [p for c in browser.contexts for p in c.pages]
@@ -198,7 +206,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 page.screenshot(path=f"{stem}.png")
                 host = page.locator("flt-semantics-host")
                 stem.with_suffix(".txt").write_text(accessible_text(host))
-        for name, value in item.funcargs.items():  # the UI's and the server's logs
+        for name, value in funcargs.items():  # the UI's and the server's logs
             log = getattr(value, "log", None) or getattr(value, "log_path", None)
             if isinstance(log, Path) and log.exists():
                 shutil.copyfile(log, FAILURES / f"{item.name}-{name}.log")
