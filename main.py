@@ -13,7 +13,8 @@
 
 No window is ever opened without a display: the default serves the web UI and
 prints its address. Each browser tab is its own session with its own client
-store under <data-dir>/sessions/<uuid>/, removed when the session ends.
+store under <data-dir>/sessions/<uuid>/, removed when the session ends (but
+for commands it could not send: the same user's next sign-in sends them).
 """
 
 from __future__ import annotations
