@@ -154,9 +154,13 @@ class BookingDialog:
                     tight=True,
                     width=560,
                     spacing=10,
-                    scroll=ft.ScrollMode.AUTO,
+                    # location and notes as wide as the dialog, like the rows above
+                    horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
                 ),
             ),
+            # the dialog scrolls, not a column in it: a scrolling column made
+            # the dialog full height, with a gap above the buttons
+            scrollable=True,
             actions=[
                 ft.TextButton("Back", on_click=self._back),
                 ft.FilledButton("Save changes" if appt else "Book", on_click=self._submit),
