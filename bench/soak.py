@@ -11,6 +11,9 @@ in its own store; every device also does side work now and then (client
 records, availability, duty, marking notifications read). Each device looks
 at its screen every `think` seconds on average (exponential). No two devices
 race for a record, so every command should be applied: a refusal is an error.
+With two drivers for the whole fleet a driver is seldom free when a pickup is
+requested; the team's operator then cancels it (assigning one by hand could
+race another team's operator). No server job runs during the soak.
 
 Every SAMPLE_S seconds: the server's RSS and CPU (/proc), the load average,
 and from the workers what was acknowledged and delivered since the last
@@ -117,7 +120,7 @@ class Soak:
     retried: dict[str, int] = field(default_factory=dict)
     causes: dict[str, int] = field(default_factory=dict)  # failed HTTP steps (httpcore)
     not_queued: dict[str, int] = field(default_factory=dict)
-    unmatched: int = 0  # arrivals of versions nobody here sent (server jobs)
+    unmatched: int = 0  # arrivals of versions no command had as its own record (side effects)
     idle: int = 0
     failed: int = 0
     not_converged: list[str] = field(default_factory=list)
@@ -390,7 +393,7 @@ def _merge(soak: Soak, s: Sample, answers: list[dict[str, Any]], sent: dict[str,
         if key in sent:
             s.prop += [(t - sent[key]) * 1000 for t in times]
             del waiting[key]
-        elif age >= 3:  # not sent by any device: a server job's doing
+        elif age >= 3:  # no command's own record: a side effect (a driver's idle stamp)
             soak.unmatched += len(times)
             del waiting[key]
         else:
@@ -605,8 +608,9 @@ def section(res: Result, soak: Soak, png: Path | None) -> str:
         f"Memory {'flat' if flat else 'NOT flat'} within {TARGET_RSS_PCT:g} %; "
         f"server records at the end: "
         + ", ".join(f"{k} {n:,}" for k, n in soak.server_records.items())
-        + f"; {soak.events:,} events in the log; {soak.unmatched:,} arrivals of versions no "
-        "device sent (none expected: no server job runs). Appointments at the end by "
+        + f"; {soak.events:,} events in the log; {soak.unmatched:,} arrivals not timed (record "
+        "versions that were a side effect, not a command's own record: e.g. a driver's idle "
+        "stamp on drop-off, seen by every client). Appointments at the end by "
         "status: " + ", ".join(f"{k} {n:,}" for k, n in sorted(soak.statuses.items()))
         + ". Not queued because the domain refused on the device (the workload's own "
         f"misses, not errors): {soak.not_queued or 'none'}.",
