@@ -3,7 +3,9 @@ Santos's 2 pm Swedish massage", "Driver Ben arrived at Maria Santos's".
 
 Pure: an event, the snapshot to look names up in, who is reading and what
 day it is go in; one `Activity` (or None when the event is only a side
-effect, such as a notification) comes out. Who acted comes from the
+effect, such as a notification) comes out. A step read back from an
+appointment's record (`domain.history.steps`, for the feed's backfill) is
+worded by the same sentences, as the event of that step would have been. Who acted comes from the
 record's own stamps (`domain.history`), the line under each sentence is the
 domain's status text, so neither is restated here; only the past-tense
 sentences are this module's.
@@ -16,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain.commands import Snapshot
-from domain.history import SYSTEM_ID, actor_field, actor_id
+from domain.history import SYSTEM_ID, Step, actor_field, actor_id, as_left
 from domain.records import Record, client_name, staff_name
 from domain.status import Status, status_text
 from domain.times import parse_time
@@ -217,3 +219,15 @@ def describe(
             text = f"{who}: not available {hours}{when}"
         return Activity(event.seq, "availability", text)
     return None
+
+
+def describe_step(
+    appt: Record, step: Step, snap: Snapshot, me: str | None = None, today: date | None = None
+) -> Activity:
+    """The line the event of `step` would have had, from `appt` as it is now
+    (seq 0: it comes from the record, not from an event)."""
+    record = as_left(appt, step)
+    event = ServerEvent(
+        0, "appointment", str(appt.get("id") or ""), "upsert", 0, record, step.cause
+    )
+    return _appointment(event, snap, me, today)

@@ -1,10 +1,11 @@
 """The live activity feed: the sentence for each kind of event, the feed's
-order, bound and live updates, and the raw events reaching the views from
-the real client (listener -> client -> binding)."""
+order, bound and live updates, today's history read back from the records
+at sign-in and after a reset, and the raw events reaching the views from the
+real client (listener -> client -> binding)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import flet as ft
@@ -13,6 +14,7 @@ import pytest
 from domain.commands import MemorySnapshot
 from domain.records import Record
 from domain.status import Status, status_text
+from domain.times import iso
 from services.api import Api
 from services.client import Client
 from services.session import Session
@@ -21,8 +23,10 @@ from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
+from views import operator_activity
 from views.activity_text import clock_text, day_text, describe
 from views.binding import ServicesClient
+from views.components import clock
 from views.operator_activity import ActivityFeed, time_label
 from views.port import Changed, ServerEvent
 
@@ -355,7 +359,7 @@ async def test_feed_shows_events_as_they_arrive_newest_first(mount: Mount) -> No
     h = await mount(client, width=1440, height=900)
     feed = h.semantics("activity-feed")
     assert feed_ids(h) == []
-    assert any(t.startswith("Nothing has happened yet.") for t in h.texts(feed))
+    assert any(t.startswith("Nothing has happened yet today.") for t in h.texts(feed))
 
     accepted = {**a1, "version": 2, "status": "therapist_confirmed", "accepted_by": "t1"}
     note = {"id": "n1", "version": 1, "user_id": "o1", "text": "x", "read": False}
@@ -367,7 +371,7 @@ async def test_feed_shows_events_as_they_arrive_newest_first(mount: Mount) -> No
     assert feed_ids(h) == ["activity-10"]
     assert f"Therapist Ana accepted {MARIAS}" in h.texts(feed)
     assert "Accepted — waiting for the driver to confirm" in h.texts(feed)
-    assert not any(t.startswith("Nothing has happened yet.") for t in h.texts(feed))
+    assert not any(t.startswith("Nothing has happened yet today.") for t in h.texts(feed))
     # the appointment's new state reached the other pages too
     assert client.view().get("appointment", "a1") == accepted
 
@@ -416,6 +420,297 @@ async def test_feed_keeps_only_the_latest() -> None:
     )
     await h.settle()
     assert feed_ids(h) == ["activity-7", "activity-6", "activity-5"]
+
+
+# ---- today's history, read back from the records
+
+ZONE = clock.local(datetime.now(UTC)).tzinfo
+YESTERDAY = DAY - timedelta(days=1)
+
+
+def at(hhmm: str, day: date = DAY) -> str:
+    """The UTC stamp of `hhmm` on the business's clock."""
+    h, m = (int(x) for x in hhmm.split(":"))
+    return iso(datetime.combine(day, time(h, m), tzinfo=ZONE))
+
+
+def history() -> list[Record]:
+    """a1 booked, accepted and confirmed today; a2 booked today; a3 all
+    yesterday; a4 booked yesterday, cancelled today; a5 a stamp with no
+    readable time."""
+    return [
+        booking(
+            Status.DRIVER_CONFIRMED,
+            created_at=at("08:00"),
+            created_by="o1",
+            accepted_at=at("08:30"),
+            accepted_by="t1",
+            accepted_ids=["t1"],
+            driver_confirmed_at=at("09:15"),
+            driver_confirmed_by="d1",
+            updated_at=at("09:15"),
+        ),
+        appointment(
+            "a2",
+            Status.PENDING,
+            created_at=at("08:45"),
+            created_by="o1",
+            updated_at=at("08:45"),
+            accepted_by=None,
+        ),
+        appointment(
+            "a3",
+            Status.THERAPIST_CONFIRMED,
+            created_at=at("18:00", YESTERDAY),
+            created_by="o1",
+            accepted_at=at("19:00", YESTERDAY),
+            accepted_by="t1",
+            accepted_ids=["t1"],
+            updated_at=at("19:00", YESTERDAY),
+        ),
+        appointment(
+            "a4",
+            Status.CANCELLED,
+            created_at=at("20:00", YESTERDAY),
+            created_by="o1",
+            cancelled_at=at("07:00"),
+            cancelled_by="o1",
+            cancel_reason="Client is away",
+            updated_at=at("07:00"),
+            accepted_by=None,
+        ),
+        appointment(
+            "a5",
+            Status.THERAPIST_CONFIRMED,
+            accepted_at="sometime this morning",
+            accepted_by="t1",
+            accepted_ids=["t1"],
+        ),
+    ]
+
+
+TODAYS = [
+    "activity-a1-driver_confirmed",
+    "activity-a2-created",
+    "activity-a1-accepted",
+    "activity-a1-created",
+    "activity-a4-cancelled",
+]
+
+
+def line_texts(h: Harness, identifier: str) -> list[str]:
+    return h.texts(h.semantics(identifier))
+
+
+async def test_sign_in_shows_todays_history_newest_first(mount: Mount) -> None:
+    client = FakeClient(OPERATOR, world(*history()))
+    h = await mount(client, width=1440, height=900)
+    # today's steps only, newest first; yesterday's and a time nobody can read are left out
+    assert feed_ids(h) == TODAYS
+    assert not any(
+        t.startswith("Nothing has happened") for t in h.texts(h.semantics("activity-feed"))
+    )
+    # the same words as a live line; the status line is the one the step left
+    assert line_texts(h, "activity-a1-accepted") == [
+        f"Therapist Ana accepted {MARIAS}",
+        status_text("therapist_confirmed", "operator"),
+        "08:30",
+    ]
+    assert line_texts(h, "activity-a1-driver_confirmed")[0] == (
+        f"Driver Ben confirmed the trip for {MARIAS}"
+    )
+    assert line_texts(h, "activity-a1-created")[0].startswith(f"You booked {MARIAS} with")
+    assert line_texts(h, "activity-a4-cancelled") == [
+        "You cancelled Client a4's 10 am Swedish massage: “Client is away”",
+        status_text("cancelled", "operator"),
+        "07:00",
+    ]
+
+
+async def test_live_events_go_on_from_the_history_without_repeating_it(mount: Mount) -> None:
+    records = history()
+    client = FakeClient(OPERATOR, world(*records))
+    h = await mount(client, width=1440, height=900)
+    a1 = records[0]
+    # the driver's confirmation arrives (a replay around the bootstrap's cursor):
+    # the history already has it, at the same instant
+    await client.remote_events(event(a1, "appointment.confirm", seq=20))
+    await h.settle()
+    assert feed_ids(h) == TODAYS
+
+    mark = h.mark()
+    shown = {c._i for c in descendants(h.semantics("activity-a1-driver_confirmed"))}
+    started = {
+        **a1,
+        "version": 4,
+        "status": "in_progress",
+        "started_at": at("09:40"),
+        "started_by": "o1",
+        "updated_at": at("09:40"),
+    }
+    await client.remote_events(event(started, "appointment.start", seq=21))
+    await h.settle()
+    assert feed_ids(h) == ["activity-21", *TODAYS]
+    assert line_texts(h, "activity-21") == [
+        f"You started {MARIAS}",
+        status_text("in_progress", "operator"),
+        "09:40",
+    ]
+    assert not h.patched_ids(mark) & shown  # the history's lines were not redrawn
+
+    # a step the history has, taken again later (say after a rejection was
+    # turned down): a line of its own, the earlier one stays
+    again = {**started, "version": 6, "accepted_at": at("09:50"), "updated_at": at("09:50")}
+    await client.remote_events(event(again, "appointment.accept", seq=22))
+    await h.settle()
+    assert feed_ids(h) == ["activity-22", "activity-21", *TODAYS]
+    assert line_texts(h, "activity-22")[-1] == "09:50"
+
+
+async def test_a_change_waiting_to_sync_gives_way_to_the_servers_event(mount: Mount) -> None:
+    a1 = history()[0]
+    client = FakeClient(OPERATOR, world(a1), now=datetime.combine(DAY, time(9, 30), ZONE))
+    assert (await client.dispatch("appointment.start", "a1", {})).ok  # queued, not yet sent
+    h = await mount(client, width=1440, height=900)
+    # what we did is in the history, at our own clock's time
+    assert feed_ids(h)[0] == "activity-a1-started"
+    assert line_texts(h, "activity-a1-started")[-1] == "09:30"
+    # the server applies it a minute later: its event takes the guess's place
+    started = {
+        **a1,
+        "version": 4,
+        "status": "in_progress",
+        "started_at": at("09:31"),
+        "started_by": "o1",
+        "updated_at": at("09:31"),
+    }
+    await client.remote_events(event(started, "appointment.start", seq=30))
+    await h.settle()
+    assert feed_ids(h) == [
+        "activity-30",
+        *TODAYS[:1],
+        "activity-a1-accepted",
+        "activity-a1-created",
+    ]
+    assert line_texts(h, "activity-30")[-1] == "09:31"
+
+
+def feed_on_page(client: FakeClient, **kwargs: Any) -> tuple[Harness, ActivityFeed]:
+    h = Harness()
+    feed = ActivityFeed(client, **kwargs)
+    return h, feed
+
+
+async def test_a_reset_reads_the_history_again() -> None:
+    day = [DAY]
+    client = FakeClient(OPERATOR, world(*history()))
+    received = datetime.combine(DAY, time(9, 25), ZONE)  # when live events reach us
+    h, feed = feed_on_page(client, today=lambda: day[0], now=lambda: received)
+
+    async def main(page: ft.Page) -> None:
+        page.add(feed.root)
+
+    await h.run(main)
+    assert feed_ids(h) == TODAYS
+    # events only a live line can tell (a driver going off duty) ...
+    off = staff(DRIVER, on_duty=False)
+    feed.changed(Changed(events=(event(off, "staff.set_duty", "staff", seq=40),)))
+    # ... and one the next history has too
+    a2 = {
+        **history()[1],
+        "version": 2,
+        "status": "therapist_confirmed",
+        "accepted_at": at("09:20"),
+        "accepted_by": "t1",
+        "accepted_ids": ["t1"],
+        "updated_at": at("09:20"),
+    }
+    feed.changed(Changed(events=(event(a2, "appointment.accept", seq=41),)))
+    await h.settle()
+    assert feed_ids(h)[:2] == ["activity-41", "activity-40"]
+
+    # a full re-sync: the records have moved on meanwhile (a2's accept, a1 started)
+    started = {
+        **history()[0],
+        "status": "in_progress",
+        "started_at": at("09:40"),
+        "started_by": "o1",
+        "updated_at": at("09:40"),
+    }
+    client.confirmed.put("appointment", started)
+    client.confirmed.put("appointment", a2)
+    client._recompute()
+    feed.changed(Changed(reset=True))
+    await h.settle()
+    assert feed_ids(h) == [
+        "activity-a1-started",  # 09:40
+        "activity-40",  # kept (no record tells it), placed by when it reached us: 09:25
+        "activity-a2-accepted",  # 09:20, once: its live line gave way to the record's
+        *TODAYS,
+    ]
+    # a replayed event of the new history is not repeated either
+    feed.changed(Changed(events=(event(started, "appointment.start", seq=42),)))
+    await h.settle()
+    assert "activity-42" not in feed_ids(h)
+
+    # the next day, a reset shows that day's history: nothing of yesterday
+    day[0] = DAY + timedelta(days=1)
+    feed.changed(Changed(reset=True))
+    await h.settle()
+    assert feed_ids(h) == []
+    assert any(
+        t.startswith("Nothing has happened yet today.")
+        for t in h.texts(h.semantics("activity-feed"))
+    )
+
+
+async def test_the_history_is_read_once_per_reset_and_kept_within_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[str] = []
+    real = operator_activity.steps
+
+    def counted(appt: Record) -> Any:
+        reads.append(appt["id"])
+        return real(appt)
+
+    worded: list[str] = []
+    real_words = operator_activity.describe_step
+
+    def words(appt: Record, *args: Any) -> Any:
+        worded.append(appt["id"])
+        return real_words(appt, *args)
+
+    monkeypatch.setattr(operator_activity, "steps", counted)
+    monkeypatch.setattr(operator_activity, "describe_step", words)
+    many = [
+        appointment(
+            f"b{i:02d}",
+            Status.PENDING,
+            created_at=at(f"08:{i:02d}"),
+            created_by="o1",
+            updated_at=at(f"08:{i:02d}"),
+            accepted_by=None,
+        )
+        for i in range(10)
+    ]
+    client = FakeClient(OPERATOR, world(*many))
+    h, feed = feed_on_page(client, limit=4, today=lambda: DAY)
+
+    async def main(page: ft.Page) -> None:
+        page.add(feed.root)
+
+    await h.run(main)
+    assert feed_ids(h) == [f"activity-b{i:02d}-created" for i in (9, 8, 7, 6)]
+    assert len(reads) == len(many)
+    assert len(worded) == 4  # only what is shown is worded and drawn
+    for seq in range(1, 4):
+        feed.changed(Changed(events=(event(MARIA, "client.update", "client", seq),)))
+    await h.settle()
+    assert len(reads) == len(many)  # live events don't read the history again
+    assert feed_ids(h) == ["activity-3", "activity-2", "activity-1", "activity-b09-created"]
+    feed.changed(Changed(reset=True))
+    assert len(reads) == 2 * len(many)
 
 
 # ---- the raw events from the real client
