@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import flet as ft
 
@@ -54,6 +54,15 @@ def _instant(at: str | None) -> datetime | None:
     except ValueError:
         return None
     return when if when.tzinfo is not None else None
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The instants `day` on the business's clock starts and ends at."""
+    zone = clock.local(datetime.now(UTC)).tzinfo
+    return (
+        datetime.combine(day, time(), zone),
+        datetime.combine(day + timedelta(days=1), time(), zone),
+    )
 
 
 def when_of(activity: Activity, received: datetime) -> datetime:
@@ -144,13 +153,14 @@ class ActivityFeed:
         """Today's steps of every appointment, newest first, at most `limit`
         of them worded (the rest are never drawn)."""
         found: list[tuple[datetime, int, Record, Step]] = []
+        start, end = _day_bounds(today)
         for appt in self.client.view().all("appointment"):
             latest = _instant(appt.get("updated_at"))  # every step stamps it
-            if latest is not None and clock.local(latest).date() < today:
+            if latest is not None and latest < start:
                 continue
             for i, step in enumerate(steps(appt)):
                 when = _instant(step.at)
-                if when is not None and clock.local(when).date() == today:
+                if when is not None and start <= when < end:
                     found.append((when, i, appt, step))
         found.sort(key=lambda f: (f[0], f[1]), reverse=True)
         snap = self.client.view()
