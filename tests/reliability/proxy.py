@@ -89,7 +89,7 @@ class FaultyProxy:
                 if self.drop_rate and self.rng.random() < self.drop_rate:
                     break  # the link dies mid-stream
                 if upstream:
-                    self.commands_seen += chunk.count(b"POST /api/commands ")
+                    self.commands_seen += chunk.count(b"POST /api/commands")  # single or /batch
                 elif self.swallow_responses:
                     continue
                 writer.write(chunk)
