@@ -257,7 +257,7 @@ def _load() -> str:
 
 def run(clients: int = 200, minutes: float = 10.0, think: float = 5.0,
         sample_s: float = SAMPLE_S, out_dir: Path | None = None,
-        seed: int = 7) -> tuple[Result, Soak]:
+        seed: int = 7, png: str = "soak.png") -> tuple[Result, Soak]:
     started = time.monotonic()
     soak = Soak(clients, minutes, think, sample_s, load_start=_load())
     never = str(int(minutes * 60 * 10 + 3600))  # no server job runs during the soak
@@ -276,7 +276,7 @@ def run(clients: int = 200, minutes: float = 10.0, think: float = 5.0,
         soak.seconds = time.monotonic() - started
     res = report(soak)
     if out_dir is not None and soak.samples:
-        res.plots.append(plot(soak, out_dir / "soak.png"))
+        res.plots.append(plot(soak, out_dir / png))
     return res, soak
 
 
@@ -650,7 +650,8 @@ def main(clients: int | None, minutes: float | None, quick: bool, out: Path,
     n = clients or (20 if quick else 200)
     m = minutes or (1.0 if quick else 10.0)
     print(f"== soak: {n} clients, {m:g} min ...", flush=True)
-    res, soak = run(n, m, think=5.0, sample_s=5.0 if m < 4 else SAMPLE_S, out_dir=out)
+    res, soak = run(n, m, think=5.0, sample_s=5.0 if m < 4 else SAMPLE_S, out_dir=out,
+                    png="soak-quick.png" if quick else "soak.png")  # keep the full run's
     print(table([res]))
     print()
     print(minutes_table(soak))
