@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.server.helpers import Api
 from tests.support.postgres import PostgresCluster, postgres_cluster
 from tests.support.server import ServerProcess
 
@@ -123,3 +124,34 @@ def server_factory(request: pytest.FixtureRequest, backend: str,
     yield make
     for srv in made:
         srv.close()
+
+
+# Signed-in staff of the `staff` seed, one per module, for the module's `srv`.
+@pytest.fixture(scope="module")
+def op(srv: ServerProcess) -> Api:
+    return Api(srv, "operator")
+
+
+@pytest.fixture(scope="module")
+def t1(srv: ServerProcess) -> Api:
+    return Api(srv, "therapist1")
+
+
+@pytest.fixture(scope="module")
+def t2(srv: ServerProcess) -> Api:
+    return Api(srv, "therapist2")
+
+
+@pytest.fixture(scope="module")
+def t3(srv: ServerProcess) -> Api:
+    return Api(srv, "therapist3")
+
+
+@pytest.fixture(scope="module")
+def d1(srv: ServerProcess) -> Api:
+    return Api(srv, "driver1")
+
+
+@pytest.fixture(scope="module")
+def d2(srv: ServerProcess) -> Api:
+    return Api(srv, "driver2")

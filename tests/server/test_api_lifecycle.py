@@ -18,36 +18,6 @@ def srv(staff_server: ServerProcess) -> ServerProcess:
     return staff_server
 
 
-@pytest.fixture(scope="module")
-def op(srv: ServerProcess) -> Api:
-    return Api(srv, "operator")
-
-
-@pytest.fixture(scope="module")
-def t1(srv: ServerProcess) -> Api:
-    return Api(srv, "therapist1")
-
-
-@pytest.fixture(scope="module")
-def t2(srv: ServerProcess) -> Api:
-    return Api(srv, "therapist2")
-
-
-@pytest.fixture(scope="module")
-def t3(srv: ServerProcess) -> Api:
-    return Api(srv, "therapist3")
-
-
-@pytest.fixture(scope="module")
-def d1(srv: ServerProcess) -> Api:
-    return Api(srv, "driver1")
-
-
-@pytest.fixture(scope="module")
-def d2(srv: ServerProcess) -> Api:
-    return Api(srv, "driver2")
-
-
 def book(op: Api, therapists: list[Api], driver: Api | None, *, day: str | None = None,
          start: str = "10:00", end: str = "11:00") -> dict[str, Any]:
     day = day or fresh_day()

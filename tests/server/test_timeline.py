@@ -19,26 +19,6 @@ def srv(staff_server: ServerProcess) -> ServerProcess:
     return staff_server
 
 
-@pytest.fixture(scope="module")
-def op(srv: ServerProcess) -> Api:
-    return Api(srv, "operator")
-
-
-@pytest.fixture(scope="module")
-def t1(srv: ServerProcess) -> Api:
-    return Api(srv, "therapist1")
-
-
-@pytest.fixture(scope="module")
-def t2(srv: ServerProcess) -> Api:
-    return Api(srv, "therapist2")
-
-
-@pytest.fixture(scope="module")
-def d1(srv: ServerProcess) -> Api:
-    return Api(srv, "driver1")
-
-
 def book(op: Api, therapist: Api, driver: Api | None, day: str) -> dict[str, Any]:
     aid = str(uuid.uuid4())
     return op.cmd("appointment.create", aid, client_id=new_client(op),
