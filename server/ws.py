@@ -32,14 +32,17 @@ import logging
 import socket
 import struct
 from collections import deque
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 from fastapi import APIRouter, WebSocket
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Protocol as WsProtocol
+from websockets.protocol import State as WsState
 
 from domain.commands import Actor
 from server import repo
@@ -56,6 +59,7 @@ RESYNC = orjson.dumps({"type": "resync"}).decode()
 
 
 SERVER_SEND = "tandem.server_send"  # scope key: the ASGI server's own `send`
+_SendCoro = Callable[[Message], Coroutine[Any, Any, None]]  # an ASGI `send` (async def)
 
 
 class KeepServerSend:
@@ -261,10 +265,26 @@ class Link:
     keeps them in order. A full queue makes the hub take the connection
     off live delivery; its catch-up task then waits for `room` up to the
     send timeout and drops the socket if none comes (hub.py, `_serve`).
+
+    Frames go straight to the ASGI server's `send` (kept by `KeepServerSend`)
+    when it is there: Starlette's `WebSocket.send` and its exception wrapper
+    add nothing to a text frame on an accepted socket but two calls per
+    socket per event. Its one duty, a failed send (OSError) meaning the peer
+    is gone, is kept here (`_failed`). On uvicorn's websockets (sans-I/O)
+    protocol a frame goes further straight to the transport, as bytes built
+    once per event (`_direct_writer`), whenever that send would write it at
+    once; in every other case (a full transport, a closing or closed
+    connection) through that send, as before.
     """
 
     def __init__(self, ws: WebSocket, limit: int, ping_interval: float) -> None:
-        self._send = ws.send
+        self._ws = ws
+        server_send: _SendCoro | None = ws.scope.get(SERVER_SEND)
+        self._send: _SendCoro = ws.send
+        self._raw = False
+        if server_send is not None and ws.application_state == WebSocketState.CONNECTED:
+            self._send, self._raw = server_send, True
+        self._write = _direct_writer(server_send) if self._raw else None
         self.limit = max(1, limit)
         self.pending: deque[str] = deque()
         self.room = asyncio.Event()
@@ -289,11 +309,13 @@ class Link:
             return True  # closing: nobody will read it; not a reason to lag
         self._last_sent = self.loop.time()
         if self._drain is None:
+            if self._write is not None and self._write(frame):
+                return True
             coro = self._send({"type": "websocket.send", "text": frame})
             try:
                 waiting = _eager(coro)
             except BaseException as exc:  # noqa: BLE001 - reported through `ended`
-                self.end(exc)
+                self._failed(exc)
                 return True
             if waiting is not None:  # the transport is full: finish in a task
                 self._drain = self.loop.create_task(self._drain_after(waiting))
@@ -314,9 +336,18 @@ class Link:
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # noqa: BLE001 - reported through `ended`
-            self.end(exc)
+            self._failed(exc)
         finally:
             self._drain = None
+
+    def _failed(self, exc: BaseException) -> None:
+        """A send failed: end the link. The server's own `send` raises OSError
+        for a peer that is gone, which Starlette's would have turned into a
+        disconnect (1006) and remembered; do the same."""
+        if self._raw and isinstance(exc, OSError):
+            self._ws.application_state = WebSocketState.DISCONNECTED
+            exc = WebSocketDisconnect(code=1006)
+        self.end(exc)
 
     def _ping_due(self) -> None:
         idle = self.loop.time() - self._last_sent
@@ -359,6 +390,50 @@ class Link:
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+
+
+_wire_of: list[Any] = [None, b""]  # the last frame (the str itself) and its wire bytes
+
+
+def _wire(frame: str) -> bytes:
+    """A server text frame's bytes on the wire (unmasked, no extension). One
+    event goes to every recipient in a row, so one entry caches it for all."""
+    if _wire_of[0] is not frame:
+        _wire_of[:] = [frame, Frame(Opcode.TEXT, frame.encode()).serialize(mask=False,
+                                                                          extensions=[])]
+    wire: bytes = _wire_of[1]
+    return wire
+
+
+def _direct_writer(server_send: Any) -> Callable[[str], bool] | None:
+    """For uvicorn's websockets sans-I/O protocol (whose bound `send` this
+    is): a function that writes a text frame to the transport itself when
+    that `send` would do exactly that at once (handshake done, nothing sent
+    or received to close it, the transport not paused, no extension
+    negotiated, no control frame of the protocol's own waiting to go out
+    first); True when it wrote. `send` would encode the text and build
+    the same bytes again for every socket. None for any other server."""
+    proto: Any = getattr(server_send, "__self__", None)
+    if type(proto).__name__ != "WebSocketsSansIOProtocol":
+        return None
+    conn = getattr(proto, "conn", None)
+    writable = getattr(proto, "writable", None)
+    transport = getattr(proto, "transport", None)
+    if (not isinstance(conn, WsProtocol) or conn.extensions
+            or not isinstance(writable, asyncio.Event) or transport is None
+            or not all(hasattr(proto, a) for a in ("disconnected", "close_sent",
+                                                  "handshake_complete", "initial_response"))):
+        return None
+
+    def write(frame: str) -> bool:
+        if (writable.is_set() and conn.state is WsState.OPEN and not conn.writes
+                and not proto.disconnected and not proto.close_sent
+                and proto.handshake_complete and proto.initial_response is None):
+            transport.write(_wire(frame))
+            return True
+        return False
+
+    return write
 
 
 def _eager(coro: Coroutine[Any, Any, None]) -> Awaitable[None] | None:
