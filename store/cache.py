@@ -117,20 +117,27 @@ class Cache:
             data[entity] = new
 
     def put(self, entity: Entity, record: Record) -> bool:
-        """Store a confirmed record unless we already hold a newer version;
-        True when the stored record changed."""
+        """Store a confirmed record (a copy) unless we already hold a newer
+        version; True when the stored record changed."""
+        return self._put(entity, record, copy=True)
+
+    def _put(self, entity: Entity, record: Record, *, copy: bool) -> bool:
+        """`put`; with copy=False `record` itself is kept (a fresh dict)."""
         id = str(record["id"])
         version = int(record.get("version", 0))
-        table = self.storage.data.setdefault(entity, {})
+        data = self.storage.data
+        table = data.get(entity)
+        if table is None:
+            table = data[entity] = {}
         current = table.get(id)
-        if current is not None and int(current.get("version", 0)) > version:
-            return False
-        dead = self.storage.data.get(_TOMBSTONES, {}).get(f"{entity}:{id}")
-        if current is None and dead is not None and int(dead["version"]) >= version:
-            return False
-        if current == record:
-            return False
-        table[id] = dict(record)
+        if current is not None:
+            if int(current.get("version", 0)) > version or current == record:
+                return False
+        else:
+            dead = data.get(_TOMBSTONES, {}).get(f"{entity}:{id}")
+            if dead is not None and int(dead["version"]) >= version:
+                return False
+        table[id] = dict(record) if copy else record
         self.storage.touch()
         return True
 
@@ -160,10 +167,13 @@ class Cache:
             record = dict(event["data"])
             if version is not None and "version" not in record:
                 record["version"] = version
-            changed = self.put(entity, record)
+            changed = self._put(entity, record, copy=False)  # already our own copy
         seq = event.get("seq")
-        if seq is not None and (self.cursor is None or int(seq) > self.cursor):
-            self.set_cursor(int(seq))
+        if seq is not None:
+            seq = int(seq)
+            cursor = self.cursor
+            if cursor is None or seq > cursor:
+                self.set_cursor(seq)
         return (entity, id) if changed else None
 
     def clear(self) -> None:

@@ -226,6 +226,16 @@ class OptimisticView:
         previous confirmed value of each changed key) and/or commands left the
         queue (`removed` seqs). Returns the visible changes and the commands
         that newly became impossible."""
+        if not self._pending:
+            # Nothing to replay (the usual case for a server event): what views
+            # see is the confirmed state, so each changed key is the change.
+            get = self.cache.get
+            out: dict[Key, Change] = {}
+            for key, old in confirmed_before.items():
+                now = get(*key)
+                if old != now:
+                    out[key] = (old, now)
+            return out, []
         self._begin()
         changed: set[Key] = set(confirmed_before)
         for seq in removed:
