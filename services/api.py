@@ -77,6 +77,9 @@ def shared_ssl_context() -> ssl.SSLContext:
     return _ssl
 
 
+KEEPALIVE_SECONDS = 4.0
+
+
 class Api:
     """One server, one (optional) bearer token."""
 
@@ -89,6 +92,11 @@ class Api:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             transport=transport,
             verify=shared_ssl_context(),
+            # Reuse an idle connection for less time than servers keep it
+            # (uvicorn: 5 s, httpx's own default too), so a request never goes
+            # out on a connection the server is closing at that moment (seen in
+            # the soak as commands resent after "no answer").
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
         )
 
     @property
