@@ -272,7 +272,7 @@ class Link:
     socket per event. Its one duty, a failed send (OSError) meaning the peer
     is gone, is kept here (`_failed`). On uvicorn's websockets (sans-I/O)
     protocol a frame goes further straight to the transport, as bytes built
-    once per event (`_direct_writer`), whenever that send would write it at
+    once per event (`_write_direct`), whenever that send would write it at
     once; in every other case (a full transport, a closing or closed
     connection) through that send, as before.
     """
@@ -284,7 +284,7 @@ class Link:
         self._raw = False
         if server_send is not None and ws.application_state == WebSocketState.CONNECTED:
             self._send, self._raw = server_send, True
-        self._write = _direct_writer(server_send) if self._raw else None
+        self._direct = _direct_target(server_send) if self._raw else None
         self.limit = max(1, limit)
         self.pending: deque[str] = deque()
         self.room = asyncio.Event()
@@ -309,7 +309,7 @@ class Link:
             return True  # closing: nobody will read it; not a reason to lag
         self._last_sent = self.loop.time()
         if self._drain is None:
-            if self._write is not None and self._write(frame):
+            if self._direct is not None and _write_direct(self._direct, frame):
                 return True
             coro = self._send({"type": "websocket.send", "text": frame})
             try:
@@ -405,35 +405,38 @@ def _wire(frame: str) -> bytes:
     return wire
 
 
-def _direct_writer(server_send: Any) -> Callable[[str], bool] | None:
-    """For uvicorn's websockets sans-I/O protocol (whose bound `send` this
-    is): a function that writes a text frame to the transport itself when
-    that `send` would do exactly that at once (handshake done, nothing sent
-    or received to close it, the transport not paused, no extension
-    negotiated, no control frame of the protocol's own waiting to go out
-    first); True when it wrote. `send` would encode the text and build
-    the same bytes again for every socket. None for any other server."""
+def _direct_target(server_send: Any) -> Any | None:
+    """uvicorn's websockets sans-I/O protocol object whose bound `send` this
+    is, when its frames may be written straight to its transport
+    (`_write_direct`): no extension negotiated (a permessage-deflate socket
+    needs its own compressor). None for any other server or protocol."""
     proto: Any = getattr(server_send, "__self__", None)
     if type(proto).__name__ != "WebSocketsSansIOProtocol":
         return None
     conn = getattr(proto, "conn", None)
-    writable = getattr(proto, "writable", None)
-    transport = getattr(proto, "transport", None)
     if (not isinstance(conn, WsProtocol) or conn.extensions
-            or not isinstance(writable, asyncio.Event) or transport is None
+            or not isinstance(getattr(proto, "writable", None), asyncio.Event)
+            or getattr(proto, "transport", None) is None
             or not all(hasattr(proto, a) for a in ("disconnected", "close_sent",
                                                   "handshake_complete", "initial_response"))):
         return None
+    return proto
 
-    def write(frame: str) -> bool:
-        if (writable.is_set() and conn.state is WsState.OPEN and not conn.writes
-                and not proto.disconnected and not proto.close_sent
-                and proto.handshake_complete and proto.initial_response is None):
-            transport.write(_wire(frame))
-            return True
-        return False
 
-    return write
+def _write_direct(proto: Any, frame: str) -> bool:
+    """Write a text frame to the transport of `proto` (see `_direct_target`)
+    when its `send` would do exactly that at once: handshake done, nothing
+    sent or received to close it, the transport not paused, no control frame
+    of the protocol's own waiting to go out first. True when it wrote; False:
+    nothing done, use `send`. (`send` would encode the text and build the
+    same bytes again for every socket.)"""
+    conn = proto.conn
+    if (proto.writable.is_set() and conn.state is WsState.OPEN and not conn.writes
+            and not proto.disconnected and not proto.close_sent
+            and proto.handshake_complete and proto.initial_response is None):
+        proto.transport.write(_wire(frame))
+        return True
+    return False
 
 
 def _eager(coro: Coroutine[Any, Any, None]) -> Awaitable[None] | None:

@@ -18,7 +18,7 @@ from uvicorn.server import ServerState
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from server.ws import SERVER_SEND, Link, _direct_writer, _wire
+from server.ws import SERVER_SEND, Link, _direct_target, _wire, _write_direct
 
 FRAMES = ['{"type":"ping"}', '{"type":"event","event":{"note":"' + "x" * 300 + '"}}',
           '{"type":"event","event":{"note":"' + "y" * 70_000 + '"}}',
@@ -67,12 +67,11 @@ def test_wire_bytes_are_the_websockets_server_frame(frame: str) -> None:
 
 async def test_the_direct_write_is_what_uvicorns_send_writes() -> None:
     proto, transport = uvicorn_protocol()
-    write = _direct_writer(proto.send)
-    assert write is not None, "uvicorn's protocol changed: the direct path is off"
+    assert _direct_target(proto.send) is proto, "uvicorn changed: the direct path is off"
     for frame in FRAMES:
         await proto.send({"type": "websocket.send", "text": frame})
         long_way = transport.written.pop()
-        assert write(frame)
+        assert _write_direct(proto, frame)
         assert transport.written.pop() == long_way
     assert not transport.written
 
@@ -81,8 +80,7 @@ async def test_the_direct_write_is_what_uvicorns_send_writes() -> None:
                                    "control_frame_waiting", "extension"])
 async def test_the_direct_write_steps_aside(state: str) -> None:
     proto, transport = uvicorn_protocol()
-    write = _direct_writer(proto.send)
-    assert write is not None
+    assert _direct_target(proto.send) is proto
     if state == "paused":
         proto.writable.clear()
     elif state == "close_sent":
@@ -94,10 +92,10 @@ async def test_the_direct_write_steps_aside(state: str) -> None:
     elif state == "control_frame_waiting":
         proto.conn.send_ping(b"1")
     if state == "extension":  # negotiated at the handshake: no direct path at all
-        proto.conn.extensions = [object()]  # type: ignore[list-item]
-        assert _direct_writer(proto.send) is None
+        proto.conn.extensions = [object()]
+        assert _direct_target(proto.send) is None
         return
-    assert not write(FRAMES[0])
+    assert not _write_direct(proto, FRAMES[0])
     assert not transport.written
 
 
@@ -105,8 +103,8 @@ async def test_other_servers_get_no_direct_path() -> None:
     async def send(message: Any) -> None:
         pass
 
-    assert _direct_writer(send) is None
-    assert _direct_writer(None) is None
+    assert _direct_target(send) is None
+    assert _direct_target(None) is None
 
 
 class FakeWebSocket:
