@@ -239,12 +239,17 @@ class Client:
                 await asyncio.sleep(0.01)
 
     async def _flusher(self) -> None:
-        """Persist the cache off the UI path, at most every flush_interval."""
+        """Persist the cache off the UI path, at most every flush_interval:
+        a consistent copy here, serialized and written in a worker thread
+        (`Store.prepare_flush`), so the loop isn't frozen while it is."""
         while True:
             await asyncio.sleep(self.flush_interval)
             if self.store.dirty:
+                write = self.store.prepare_flush()
+                if write is None:
+                    continue
                 try:
-                    await asyncio.to_thread(self.store.flush)
+                    await asyncio.to_thread(write)
                 except OSError:
                     log.exception("could not save the cache; will retry")
 

@@ -13,7 +13,7 @@ a record back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +185,9 @@ class Cache:
 
     def flush(self) -> bool:
         return self.storage.flush()
+
+    def prepare_flush(self) -> Callable[[], bool] | None:
+        return self.storage.prepare_flush()
 
     def close(self) -> None:
         self.db.close()

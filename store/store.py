@@ -234,6 +234,13 @@ class Store:
         """Persist the cache if it changed (the outbox is always on disk)."""
         return self.cache.flush()
 
+    def prepare_flush(self) -> Callable[[], bool] | None:
+        """`flush` in two steps: call this on the thread that changes the
+        store (it copies the tables, ~1 ms per 50k records) and the returned
+        writer from a worker thread (it serializes in pieces, leaving the
+        GIL to the event loop between them). None: nothing to write."""
+        return self.cache.prepare_flush()
+
     @property
     def dirty(self) -> bool:
         return self.cache.storage.dirty

@@ -1,0 +1,44 @@
+"""The client's background flusher saves the cache (copy on the loop, write
+in a worker thread) and keeps saving later changes. No server needed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import orjson
+
+from services import session as sessions
+from services.api import Api
+from services.client import Client
+from store.store import CACHE_FILE, Store
+from tests.services.helpers import until
+
+
+async def test_the_flusher_saves_the_cache_and_later_changes(tmp_path: Path) -> None:
+    user = {"id": "op", "username": "operator", "role": "operator", "name": "Op"}
+    session = sessions.Session("http://127.0.0.1:9", "token", user, tmp_path)
+    store = Store(session.actor, directory=tmp_path)
+    api = Api("http://127.0.0.1:9")
+    client = Client(session, store, api, flush_interval=0.01)
+    flusher = asyncio.create_task(client._flusher())
+    try:
+        store.bootstrap({"cursor": 4, "clients": [{"id": "c1", "version": 1, "first_name": "A"}]})
+        await until(lambda: not store.dirty, what="flushed")
+        saved = orjson.loads((tmp_path / CACHE_FILE).read_bytes())
+        assert saved["client"] == {"c1": {"id": "c1", "version": 1, "first_name": "A"}}
+        assert saved["_meta"]["state"]["cursor"] == 4
+        store.apply_events([{"seq": 5, "entity": "client", "id": "c1", "op": "upsert",
+                             "version": 2, "data": {"id": "c1", "version": 2,
+                                                    "first_name": "B"}, "cause": "x"}])
+        await until(lambda: not store.dirty, what="flushed again")
+        saved = orjson.loads((tmp_path / CACHE_FILE).read_bytes())
+        assert saved["client"]["c1"]["first_name"] == "B"
+        assert saved["_meta"]["state"]["cursor"] == 5
+    finally:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        store.close()
+        await api.aclose()
