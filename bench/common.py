@@ -6,13 +6,14 @@ machine); durations inside one process use `time.perf_counter()`.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import resource
 import statistics
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -21,6 +22,7 @@ from tests.support.server import DEMO_PASSWORD, ServerProcess
 ROOT = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
+T = TypeVar("T")
 
 
 def raise_nofile(wanted: int = 20_000) -> int:
@@ -56,6 +58,24 @@ def cpu_seconds(pid: int) -> float:
 
 def rss_bytes(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def own_cpu() -> float:
+    """user + system CPU seconds of this process."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` on uvloop when installed (the loop uvicorn runs the server
+    on), else on asyncio's own. For the benchmarks' client side: it shares
+    the 2 cores with the server here, and the stock loop's own work per frame
+    or request (futures, timers, task switches) was much of its CPU."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def login(url: str, username: str = "operator", password: str = DEMO_PASSWORD) -> dict[str, Any]:

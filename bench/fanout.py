@@ -23,10 +23,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
@@ -39,6 +38,7 @@ from bench.common import (
     pid_of,
     raise_nofile,
     rss_bytes,
+    run_loop,
     start_server,
 )
 from bench.report import Result
@@ -47,7 +47,6 @@ from tests.support.server import free_port
 TARGET_MS = 250.0  # all 5,000 delivered
 TARGET_RATIO = 1.5  # within 1.5x of raw websockets.broadcast
 TARGET_SOCKETS = 5000
-T = TypeVar("T")
 
 
 @dataclass
@@ -193,24 +192,15 @@ async def _bare(sizes: tuple[int, ...], repeats: int, frame: str
     return last, (rss1 - rss0) / max(sizes)
 
 
-def _loop_run(coro: Coroutine[Any, Any, T]) -> T:
-    """The receivers' event loop: uvloop when installed (uvicorn uses it too).
-    5,000 receiving sockets in one Python process are the slowest part of this
-    benchmark (connecting them took minutes on a busy machine); a faster loop
-    shrinks that client cost in both the Tandem and the bare figures."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    return uvloop.run(coro)
-
-
 def run(sizes: tuple[int, ...] = (1000, 5000), repeats: int = 5,
         out_dir: Path | None = None) -> tuple[Result, Result]:
     raise_nofile(4 * max(sizes) + 1000)
     fan, mem = Result("fan-out"), Result("memory")
-    tandem, tandem_rss, frame, first = _loop_run(_tandem(sizes, repeats))
-    bare, bare_rss = _loop_run(_bare(sizes, repeats, frame))
+    # The receivers on uvloop: 5,000 receiving sockets in one Python process are
+    # the slowest part of this benchmark (connecting them took minutes on a busy
+    # machine); a faster loop shrinks that client cost in both figures.
+    tandem, tandem_rss, frame, first = run_loop(_tandem(sizes, repeats))
+    bare, bare_rss = run_loop(_bare(sizes, repeats, frame))
     big = max(sizes)
     for n in sizes:
         t, b = pct(tandem[n], 50), pct(bare[n], 50)

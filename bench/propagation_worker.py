@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import resource
 import sys
 import time
 import uuid
@@ -29,15 +28,11 @@ from typing import Any
 
 import orjson
 
+from bench.common import own_cpu, run_loop
 from services import session as sessions
 from services.client import Client
 from store.cache import Key
 from store.view import Change
-
-
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def emit(obj: Any) -> None:
@@ -105,7 +100,7 @@ async def main(argv: list[str]) -> None:
     # Clients still not online after the deadline are reported, not waited for.
     online = sum(1 for c in clients[1 if is_sender else 0:] if c.status == "online")
     emit({"ready": online})
-    cpu0 = _cpu()
+    cpu0 = own_cpu()
     try:
         while True:
             line = await asyncio.to_thread(sys.stdin.readline)
@@ -121,7 +116,7 @@ async def main(argv: list[str]) -> None:
                 while time.monotonic() < deadline and any(
                         len(arrivals.get(i, ())) < expect for i in ids):
                     await asyncio.sleep(0.05)
-                emit({"arrivals": {i: arrivals.get(i, []) for i in ids}, "cpu": _cpu() - cpu0})
+                emit({"arrivals": {i: arrivals.get(i, []) for i in ids}, "cpu": own_cpu() - cpu0})
                 return
     finally:
         # All at once and bounded: a busy server may take its time closing sockets.
@@ -130,18 +125,7 @@ async def main(argv: list[str]) -> None:
                 await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
 
 
-def _run(argv: list[str]) -> None:
-    """On uvloop when installed, as the fan-out receivers: 1,000 real clients
-    share 2 cores with the server here, and the stock loop's own work per
-    received frame (futures, timers, task switches) was most of their CPU;
-    each real device has its own CPU for that."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main(argv))
-    else:
-        uvloop.run(main(argv))
-
-
 if __name__ == "__main__":
-    _run(sys.argv[1:])
+    # On uvloop, as the fan-out receivers: 1,000 real clients share 2 cores
+    # with the server here; each real device has its own CPU for its loop.
+    run_loop(main(sys.argv[1:]))

@@ -15,26 +15,25 @@ depends least on how busy the machine is (1,500/s needs <= 0.67 ms on one core).
 from __future__ import annotations
 
 import asyncio
-import resource
 import time
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
 
-from bench.common import client_create, cpu_seconds, login, pid_of, start_server
+from bench.common import (
+    client_create,
+    cpu_seconds,
+    login,
+    own_cpu,
+    pid_of,
+    run_loop,
+    start_server,
+)
 from bench.report import Result
 
 TARGET = 1500.0  # commands/s, DESIGN.md
 BATCH = 100  # commands per request in the batched rows (the sender's default)
-T = TypeVar("T")
-
-
-def _own_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 class _Conn:
@@ -115,22 +114,13 @@ async def _drive(url: str, token: str, senders: int, seconds: float, pid: int,
     tasks = [asyncio.create_task(sender(k)) for k in range(senders)]
     await asyncio.sleep(warmup)
     measuring = True
-    c0, g0, t0 = cpu_seconds(pid), _own_cpu(), time.perf_counter()
+    c0, g0, t0 = cpu_seconds(pid), own_cpu(), time.perf_counter()
     await asyncio.sleep(seconds)
     measuring = False
-    c1, g1, t1 = cpu_seconds(pid), _own_cpu(), time.perf_counter()
+    c1, g1, t1 = cpu_seconds(pid), own_cpu(), time.perf_counter()
     await asyncio.gather(*tasks)
     wall = t1 - t0
     return applied / wall, 100 * (c1 - c0) / wall, 100 * (g1 - g0) / wall, errors, lat
-
-
-def _loop_run(coro: Coroutine[Any, Any, T]) -> T:
-    """The load generator on uvloop when installed (uvicorn uses it too)."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    return uvloop.run(coro)
 
 
 def run(levels: tuple[int, ...] = (1, 10, 100), seconds: float = 6.0,
@@ -144,7 +134,7 @@ def run(levels: tuple[int, ...] = (1, 10, 100), seconds: float = 6.0,
     try:
         token = login(srv.url)["token"]
         for s, batch in runs:
-            rate, cpu, gen, errors, lat = _loop_run(
+            rate, cpu, gen, errors, lat = run_loop(
                 _drive(srv.url, token, s, seconds, pid_of(srv), batch))
             lat.sort()
             p50 = lat[len(lat) // 2] if lat else float("nan")
