@@ -151,7 +151,7 @@ class OptimisticView:
         self._pending: dict[int, Pending] = {}  # by seq, in order
         self.layer: Layer = {}
         self._writers: dict[Key, list[Pending]] = {}  # in seq order
-        self._written_ids: dict[Entity, dict[str, int]] = {}  # ids with writers (count)
+        self._written_ids: dict[Entity, dict[str, None]] = {}  # ids with writers, in order
         self._readers: dict[Key, set[int]] = {}
         self._scanners: dict[Entity, set[int]] = {}
         self._touch: dict[Key, int] = {}  # "syncing" marks, reference counted
@@ -311,8 +311,7 @@ class OptimisticView:
                 writers.append(p)
             else:
                 bisect.insort(writers, p, key=lambda w: w.seq)
-            ids = self._written_ids.setdefault(key[0], {})
-            ids[key[1]] = ids.get(key[1], 0) + 1
+            self._written_ids.setdefault(key[0], {})[key[1]] = None
             self._refresh(key)
         for key in p.reads:
             self._readers.setdefault(key, set()).add(p.seq)
@@ -331,10 +330,7 @@ class OptimisticView:
                 writers.remove(p)
             if not writers:
                 self._writers.pop(key, None)
-            ids = self._written_ids.get(key[0], {})
-            ids[key[1]] = ids.get(key[1], 1) - 1
-            if ids[key[1]] <= 0:
-                del ids[key[1]]
+                self._written_ids.get(key[0], {}).pop(key[1], None)
             self._refresh(key)
         for key in p.reads:
             readers = self._readers.get(key)
