@@ -244,14 +244,13 @@ class Client:
         (`Store.prepare_flush`), so the loop isn't frozen while it is."""
         while True:
             await asyncio.sleep(self.flush_interval)
-            if self.store.dirty:
-                write = self.store.prepare_flush()
-                if write is None:
-                    continue
-                try:
-                    await asyncio.to_thread(write)
-                except OSError:
-                    log.exception("could not save the cache; will retry")
+            write = self.store.prepare_flush()  # None: nothing changed
+            if write is None:
+                continue
+            try:
+                await asyncio.to_thread(write)
+            except OSError:
+                log.exception("could not save the cache; will retry")
 
     def _auth_failed(self, message: str) -> None:
         if not self.signed_out:
