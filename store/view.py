@@ -260,7 +260,7 @@ class OptimisticView:
             for key in self._replay(p, newly):
                 queue.extend(s for s in self._readers.get(key, ()) if s > seq)
                 queue.extend(s for s in self._scanners.get(key[0], ()) if s > seq)
-                heapq.heapify(queue)
+            heapq.heapify(queue)  # once per replay, after all its keys
         return self._finish(confirmed_before), newly
 
     def _replay(self, p: Pending, newly: list[Pending]) -> set[Key]:
