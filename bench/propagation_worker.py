@@ -17,7 +17,6 @@ so all of them are in every `client.create` event's audience.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 import time
 import uuid
@@ -28,16 +27,11 @@ from typing import Any
 
 import orjson
 
+from bench.clients import emit, resume, start_in_batches, stop_all
 from bench.common import own_cpu, run_loop
-from services import session as sessions
 from services.client import Client
 from store.cache import Key
 from store.view import Change
-
-
-def emit(obj: Any) -> None:
-    sys.stdout.write(orjson.dumps(obj).decode() + "\n")
-    sys.stdout.flush()
 
 
 async def start_clients(url: str, login: dict[str, Any], root: Path, count: int,
@@ -50,29 +44,15 @@ async def start_clients(url: str, login: dict[str, Any], root: Path, count: int,
                 arrivals[id].append(now)
 
     async def one(i: int, observe: bool) -> Client:
-        data = root / f"c{i}"
-        directory = sessions.user_dir(data, url, "operator")
-        sessions.Session(url.rstrip("/"), login["token"], login["user"], directory).save()
         # The cache is flushed off the UI path; a long interval keeps 1,000
         # clients on one machine from measuring the disk instead of the sync.
-        client = await Client.start(url, "operator", None, data_dir=data, flush_interval=60.0)
+        client = await resume(Client, url, "operator", login, root / f"c{i}", flush_interval=60.0)
         if observe:
             client.on_change(observer)
         return client
 
     clients: list[Client] = [await one(-1, False)] if sender else []
-    deadline = time.monotonic() + 240
-    for start in range(0, count, 25):
-        # Batch by batch, each online before the next: a stampede of hellos on
-        # a busy machine trips the server's hello timeout and costs retries.
-        batch = await asyncio.gather(*(one(i, True) for i in range(start,
-                                                                  min(count, start + 25))))
-        clients += batch
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(max(1.0, deadline - time.monotonic())):
-                while any(c.status != "online" or c.cursor is None for c in batch):
-                    await asyncio.sleep(0.05)
-    return clients
+    return clients + await start_in_batches(count, lambda i: one(i, True), lambda c: c, 240)
 
 
 async def act(client: Client, n: int, interval: float) -> dict[str, float]:
@@ -119,10 +99,7 @@ async def main(argv: list[str]) -> None:
                 emit({"arrivals": {i: arrivals.get(i, []) for i in ids}, "cpu": own_cpu() - cpu0})
                 return
     finally:
-        # All at once and bounded: a busy server may take its time closing sockets.
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(20):
-                await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
+        await stop_all(clients, 20)
 
 
 if __name__ == "__main__":

@@ -45,8 +45,8 @@ from typing import Any
 
 import orjson
 
+from bench.clients import emit, resume, start_in_batches, stop_all
 from bench.common import rss_bytes
-from services import session as sessions
 from services.client import Client, Dispatched
 from store.cache import Key
 from store.messages import Message
@@ -67,11 +67,6 @@ MAX_OPEN = 2  # appointments a team's operator keeps going at once
 REJECT_RATE = 0.1
 SIDE_WORK = 0.3  # chance that a look with nothing to do for the team ends in side work
 TRACKED = frozenset({"appointment", "availability", "client", "staff"})
-
-
-def emit(obj: Any) -> None:
-    sys.stdout.write(orjson.dumps(obj).decode() + "\n")
-    sys.stdout.flush()
 
 
 @dataclass
@@ -344,35 +339,20 @@ async def start_devices(cfg: dict[str, Any]) -> list[Device]:
         plan += [(name, team) for name in TEAM]
     plan += [(name, None) for name in cfg["solo"]]
 
-    async def one(i: int, name: str, team: Team | None) -> Device:
-        data = root / f"c{i}"
-        body = logins[name]
-        directory = sessions.user_dir(data, url, name)
-        sessions.Session(url.rstrip("/"), body["token"], body["user"], directory).save()
+    async def one(i: int) -> Device:
+        name, team = plan[i]
         rng = random.Random(int(cfg["seed"]) * 1000 + i)
         # The cache is saved every 30-60 s, not every 0.5 s, and not in step:
         # 50 devices in one process would otherwise measure JSON dumps.
-        client = await SoakClient.start(url, name, None, data_dir=data,
-                                        flush_interval=rng.uniform(30.0, 60.0))
-        assert isinstance(client, SoakClient)
+        client = await resume(SoakClient, url, name, logins[name], root / f"c{i}",
+                              flush_interval=rng.uniform(30.0, 60.0))
         client.watch_all()
         device = Device(Worker(client, f"p{cfg['index']}c{i}", rng), team)
         if team is not None:
             team.devices[client.actor.id] = device
         return device
 
-    devices: list[Device] = []
-    deadline = time.monotonic() + 300
-    for start in range(0, len(plan), 25):  # batch by batch, each online before the next
-        batch = await asyncio.gather(*(one(i, n, t) for i, (n, t) in
-                                       enumerate(plan[start:start + 25], start)))
-        devices += batch
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(max(1.0, deadline - time.monotonic())):
-                while any(d.client.status != "online" or d.client.cursor is None
-                          for d in batch):
-                    await asyncio.sleep(0.05)
-    return devices
+    return await start_in_batches(len(plan), one, lambda d: d.client, 300)
 
 
 async def act(device: Device, think: float, until: float) -> None:
@@ -453,9 +433,7 @@ async def main(cfg: dict[str, Any]) -> None:
         watcher.cancel()
         for task in loops:
             task.cancel()
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(30):
-                await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
+        await stop_all(clients, 30)
 
 
 if __name__ == "__main__":
