@@ -17,11 +17,11 @@ import flet as ft
 
 from domain import validate as v
 from domain.booking import slot_problem
-from domain.errors import DomainError
 from domain.records import Record, client_name, staff_name
 from views.components import clock, style
 from views.components.dialogs import close
 from views.components.feedback import snack
+from views.operator_dialogs import checked
 from views.port import ClientPort
 
 NO_DRIVER = "none"
@@ -239,44 +239,21 @@ class BookingDialog:
 
     def validate(self, args: dict[str, Any]) -> bool:
         """Mark every field the domain would refuse; whether all are fine."""
-        ok = True
-
-        def mark(set_error: Callable[[str | None], None], check: Callable[[], object]) -> None:
-            nonlocal ok
-            message = None
-            try:
-                check()
-            except DomainError as exc:
-                message, ok = exc.message, False
-            set_error(message)
-
-        def on_field(f: ft.TextField) -> Callable[[str | None], None]:
-            return lambda m: setattr(f, "error", m)
-
-        def on_text(t: ft.Text) -> Callable[[str | None], None]:
-            def put(m: str | None) -> None:
-                t.value, t.visible = m or "", m is not None
-
-            return put
-
-        mark(
-            lambda m: setattr(self.client_pick, "error_text", m),
-            lambda: v.ident(args, "client_id", "a client"),
+        ok = checked(
+            [
+                (self.client_pick, lambda: v.ident(args, "client_id", "a client")),
+                (self.services_error, lambda: v.ids(args, "service_ids", "at least one service")),
+                (
+                    self.therapists_error,
+                    lambda: v.ids(args, "therapist_ids", "at least one therapist"),
+                ),
+                (self.date, lambda: v.day(args)),
+                (self.start, lambda: v.clock(args, "start_time", "a start time")),
+                (self.end, lambda: v.clock(args, "end_time", "an end time")),
+                (self.location, lambda: v.required_text(args, "location", "the address")),
+            ]
         )
-        mark(
-            on_text(self.services_error), lambda: v.ids(args, "service_ids", "at least one service")
-        )
-        mark(
-            on_text(self.therapists_error),
-            lambda: v.ids(args, "therapist_ids", "at least one therapist"),
-        )
-        mark(on_field(self.date), lambda: v.day(args))
-        mark(on_field(self.start), lambda: v.clock(args, "start_time", "a start time"))
-        mark(on_field(self.end), lambda: v.clock(args, "end_time", "an end time"))
-        mark(on_field(self.location), lambda: v.required_text(args, "location", "the address"))
-        if ok and self._check_slot() is not None:
-            ok = False
-        return ok
+        return ok and self._check_slot() is None
 
     async def _submit(self, _: ft.Event[ft.Button]) -> None:
         args = self.args()

@@ -9,7 +9,7 @@ first) come from `domain.booking` and `domain.pickup`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import flet as ft
@@ -40,6 +40,34 @@ def number(text: str | None) -> Any:
         return float(raw)
     except ValueError:
         return raw
+
+
+# What shows the domain's words: a field's error, or an error text of its own
+Marked = ft.TextField | ft.Dropdown | ft.Text
+
+
+def show_error(control: Marked, message: str | None) -> None:
+    """Put `message` on `control` (None clears it)."""
+    if isinstance(control, ft.Dropdown):
+        control.error_text = message
+    elif isinstance(control, ft.TextField):
+        control.error = message
+    else:
+        control.value, control.visible = message or "", message is not None
+
+
+def checked(checks: Iterable[tuple[Marked, Callable[[], object]]]) -> bool:
+    """Run each of the domain's checks and show its refusal (or none) on its
+    control; whether every one passed."""
+    ok = True
+    for control, check in checks:
+        message = None
+        try:
+            check()
+        except DomainError as exc:
+            message, ok = exc.message, False
+        show_error(control, message)
+    return ok
 
 
 def form_dialog(
@@ -116,31 +144,27 @@ def verify_payment(page: ft.Page, appt: Record, send: Send) -> ft.AlertDialog:
         ext = number(extension.value)
         if ext is not None:
             args["extension_amount"] = ext
-        ok = True
-        checks: list[tuple[ft.TextField | ft.Dropdown, Callable[[], object]]] = [
-            (method, lambda: v.choice(args, "method", PAYMENT_METHODS, "a payment method")),
-            (amount, lambda: v.amount(args, "amount", "the amount")),
-            (
-                receipt,
-                lambda: v.text(
-                    args, "receipt_ref", "the receipt reference", required=args["method"] != "cash"
+        ok = checked(
+            [
+                (method, lambda: v.choice(args, "method", PAYMENT_METHODS, "a payment method")),
+                (amount, lambda: v.amount(args, "amount", "the amount")),
+                (
+                    receipt,
+                    lambda: v.text(
+                        args,
+                        "receipt_ref",
+                        "the receipt reference",
+                        required=args["method"] != "cash",
+                    ),
                 ),
-            ),
-            (
-                extension,
-                lambda: v.amount(args, "extension_amount", "the extension amount", required=False),
-            ),
-        ]
-        for control, check in checks:
-            message = None
-            try:
-                check()
-            except DomainError as exc:
-                message, ok = exc.message, False
-            if isinstance(control, ft.Dropdown):
-                control.error_text = message
-            else:
-                control.error = message
+                (
+                    extension,
+                    lambda: v.amount(
+                        args, "extension_amount", "the extension amount", required=False
+                    ),
+                ),
+            ]
+        )
         return args if ok else None
 
     title = f"Verify payment — {appt.get('client_name') or 'client'}"
