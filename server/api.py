@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.message
 import json
 import re
-import time
-import weakref
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -24,7 +21,7 @@ from domain.commands import Actor, Command
 from domain.policy import can_see
 from domain.records import Entity, Record, staff_name
 from server import repo, timeline
-from server.auth import AuthError, Tokens
+from server.auth import AuthError
 from server.commands import Response
 from server.errors import JSON, WireError
 from server.runtime import Runtime
@@ -61,39 +58,11 @@ async def current_actor(
     rt: Rt,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    # async for the same reason: verifying an HS256 token takes microseconds.
-    token = creds.credentials if creds else None
-    verified = _verified.setdefault(rt.tokens, {})  # per signing key
-    known = verified.get(token) if token else None
-    if known is not None and known[1] > time.time():
-        return known[0]
+    # async for the same reason: checking a token takes microseconds (auth.Tokens).
     try:
-        actor = rt.tokens.actor(token)
+        return rt.tokens.actor(creds.credentials if creds else None)
     except AuthError as exc:
         raise WireError(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"}) from exc
-    if token:
-        _remember(verified, token, actor)
-    return actor
-
-
-# Tokens already verified → (actor, expiry): a client sends the same token
-# with every command, and PyJWT's decode was ~5 % of the server's CPU under
-# load. Only verified tokens get in, each only until its own `exp`.
-_verified: weakref.WeakKeyDictionary[Tokens, dict[str, tuple[Actor, float]]] = \
-    weakref.WeakKeyDictionary()
-_VERIFIED_MAX = 10_000
-
-
-def _remember(verified: dict[str, tuple[Actor, float]], token: str, actor: Actor) -> None:
-    try:  # the signature is checked; read `exp` from the payload segment
-        payload = token.split(".")[1]
-        exp = float(orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-                    ["exp"])
-    except (IndexError, KeyError, TypeError, ValueError, orjson.JSONDecodeError):
-        return
-    if len(verified) >= _VERIFIED_MAX:
-        verified.clear()
-    verified[token] = (actor, exp)
 
 
 Me = Annotated[Actor, Depends(current_actor)]
