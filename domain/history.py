@@ -61,7 +61,8 @@ class Step:
     status: str | None  # the status it left the appointment in, when the record tells
 
 
-def _instant(value: object) -> datetime | None:
+def instant(value: object) -> datetime | None:
+    """A stamp's aware instant; None when it is missing or not one."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -102,7 +103,7 @@ def steps(appt: Record) -> list[Step]:
 
     def add(order: int, cause: str, stamp: str, status: str | None) -> None:
         at = appt.get(f"{stamp}_at")
-        when = _instant(at)
+        when = instant(at)
         if when is None:
             return
         by = appt.get(f"{stamp}_by")

@@ -22,9 +22,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import flet as ft
 
-from domain.history import Step, actor_field, steps
+from domain.history import Step, actor_field, instant, steps
 from domain.records import Record
-from domain.times import parse_instant
 from views.activity_text import Activity, describe, describe_step
 from views.components import clock, style
 from views.components.section import Section
@@ -46,16 +45,6 @@ EMPTY = (
 )
 
 
-def _instant(at: str | None) -> datetime | None:
-    if not at:
-        return None
-    try:
-        when = parse_instant(at)
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else None
-
-
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     """The instants `day` on the business's clock starts and ends at."""
     zone = clock.local(datetime.now(UTC)).tzinfo
@@ -67,7 +56,7 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def when_of(activity: Activity, received: datetime) -> datetime:
     """When the record says it happened, else when it reached us."""
-    return _instant(activity.at) or received
+    return instant(activity.at) or received
 
 
 def time_label(activity: Activity, received: datetime) -> str:
@@ -155,11 +144,11 @@ class ActivityFeed:
         found: list[tuple[datetime, int, Record, Step]] = []
         start, end = _day_bounds(today)
         for appt in self.client.view().all("appointment"):
-            latest = _instant(appt.get("updated_at"))  # every step stamps it
+            latest = instant(appt.get("updated_at"))  # every step stamps it
             if latest is not None and latest < start:
                 continue
             for i, step in enumerate(steps(appt)):
-                when = _instant(step.at)
+                when = instant(step.at)
                 if when is not None and start <= when < end:
                     found.append((when, i, appt, step))
         found.sort(key=lambda f: (f[0], f[1]), reverse=True)
@@ -202,7 +191,7 @@ class ActivityFeed:
             if activity is None:
                 continue
             key = step_key(event)
-            at = _instant(activity.at)
+            at = instant(activity.at)
             old = self.backfilled.pop(key, None) if key else None
             if old is not None and old.at == at:
                 continue  # shown already, read back from the record
@@ -234,7 +223,7 @@ class ActivityFeed:
                     [
                         ft.Icon(ICONS.get(activity.kind, ft.Icons.BOLT), color=style.MUTED),
                         ft.Column(texts, spacing=2, expand=True),
-                        ft.Text(clock.local(when).strftime("%H:%M"), color=style.MUTED, size=12),
+                        ft.Text(time_label(activity, when), color=style.MUTED, size=12),
                     ],
                     spacing=12,
                     vertical_alignment=ft.CrossAxisAlignment.START,
