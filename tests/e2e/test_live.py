@@ -17,6 +17,7 @@ from tests.e2e.ui import (
     connection,
     expect_no_text,
     expect_text,
+    ident,
     login,
     open_app,
     shoot,
@@ -126,7 +127,7 @@ def test_availability_changes_reach_the_other_tab(
         tab.get_by_role("tab", name="Availability").or_(
             tab.get_by_role("button", name="Availability")
         ).first.click()
-        manager = tab.locator('[flt-semantics-identifier="availability"]')
+        manager = ident(tab, "availability")
         expect_text(manager, "Today")
         tab.get_by_role("button", name="Next day").click()
         expect_no_text(manager, "Today")
@@ -135,7 +136,7 @@ def test_availability_changes_reach_the_other_tab(
         expect_text(manager, "No slots for this day yet.")
 
     tab_a.bring_to_front()
-    manager_a = tab_a.locator('[flt-semantics-identifier="availability"]')
+    manager_a = ident(tab_a, "availability")
     type_into(tab_a.get_by_role("textbox", name="Start"), "09:00")
     type_into(tab_a.get_by_role("textbox", name="End"), "12:00")
     tab_a.get_by_role("button", name="Add slot").click()
@@ -167,4 +168,4 @@ def test_availability_changes_reach_the_other_tab(
     expect(slot_a).to_have_count(0, timeout=10_000)
     tab_b.bring_to_front()
     expect(slot_b).to_have_count(0, timeout=20_000)
-    expect_text(tab_b.locator('[flt-semantics-identifier="availability"]'), "No slots")
+    expect_text(ident(tab_b, "availability"), "No slots")

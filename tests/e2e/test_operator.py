@@ -6,7 +6,7 @@ and reaches the therapist."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Operator, UiProcess
 from tests.e2e.ui import (
@@ -15,6 +15,7 @@ from tests.e2e.ui import (
     card,
     expect_no_text,
     expect_text,
+    ident,
     login,
     open_app,
     shoot,
@@ -33,10 +34,6 @@ TO_PAYMENT = (
     ("start_session", "therapist1"),
     ("request_payment", "therapist1"),
 )
-
-
-def ident(page: Page, identifier: str) -> Locator:
-    return page.locator(f'[flt-semantics-identifier="{identifier}"]')
 
 
 def test_therapist_accept_updates_the_pending_queue_live(

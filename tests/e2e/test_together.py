@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Operator, UiProcess
 from tests.e2e.proxy import Relay
@@ -20,6 +20,7 @@ from tests.e2e.ui import (
     connection,
     expect_no_text,
     expect_text,
+    ident,
     login,
     open_app,
     shoot,
@@ -27,10 +28,6 @@ from tests.e2e.ui import (
 
 # Real processes and a browser on a shared, busy machine: allow for slow starts.
 pytestmark = pytest.mark.timeout(900)
-
-
-def ident(page: Page, identifier: str) -> Locator:
-    return page.locator(f'[flt-semantics-identifier="{identifier}"]')
 
 
 def look(page: Page) -> Page:

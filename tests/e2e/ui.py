@@ -83,12 +83,17 @@ def login(page: Page, username: str, password: str = PASSWORD) -> None:
     connection(page).wait_for(timeout=60_000)
 
 
+def ident(page: Page, identifier: str) -> Locator:
+    """The element a view tagged with `identifier` (Flet's semantics identifier)."""
+    return page.locator(f'[flt-semantics-identifier="{identifier}"]')
+
+
 def connection(page: Page) -> Locator:
-    return page.locator('[flt-semantics-identifier="connection"]')
+    return ident(page, "connection")
 
 
 def card(page: Page, appt_id: str) -> Locator:
-    return page.locator(f'[flt-semantics-identifier="appt-{appt_id}"]')
+    return ident(page, f"appt-{appt_id}")
 
 
 _TEXT_JS = """e => [e, ...e.querySelectorAll('*')]
