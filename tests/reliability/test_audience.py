@@ -11,7 +11,6 @@ what it got gives exactly its bootstrap.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,10 +20,11 @@ from websockets.asyncio.client import connect
 
 from domain.commands import Actor
 from domain.policy import can_see
-from domain.records import Entity
 from tests.reliability.actions import Actions
 from tests.reliability.wire import Device
+from tests.server.helpers import log_rows
 from tests.support.server import ServerProcess
+from tests.support.workload import LISTS
 
 PEOPLE = ("operator", "therapist1", "therapist2", "therapist3", "driver1", "driver2")
 STEPS = 300
@@ -35,15 +35,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     env = {"TANDEM_PICKUP_INTERVAL": "0", "TANDEM_AUTO_CANCEL_INTERVAL": "0"}
     with ServerProcess(tmp_path_factory.mktemp("audience"), seed="staff", env=env) as s:
         yield s
-
-
-def log_rows(srv: ServerProcess) -> list[dict[str, Any]]:
-    con = sqlite3.connect(srv.database_url.removeprefix("sqlite:///"))
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute("SELECT * FROM events ORDER BY seq")]
-    finally:
-        con.close()
 
 
 async def listen(srv: ServerProcess, token: str, got: list[dict[str, Any]],
@@ -118,11 +109,8 @@ async def test_every_event_goes_only_to_its_audience(srv: ServerProcess) -> None
                 cache.pop(key, None)
                 deletes_seen += 1
         boot = boots[name]
-        lists: dict[Entity, str] = {"appointment": "appointments", "availability": "availability",
-                 "staff": "staff", "client": "clients", "service": "services",
-                 "notification": "notifications"}
         want: dict[tuple[str, str], int] = {}
-        for entity, field in lists.items():
+        for entity, field in LISTS.items():
             for rec in boot[field]:
                 assert can_see(actor, entity, rec), f"{name} bootstrap holds {entity} {rec}"
                 want[(entity, rec["id"])] = rec["version"]
