@@ -166,6 +166,6 @@ def test_passwords_never_appear_in_logs_or_answers(srv: ServerProcess) -> None:
     for secret in (DEMO_PASSWORD, MARKER, "$argon2", "password_hash", SECRET):
         for text in answers:
             assert secret not in text, (secret, text[:300])
-    # Password hashes in the debug log: see tests/reliability/pending (reported).
+    # Password hashes in the debug log: test_hash_in_debug_log.py.
     for secret in (DEMO_PASSWORD, MARKER, SECRET):
         assert secret not in log, (secret, [ln for ln in log.splitlines() if secret in ln][:3])
