@@ -68,23 +68,28 @@ def therapists(snap: Snapshot) -> list[Record]:
     )
 
 
+def reach(days: Iterable[str]) -> set[str]:
+    """The dates whose records can fall on `days`: those days and the ones
+    before them (a record dated the day before can run past midnight)."""
+    wanted = set(days)
+    return wanted | {shift(d, -1) for d in wanted}
+
+
 class Index:
     """Appointments and available slots per (person, date), from one pass over
     the snapshot, so a week of columns doesn't rescan 10k appointments."""
 
     def __init__(self, snap: Snapshot, days: Iterable[str]) -> None:
-        wanted = set(days)
-        # a record dated the day before can run past midnight into the range
-        reach = wanted | {shift(d, -1) for d in wanted}
+        dates = reach(days)
         self.bookings: dict[tuple[str, str], list[Record]] = defaultdict(list)
         self.available: dict[tuple[str, str], list[Record]] = defaultdict(list)
         for appt in snap.all("appointment"):
-            if appt.get("date") not in reach or appt.get("status") in HIDDEN:
+            if appt.get("date") not in dates or appt.get("status") in HIDDEN:
                 continue
             for tid in appt.get("therapist_ids") or []:
                 self.bookings[(tid, appt["date"])].append(appt)
         for slot in snap.all("availability"):
-            if slot.get("date") in reach and slot.get("available"):
+            if slot.get("date") in dates and slot.get("available"):
                 self.available[(slot.get("user_id") or "", slot["date"])].append(slot)
 
     def _near(self, table: dict[tuple[str, str], list[Record]], who: str, day: str) -> list[Record]:
@@ -154,6 +159,20 @@ class DayGrid:
 
     def column(self, therapist_id: str) -> DayColumn:
         return next(c for c in self.columns if c.therapist["id"] == therapist_id)
+
+    @property
+    def days(self) -> tuple[str, ...]:
+        return (self.day,)
+
+    def appointment_ids(self) -> frozenset[str]:
+        """The appointments the grid draws."""
+        return frozenset(
+            a["id"]
+            for c in self.columns
+            for b in c.blocks
+            if isinstance(b, Booked)
+            for a in b.appointments
+        )
 
 
 def clusters(bookings: Sequence[tuple[Span, Record]]) -> list[Booked]:
@@ -235,6 +254,10 @@ class WeekRow:
 class WeekGrid:
     days: tuple[str, ...]
     rows: tuple[WeekRow, ...]
+
+    def appointment_ids(self) -> frozenset[str]:
+        """The appointments the grid draws."""
+        return frozenset(a["id"] for r in self.rows for c in r.cells for a in c.bookings)
 
 
 def first_free(booked: Sequence[Span], available: Sequence[Span]) -> int | None:

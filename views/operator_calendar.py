@@ -33,6 +33,7 @@ from views.calendar_grid import (
     WeekGrid,
     day_grid,
     hhmm,
+    reach,
     shift,
     week_grid,
 )
@@ -112,6 +113,9 @@ class Calendar:
         self.next = ft.IconButton(ft.Icons.CHEVRON_RIGHT, on_click=self._next)
         self.body = ft.Column(spacing=0)
         self.shown: DayGrid | WeekGrid | None = None  # what the body draws now
+        # the appointments it draws, and the dates whose appointments could join them
+        self.drawn: frozenset[str] = frozenset()
+        self.dates: set[str] = set()
         self.root = ft.Semantics(
             identifier="calendar",
             container=True,
@@ -146,6 +150,7 @@ class Calendar:
         if grid == self.shown:
             return False
         self.shown = grid
+        self.drawn, self.dates = grid.appointment_ids(), reach(grid.days)
         self.mode_picker.selected = [self.mode]
         unit = "day" if self.mode == DAY else "week"
         self.previous.tooltip = f"Previous {unit}"
@@ -165,8 +170,20 @@ class Calendar:
                 self.root.update()
 
     def changed(self, keys: frozenset[Key]) -> None:
-        if any(entity in WATCHED for entity, _ in keys):
+        if any(self._concerns(entity, id) for entity, id in keys):
             self.refresh()
+
+    def _concerns(self, entity: str, id: str) -> bool:
+        """Whether a change to this record may alter the grid: staff and
+        availability do; an appointment when it is drawn now or is dated
+        where the grid reaches (an edit on another day costs no pass over
+        the whole cache)."""
+        if entity != "appointment":
+            return entity in WATCHED
+        if id in self.drawn:
+            return True
+        appt = self.client.view().get("appointment", id)
+        return appt is not None and appt.get("date") in self.dates
 
     # ---- intents
     def book(self, therapist_id: str, day: str, start: str | None) -> None:

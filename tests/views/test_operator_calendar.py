@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import flet as ft
+import pytest
 
 from domain.commands import MemorySnapshot
 from domain.records import Entity, Record
@@ -17,6 +18,7 @@ from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
+from views import operator_calendar as view
 from views.calendar_grid import (
     Booked,
     Free,
@@ -326,3 +328,34 @@ async def test_a_booking_in_the_week_view_opens_its_edit_dialog(mount: Mount) ->
     await h.click(chip)
     assert title_of(dialog_of(h)) == "Edit appointment"
     assert h.field("Location").value == "7 Acacia Lane"
+
+
+async def test_a_change_the_grid_cannot_show_is_not_recomputed(
+    mount: Mount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a1 = appointment("a1", Status.PENDING, start="10:00", end_time="11:00")
+    client = FakeClient(OPERATOR, data(a1))
+    h = await mount(client, width=1440, height=900)
+    computed: list[str] = []
+
+    def counted(snap: Any, day: str) -> Any:
+        computed.append(day)
+        return day_grid(snap, day)
+
+    monkeypatch.setattr(view, "day_grid", counted)
+    far = appointment("far", Status.PENDING, date=shift(TODAY, 30))
+    await client.remote("appointment", far)
+    await client.remote("appointment", {**far, "version": 2, "start_time": "15:00"})
+    await h.settle()
+    assert computed == []
+    # moved onto the day shown, then away again: drawn, then gone
+    await client.remote("appointment", {**far, "version": 3, "date": TODAY})
+    await h.settle()
+    assert column_appts(h, "t1") == ["a1", "far"]
+    await client.remote("appointment", {**far, "version": 4, "date": TOMORROW})
+    await h.settle()
+    assert column_appts(h, "t1") == ["a1"]
+    # the day before reaches into the shown day (a booking past midnight)
+    await client.remote("appointment", {**far, "version": 5, "date": YESTERDAY})
+    await h.settle()
+    assert computed == [TODAY] * 3
