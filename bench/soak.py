@@ -66,6 +66,7 @@ from bench.common import (
 )
 from bench.propagation import _read
 from bench.report import Result, table
+from bench.soak_worker import TEAM
 from tests.support.server import ServerProcess
 from tests.support.workload import LISTS, witness_problems
 
@@ -73,7 +74,6 @@ PER_PROCESS = 50
 SAMPLE_S = 10.0
 TARGET_RSS_PCT = 10.0
 RING = 10_000  # events the server's hub keeps in memory (server/hub.py, ring_size)
-USERS = ("operator", "therapist1", "driver1", "therapist2", "driver2", "therapist3")
 SECTION = Path(__file__).with_name("soak.md")  # kept in BENCHMARKS.md by bench.markdown
 NOTES = Path(__file__).with_name("soak_notes.md")  # hand-written: what the runs showed
 BEGIN, END = "<!-- soak:begin -->", "<!-- soak:end -->"
@@ -246,9 +246,9 @@ class Probe:
 def plan(clients: int, procs: int) -> list[tuple[int, list[str]]]:
     """(teams, solo usernames) per worker process: whole teams of six spread
     evenly, the remainder as solo devices on the last process."""
-    teams, solo = divmod(clients, len(USERS))
+    teams, solo = divmod(clients, len(TEAM))
     split = [teams // procs + (1 if i < teams % procs else 0) for i in range(procs)]
-    return [(k, list(USERS[:solo]) if i == procs - 1 else []) for i, k in enumerate(split)]
+    return [(k, list(TEAM[:solo]) if i == procs - 1 else []) for i, k in enumerate(split)]
 
 
 def _load() -> str:
@@ -282,7 +282,7 @@ def run(clients: int = 200, minutes: float = 10.0, think: float = 5.0,
 
 def _soak(srv: ServerProcess, soak: Soak, tmp: Path, seed: int) -> None:
     sample_s = soak.sample_s
-    logins = {name: login(srv.url, name) for name in USERS}
+    logins = {name: login(srv.url, name) for name in TEAM}
     soak.procs = max(1, math.ceil(soak.clients / PER_PROCESS))
     day_span = 2_000_000 // soak.procs  # fresh days of different processes never meet
     cfgs = [{"url": srv.url, "logins": logins, "root": str(tmp / f"p{i}"), "index": i,
