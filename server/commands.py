@@ -19,7 +19,6 @@ its commands is retried alone, so one bad command can't sink the others.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from server.database import Database
 from server.events import Event, drafts_for
 from server.hub import Hub
 from server.state import State
+from server.tasks import cancel_and_wait
 
 log = logging.getLogger("tandem.commands")
 
@@ -163,9 +163,7 @@ class CommandService:
 
     async def close(self) -> None:
         if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+            await cancel_and_wait([self._writer])
             self._writer = None
 
     async def _write_loop(self) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from domain.commands import SYSTEM, Command, Outcome
 from domain.times import iso
 from server import repo
+from server.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from server.runtime import Runtime
@@ -51,11 +52,7 @@ class Jobs:
                        for every, job, kick in jobs if every > 0]
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_and_wait(self._tasks)
         self._tasks = []
 
     def _after_command(self, command: Command, _outcome: Outcome) -> None:

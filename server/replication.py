@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from server import repo
 from server.database import REPLICATION_CHANNEL
+from server.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from server.runtime import Runtime
@@ -62,11 +63,7 @@ class Replication:
         ]
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_and_wait(self._tasks)
         self._tasks = []
 
     def want(self, seq: int) -> None:

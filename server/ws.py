@@ -50,6 +50,7 @@ from server.auth import AuthError
 from server.events import Event
 from server.hub import Subscription, Trimmed
 from server.runtime import Runtime
+from server.tasks import cancel_and_wait
 
 router = APIRouter()
 log = logging.getLogger("tandem.ws")
@@ -384,12 +385,9 @@ class Link:
         self.end(None)
         if self._ping is not None:
             self._ping.cancel()
-        tasks = [*self._tasks, *([self._drain] if self._drain else [])]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        # Their errors have ended the link already (`spawn`, `_failed`).
+        await cancel_and_wait([*self._tasks, *([self._drain] if self._drain else [])],
+                              ignore=(Exception,))
 
 
 _wire_of: list[Any] = [None, b""]  # the last frame (the str itself) and its wire bytes
