@@ -128,10 +128,8 @@ class CommandService:
     async def execute(self, actor: Actor, command: Command, *, log_it: bool = True,
                       now: datetime | None = None) -> Response:
         """Run one command; (HTTP status, wire body). `now` is for the demo seed."""
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_loop(), name="command-writer")
         job = _Job(actor, command, log_it, now, asyncio.get_running_loop().create_future())
-        self._queue.put_nowait(job)
+        self._enqueue([job])
         # Shielded: a client that hangs up doesn't cancel a command mid-commit.
         return await asyncio.shield(job.done)
 
@@ -144,12 +142,9 @@ class CommandService:
         alone, answered alone; a rejected one doesn't stop those after it."""
         if not commands:
             return []
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_loop(), name="command-writer")
         loop = asyncio.get_running_loop()
         jobs = [_Job(actor, c, True, None, loop.create_future()) for c in commands]
-        for job in jobs:  # no await in between: contiguous in the queue
-            self._queue.put_nowait(job)
+        self._enqueue(jobs)
         # Shielded like `execute`: a client that hangs up doesn't cancel them.
         done = await asyncio.shield(asyncio.gather(*(j.done for j in jobs),
                                                    return_exceptions=True))
@@ -160,6 +155,14 @@ class CommandService:
             else:
                 out.append(result)
         return out
+
+    def _enqueue(self, jobs: list[_Job]) -> None:
+        """Queue `jobs` for the writer (started if need be), back to back: no
+        await in between, so they are contiguous in the queue."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="command-writer")
+        for job in jobs:
+            self._queue.put_nowait(job)
 
     async def close(self) -> None:
         if self._writer is not None:
