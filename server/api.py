@@ -23,7 +23,7 @@ from domain.records import Entity, Record, staff_name
 from server import repo, timeline
 from server.auth import AuthError
 from server.commands import Response
-from server.errors import JSON, WireError
+from server.errors import JSON, WireError, invalid_message
 from server.runtime import Runtime
 from server.schema import users
 from server.wire import (
@@ -160,10 +160,8 @@ async def _caller(request: Request) -> tuple[Runtime, Actor]:
 
 def _invalid(exc: ValidationError) -> Response:
     """What FastAPI's validation of a CommandIn body answers (server/errors.py)."""
-    errs = exc.errors()
-    loc, msg = (errs[0]["loc"], errs[0]["msg"]) if errs else ((), "is not valid")
-    where = ".".join(str(p) for p in loc) or "body"
-    return 422, {"status": "rejected", "code": "invalid_request", "message": f"{where}: {msg}."}
+    return 422, {"status": "rejected", "code": "invalid_request",
+                 "message": invalid_message(exc.errors())}
 
 
 _UNSTORABLE: Response = (422, {"status": "rejected", "code": "invalid_request",

@@ -4,7 +4,7 @@ handlers for FastAPI's own errors, and a body-size limit in front of the API."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -62,10 +62,14 @@ async def _validation(_req: Request, exc: Exception) -> JSON:
     errs = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errs):
         return rejected(400, "malformed_json", "The request body is not valid JSON.")
+    return rejected(422, "invalid_request", invalid_message(errs))
+
+
+def invalid_message(errs: Sequence[Mapping[str, Any]]) -> str:
+    """An `invalid_request` message: where the first validation error is, and what."""
     first = errs[0] if errs else {}
     where = _where(tuple(first.get("loc", ())))
-    msg = str(first.get("msg", "is not valid"))
-    return rejected(422, "invalid_request", f"{where}: {msg}.")
+    return f"{where}: {first.get('msg', 'is not valid')}."
 
 
 async def _wire(_req: Request, exc: Exception) -> JSON:
