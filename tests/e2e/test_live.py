@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import ZONE, Operator, UiProcess
 from tests.e2e.proxy import Relay
 from tests.e2e.ui import (
     PHONE,
     TABLET,
+    accessible_text,
     card,
     connection,
     expect_no_text,
@@ -113,6 +114,25 @@ def test_refused_action_rolls_back_with_the_servers_words(
     expect(d_card.get_by_role("button", name="Confirm trip")).to_have_count(0)
 
 
+def add_slot(tab: Page, manager: Locator, start: str, end: str, *, then: str) -> None:
+    """Fill the add-slot form, press Add slot and wait for `then` in the manager.
+
+    Flutter web can still lose a typed value on its way to the app after the
+    <input> showed it (seen once in CI: the form answered "Please give a start
+    time" with 09:00 on screen). That is the browser harness, not the app's
+    behaviour under test, so only that answer gets the form typed again."""
+    for attempt in range(3):
+        type_into(tab.get_by_role("textbox", name="Start"), start)
+        type_into(tab.get_by_role("textbox", name="End"), end)
+        tab.get_by_role("button", name="Add slot").click()
+        try:
+            expect_text(manager, then)
+            return
+        except AssertionError:
+            if attempt == 2 or "Please give a" not in accessible_text(manager):
+                raise
+
+
 def test_availability_changes_reach_the_other_tab(
     browser: Browser, ui: UiProcess, operator: Operator
 ) -> None:
@@ -137,9 +157,7 @@ def test_availability_changes_reach_the_other_tab(
 
     tab_a.bring_to_front()
     manager_a = ident(tab_a, "availability")
-    type_into(tab_a.get_by_role("textbox", name="Start"), "09:00")
-    type_into(tab_a.get_by_role("textbox", name="End"), "12:00")
-    tab_a.get_by_role("button", name="Add slot").click()
+    add_slot(tab_a, manager_a, "09:00", "12:00", then="09:00–12:00")
     slot_a = tab_a.locator('[flt-semantics-identifier^="slot-"]')
     expect(slot_a).to_have_count(1, timeout=10_000)  # optimistic: no server round trip
 
@@ -151,10 +169,7 @@ def test_availability_changes_reach_the_other_tab(
 
     # an overlapping slot is refused inline, in the domain's words
     tab_a.bring_to_front()
-    type_into(tab_a.get_by_role("textbox", name="Start"), "10:00")
-    type_into(tab_a.get_by_role("textbox", name="End"), "11:00")
-    tab_a.get_by_role("button", name="Add slot").click()
-    expect_text(manager_a, "overlap")
+    add_slot(tab_a, manager_a, "10:00", "11:00", then="overlap")
     expect(slot_a).to_have_count(1)
     shoot(tab_a, "therapist-820-availability")
 

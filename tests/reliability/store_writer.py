@@ -3,7 +3,7 @@
     python tests/reliability/store_writer.py DIR
         open the Store in DIR (bootstrapping an empty one), then forever:
         queue a command ("Q seq" once dispatch returned: durably queued),
-        acknowledge an older one now and then ("A seq"), apply a batch of
+        acknowledge an older one now and then ("a seq" before, "A seq" after), apply a batch of
         events and flush the cache ("F cursor" once flush returned).
 """
 
@@ -41,6 +41,8 @@ def main(directory: str) -> None:
         if len(queued) > 3:
             oldest = queued[0]
             record = {**(store.view.get("client", str(oldest.target)) or {}), "version": 1}
+            # a kill between the ack and its "A" line must not read as a lost command
+            print(f"a {oldest.seq}", flush=True)
             store.acknowledge(oldest.seq, {"status": "applied", "record": record,
                                            "cursor": cursor})
             print(f"A {oldest.seq}", flush=True)
