@@ -68,7 +68,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,11 +94,13 @@ __all__ = ["Client", "Dispatched", "Message", "Query"]
 
 class Client:
     def __init__(self, session: sessions.Session, store: Store, api: Api, *,
-                 flush_interval: float = 0.5, **listener_options: Any) -> None:
+                 flush_interval: float = 0.5,
+                 retry_delays: Callable[[], Iterator[float]] = backoff,
+                 **listener_options: Any) -> None:
         self.session, self.store, self.api = session, store, api
         self.flush_interval = flush_interval
         self.signed_out = False
-        self.sender = Sender(store, api, on_auth_failed=self._auth_failed)
+        self.sender = Sender(store, api, delays=retry_delays, on_auth_failed=self._auth_failed)
         self.listener = Listener(store, api, on_online=self.sender.wake,
                                  on_auth_failed=self._auth_failed, **listener_options)
         self._tasks: list[asyncio.Task[None]] = []
@@ -322,9 +324,12 @@ class Client:
         return applied
 
     async def _deliver(self, entry: Entry) -> Verdict:
-        """POST one left-behind command until the server answers for good."""
-        delays = backoff()
+        """POST one left-behind command until the server answers for good.
+        It runs before the sender starts, under the sender's rules: held while
+        the user works offline, retried at once when the link is back."""
+        delays = self.sender.delays()
         while True:
+            await self.sender.allowed()
             try:
                 status, body = await self.api.command(entry.wire())
             except NetworkError:
@@ -334,7 +339,7 @@ class Client:
                 self._auth_failed(verdict.message)
             if verdict.kind != "retry":
                 return verdict
-            await asyncio.sleep(next(delays))
+            await self.sender.pause(next(delays))
 
     async def _adopt_then_send(self) -> None:
         assert self.adopt_from is not None

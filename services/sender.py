@@ -85,7 +85,7 @@ class Sender:
         self.store, self.api = store, api
         self.window = window
         self.batch = batch  # 1: never batch
-        self._delays = delays
+        self.delays = delays  # a fresh retry schedule per call
         self._wake = asyncio.Event()
         self._allowed = asyncio.Event()
         self._allowed.set()
@@ -106,8 +106,18 @@ class Sender:
         """Something to send, or the link is back: try now."""
         self._wake.set()
 
+    async def allowed(self) -> None:
+        """Until sending is allowed (not held)."""
+        await self._allowed.wait()
+
+    async def pause(self, delay: float) -> None:
+        """Wait `delay` seconds, or less when woken (reconnect, new action)."""
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+
     async def run(self) -> None:
-        delays = self._delays()
+        delays = self.delays()
         # request → the seqs it carries, in order
         flying: dict[asyncio.Task[list[Answer] | None], list[int]] = {}
         try:
@@ -133,7 +143,7 @@ class Sender:
                     if any(v.kind == "retry" for v in verdicts):
                         retry = next(v for v in verdicts if v.kind == "retry")
                     elif verdicts:
-                        delays = self._delays()
+                        delays = self.delays()
                 if retry is not None and await self._back_off(flying, next(delays)):
                     return
         finally:
@@ -250,7 +260,5 @@ class Sender:
                 return True
         if resend:  # a batch to split up: no reason to wait
             return False
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+        await self.pause(delay)
         return False

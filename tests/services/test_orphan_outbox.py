@@ -6,6 +6,8 @@ goes. Real server, the web UI's own connect/stop (views.binding)."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -194,3 +196,36 @@ async def test_the_same_tab_signing_in_again_keeps_its_own_queue(
         assert staff.get("on_duty") is False
     finally:
         await again.stop()
+
+
+async def test_leftovers_wait_while_working_offline_and_go_as_soon_as_the_link_is_back(
+        staff_server: ServerProcess, tmp_path: Path) -> None:
+    """Adopted commands follow the sender's rules: held by "work offline",
+    and a failed try waits for the link to come back, not for its backoff
+    (here a minute, longer than the test waits)."""
+    srv, root = staff_server, tmp_path / "sessions"
+    first = await tab(srv, root, "tab1", "therapist1")
+    first.client.hold_sending()
+    slot = new_id()
+    assert (await first.dispatch("availability.create", slot, {
+        "user_id": first.user["id"], "date": later(5), "start_time": "09:00",
+        "end_time": "10:00", "available": True})).ok
+    await first.stop()
+
+    (root / "tab2").mkdir()
+    second = await Client.start(srv.url, "therapist1", DEMO_PASSWORD, data_dir=root / "tab2",
+                                adopt_from=root, retry_delays=lambda: itertools.repeat(60.0))
+    try:
+        second.hold_sending()  # before the adoption's first step
+        await asyncio.sleep(1.0)
+        assert slot not in server_state(srv, "therapist1")["availability"], "held"
+        srv.stop()
+        await until(lambda: second.status != "online", 20, "the client notices")
+        second.resume_sending()
+        await asyncio.sleep(0.5)  # a try fails: the next would be a minute away
+        srv.start()
+        await until(lambda: slot in server_state(srv, "therapist1")["availability"], 30,
+                    "sent when the link is back")
+        await until(lambda: not (root / "tab1").exists(), 20, "the old folder goes")
+    finally:
+        await second.stop()
