@@ -227,6 +227,9 @@ class Client:
     ) -> Callable[[], None]:
         return self.listener.on_events(callback)
 
+    def on_resync(self, callback: Callable[[], None]) -> Callable[[], None]:
+        return self.listener.on_resync(callback)
+
     def on_message(self, callback: Callable[[Message], None]) -> Callable[[], None]:
         return self.store.on_message(callback)
 

@@ -73,6 +73,7 @@ class Listener:
         self.last_event: dict[str, Any] | None = None
         self._status_listeners: list[Callable[[Link], None]] = []
         self._event_listeners: list[Callable[[list[dict[str, Any]]], None]] = []
+        self._resync_listeners: list[Callable[[], None]] = []
         self._must_bootstrap = False
         self._ws: ClientConnection | None = None
         self._opened = False
@@ -90,6 +91,14 @@ class Listener:
         it changed."""
         self._event_listeners.append(callback)
         return lambda: self._event_listeners.remove(callback)
+
+    def on_resync(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """`callback()` after the store was filled again from a bootstrap
+        while live (the log no longer reached our cursor, or the cache was
+        lost): the events in between will never come, so whatever is built
+        from events (an activity feed) must be rebuilt from the records."""
+        self._resync_listeners.append(callback)
+        return lambda: self._resync_listeners.remove(callback)
 
     def _applied(self, events: list[dict[str, Any]]) -> None:
         self.last_event = events[-1]
@@ -168,6 +177,11 @@ class Listener:
         payload = await self.api.bootstrap()
         self.store.bootstrap(payload)
         self._must_bootstrap = False
+        for callback in list(self._resync_listeners):
+            try:
+                callback()
+            except Exception:
+                log.exception("resync listener failed")
 
     # Websocket ------------------------------------------------------------
     async def _websocket(self) -> bool:

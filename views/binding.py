@@ -83,8 +83,13 @@ class ServicesClient:
             gone = m.kind == "problem" and m.code == "signed_out"
             listener(Changed(sync=True, notices=self.notices(m), signed_out=gone))
 
+        def resync() -> None:
+            # events were missed for good: views built from them start over
+            listener(Changed(reset=True, sync=True))
+
         offs = [
             self.client.on_change(changes),
+            self.client.on_resync(resync),
             self.client.on_status(status),
             self.client.on_message(message),
             self.client.on_events(events),
