@@ -42,6 +42,10 @@ PLANNING = frozenset({S.PENDING, S.REJECTED, S.THERAPIST_CONFIRMED, S.DRIVER_CON
 SCHEDULE_FIELDS = frozenset(
     {"client_id", "service_ids", "therapist_ids", "date", "start_time", "end_time"}
 )
+# What a therapist says yes to, with the team: moving it asks everyone again.
+SLOT = ("date", "start_time", "end_time")
+# Waiting for, or past, every therapist's acceptance, before the operator starts it.
+ANSWERING = frozenset({S.PENDING, S.THERAPIST_CONFIRMED, S.DRIVER_CONFIRMED})
 PAYMENT_METHODS = ("cash", "gcash", "bank_transfer", "card")
 URGENCIES = ("normal", "urgent")
 
@@ -148,8 +152,7 @@ def update(ctx: Ctx) -> Outcome:
             f"Can't change the schedule: the appointment is already {LABEL[status]}."
         )
     merged = {**appt, **f}
-    extra: dict[str, Any] = {}
-    if set(f) & {"therapist_ids", "date", "start_time", "end_time"}:
+    if set(f) & {"therapist_ids", *SLOT}:
         check_therapists(
             ctx.snap,
             merged["therapist_ids"],
@@ -158,29 +161,58 @@ def update(ctx: Ctx) -> Outcome:
             merged["end_time"],
             ignore_id=appt["id"],
         )
-        if status in (S.THERAPIST_CONFIRMED, S.DRIVER_CONFIRMED):
-            # The therapists agreed to another plan: they must accept again.
-            extra = {
-                "status": S.PENDING.value,
-                "accepted_ids": [],
-                "response_deadline": deadline(ctx),
-            }
-    elif (
-        "driver_id" in f
-        and f["driver_id"] != appt.get("driver_id")
-        and status == S.DRIVER_CONFIRMED
-    ):
-        extra = {"status": S.THERAPIST_CONFIRMED.value}
+    extra = _replanned(ctx, appt, merged)
     # updated_by: an edit has no lifecycle stamp, yet the timeline says who made it
     new = bumped(appt, **f, **extra, updated_at=iso(ctx.now), updated_by=ctx.actor.id)
-    newcomers = set(assigned(new)) - set(assigned(appt))
+    newcomers = [p for p in assigned(new) if p not in assigned(appt)]
     text = f"Booking updated: {describe(new)}"
-    return Outcome(
-        (
-            upsert("appointment", new, appt),
-            *notices(ctx.cmd, ctx.now, newcomers, "assigned", text, new["id"]),
+    changes = [
+        upsert("appointment", new, appt),
+        *notices(ctx.cmd, ctx.now, newcomers, "assigned", text, new["id"]),
+    ]
+    driver = new.get("driver_id")
+    confirmed = appt["status"] == S.PENDING.value and new["status"] != S.PENDING.value
+    if confirmed and driver and driver not in newcomers:
+        # as when the last therapist accepts: the driver can confirm now
+        ready = f"Every therapist accepted {describe(new)}"
+        changes += notices(
+            ctx.cmd, ctx.now, [driver], "accepted", ready, new["id"], start=len(newcomers)
         )
-    )
+    return Outcome(tuple(changes))
+
+
+def settled(therapist_ids: Iterable[str], accepted_ids: Iterable[str]) -> Status:
+    """Where the answers leave a booking that waits for its therapists:
+    confirmed once every assigned therapist has accepted, pending before."""
+    everyone = set(therapist_ids) <= set(accepted_ids)
+    return S.THERAPIST_CONFIRMED if everyone else S.PENDING
+
+
+def _replanned(ctx: Ctx, before: Record, after: Record) -> dict[str, Any]:
+    """What an edit from `before` to `after` does to the answers given so far.
+
+    An acceptance is for a team and a slot: a new slot drops them all, a new
+    team keeps those of the therapists still on it. The booking then stands
+    where those answers leave it, as if the last of them had just been given;
+    whoever is newly asked gets a full response window. A new driver must
+    confirm again."""
+    status = S(before["status"])
+    moved = any(before.get(k) != after.get(k) for k in SLOT)
+    team = list(after["therapist_ids"])
+    if not moved and set(team) == set(before["therapist_ids"]):
+        if after.get("driver_id") != before.get("driver_id") and status == S.DRIVER_CONFIRMED:
+            return {"status": S.THERAPIST_CONFIRMED.value}
+        return {}
+    kept = [] if moved else [t for t in before.get("accepted_ids") or [] if t in team]
+    out: dict[str, Any] = {"accepted_ids": kept}
+    if status not in ANSWERING:
+        return out  # rejected: the operator's review settles it
+    to = settled(team, kept)
+    out["status"] = to.value
+    newcomers = set(team) - set(before["therapist_ids"])
+    if to == S.PENDING and (moved or newcomers or status != S.PENDING):
+        out["response_deadline"] = deadline(ctx)
+    return out
 
 
 def _simple(action: str) -> Callable[[Ctx], Outcome]:
