@@ -329,7 +329,7 @@ def review_rejection(ctx: Ctx) -> Outcome:
     note = v.text(ctx.cmd.args, "reason", "a reason", required=False)
     rejection = dict(appt.get("rejection") or {})
     rejection.update(decision=decision, decided_by=ctx.actor.id, decided_at=iso(ctx.now), note=note)
-    rejecter, role = rejection.get("by"), rejection.get("role")
+    role = rejection.get("role")
     back = S(rejection.get("previous_status") or S.PENDING.value)
     fields: dict[str, Any] = {"rejection": rejection}
     if decision == "accept":
@@ -342,36 +342,17 @@ def review_rejection(ctx: Ctx) -> Outcome:
     elif decision == "deny":
         to = back
     else:
-        to = back
-        if role == "driver":
-            driver = v.ident(ctx.cmd.args, "driver_id", "the new driver")
-            assert driver is not None
-            person(ctx.snap, driver, "driver")
-            fields["driver_id"] = driver
-        else:
-            tid = v.ident(ctx.cmd.args, "therapist_id", "the new therapist")
-            assert tid is not None
-            if tid in appt["therapist_ids"]:
-                raise InvalidArgs("That therapist is already on this appointment.")
-            therapists = [tid if t == rejecter else t for t in appt["therapist_ids"]]
-            check_therapists(
-                ctx.snap,
-                [tid],
-                appt["date"],
-                appt["start_time"],
-                appt["end_time"],
-                ignore_id=appt["id"],
-            )
-            fields.update(
-                therapist_ids=therapists,
-                accepted_ids=[t for t in appt.get("accepted_ids") or [] if t in therapists],
-            )
-            to = S.PENDING
+        fields.update(_reassigned(ctx, appt, rejection))
+        to = back if role == "driver" else S.PENDING
+    if to in (S.PENDING, S.THERAPIST_CONFIRMED):
+        # an edit while it was rejected may have dropped or completed the answers
+        after = {**appt, **fields}
+        to = settled(after["therapist_ids"], after.get("accepted_ids") or [])
     if to == S.PENDING:
         # A fresh deadline: without it the job would auto-cancel at once.
         fields["response_deadline"] = deadline(ctx)
     new = stamped(appt, row, ctx.actor, ctx.now, to, **fields)
-    people = set(assigned(new)) | set(assigned(appt))
+    people = [*assigned(new), *assigned(appt)]  # in order: notice ids follow it
     return Outcome(
         (
             upsert("appointment", new, appt),
@@ -385,6 +366,33 @@ def review_rejection(ctx: Ctx) -> Outcome:
             ),
         )
     )
+
+
+def _reassigned(ctx: Ctx, appt: Record, rejection: Record) -> dict[str, Any]:
+    """The fields that put a new driver or therapist in the rejecter's place."""
+    if rejection.get("role") == "driver":
+        driver = v.ident(ctx.cmd.args, "driver_id", "the new driver")
+        assert driver is not None
+        person(ctx.snap, driver, "driver")
+        return {"driver_id": driver}
+    tid = v.ident(ctx.cmd.args, "therapist_id", "the new therapist")
+    assert tid is not None
+    team, rejecter = appt["therapist_ids"], rejection.get("by")
+    if tid in team:
+        raise InvalidArgs("That therapist is already on this appointment.")
+    if rejecter not in team:
+        # edited off meanwhile: whom the new therapist would replace is anyone's guess
+        who = staff_name(ctx.snap.get("staff", str(rejecter)))
+        raise InvalidArgs(
+            f"Can't reassign: {who} is no longer on this appointment. "
+            "Deny the rejection to send it back to the therapists on it now."
+        )
+    check_therapists(
+        ctx.snap, [tid], appt["date"], appt["start_time"], appt["end_time"], ignore_id=appt["id"]
+    )
+    therapists = [tid if t == rejecter else t for t in team]
+    kept = [t for t in appt.get("accepted_ids") or [] if t in therapists]
+    return {"therapist_ids": therapists, "accepted_ids": kept}
 
 
 def verify_payment(ctx: Ctx) -> Outcome:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from domain import Actor, Outcome
-from tests.domain.world import D1, OP, T1, T2, T3, World, booking
+from domain.errors import InvalidArgs
+from tests.domain.world import D1, D2, OP, T1, T2, T3, World, booking
 
 FIRST_DEADLINE = "2026-11-21T06:30:00Z"  # created at 06:00
 FRESH_DEADLINE = "2026-11-21T06:50:00Z"  # edited at 06:20
@@ -260,3 +261,61 @@ def test_a_newcomer_is_told_and_must_accept() -> None:
     assert notified(edit(w, therapist_ids=["t1", "t2", "t3"])) == {("t3", "assigned")}
     w.do(T3, "appointment.accept", "a1")
     assert w.appt()["status"] == "therapist_confirmed"
+
+
+# --- edits while a rejection waits for the operator's review -------------------
+
+
+def test_deny_after_dropping_the_rejecter_goes_ahead_with_those_who_accepted() -> None:
+    w = group(T1)
+    w.do(T2, "appointment.reject", "a1", reason="Sick")
+    edit(w, therapist_ids=["t1"])
+    assert w.appt()["status"] == "rejected"
+    w.do(OP, "appointment.review_rejection", "a1", decision="deny")
+    assert w.appt()["status"] == "therapist_confirmed"
+
+
+def test_deny_after_a_reschedule_asks_the_therapists_again() -> None:
+    w = group(T1, T2)
+    w.do(D1, "appointment.reject", "a1", reason="Car in the shop")
+    edit(w, **MOVED)
+    w.later(40)
+    w.do(OP, "appointment.review_rejection", "a1", decision="deny")
+    appt = w.appt()
+    assert (appt["status"], appt["accepted_ids"]) == ("pending", [])
+    assert appt["response_deadline"] == "2026-11-21T07:10:00Z"
+
+
+def test_reassign_refuses_when_the_rejecter_was_already_taken_off() -> None:
+    """It used to swap the rejecter for the new therapist in a list that no
+    longer held the rejecter: the new therapist was silently never added."""
+    w = World()
+    w.do(OP, "appointment.create", "a1", **booking())
+    w.do(T1, "appointment.reject", "a1", reason="Too far")
+    edit(w, therapist_ids=["t3"])
+    before = w.state()
+    with pytest.raises(InvalidArgs, match="Ana Reyes is no longer on this appointment"):
+        w.do(OP, "appointment.review_rejection", "a1", decision="reassign", therapist_id="t2")
+    assert w.state() == before
+    w.do(OP, "appointment.review_rejection", "a1", decision="deny")
+    assert w.appt()["therapist_ids"] == ["t3"] and w.appt()["status"] == "pending"
+
+
+def test_reassign_in_a_group_keeps_the_acceptances_of_the_others() -> None:
+    w = group(T1)
+    w.do(T2, "appointment.reject", "a1", reason="Sick")
+    w.do(OP, "appointment.review_rejection", "a1", decision="reassign", therapist_id="t3")
+    appt = w.appt()
+    assert appt["therapist_ids"] == ["t1", "t3"] and appt["accepted_ids"] == ["t1"]
+    w.do(T3, "appointment.accept", "a1")
+    assert w.appt()["status"] == "therapist_confirmed"
+
+
+def test_reassigning_a_driver_with_an_edit_between_still_replaces_the_driver() -> None:
+    w = group(T1, T2)
+    w.do(D1, "appointment.reject", "a1", reason="Flat tyre")
+    edit(w, driver_id=None)
+    w.do(OP, "appointment.review_rejection", "a1", decision="reassign", driver_id="d2")
+    assert w.appt()["driver_id"] == "d2"
+    w.do(D2, "appointment.confirm", "a1")
+    assert w.appt()["status"] == "driver_confirmed"
