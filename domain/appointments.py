@@ -373,6 +373,8 @@ def _reassigned(ctx: Ctx, appt: Record, rejection: Record) -> dict[str, Any]:
     if rejection.get("role") == "driver":
         driver = v.ident(ctx.cmd.args, "driver_id", "the new driver")
         assert driver is not None
+        if driver == appt.get("driver_id"):
+            raise InvalidArgs("That driver is already on this appointment.")
         person(ctx.snap, driver, "driver")
         return {"driver_id": driver}
     tid = v.ident(ctx.cmd.args, "therapist_id", "the new therapist")
