@@ -6,9 +6,10 @@ The server fixtures (`demo_server`, `staff_server`, `empty_server`,
 test in one of those modules runs twice, `[sqlite]` and `[postgresql]`; the
 PostgreSQL runs get a fresh database per server from the session's throwaway
 cluster (tests.support.postgres; skipped locally without PostgreSQL, failed
-under CI). The rest of the suite (bad input, CLI, app composition, the
-in-process state tests) exercises code that doesn't depend on the database
-and stays SQLite-only to keep CI time modest.
+under CI). The rest of the suite (bad input — whose database-error tests
+plant SQLite triggers —, app composition, the websocket link, the in-process
+state tests) exercises code that doesn't depend on the database, or only
+SQLite, and stays SQLite-only to keep CI time modest.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ from tests.support.server import ServerProcess
 __all__ = ["backend", "demo_server", "empty_server", "postgres_cluster", "server_factory",
            "staff_server"]
 
-# The files whose behaviour depends on the database: the command path, the
-# event log and its streams, idempotency, visibility, jobs, the timeline.
+# The files whose behaviour depends on the database: the command path (one
+# command or a batch), the event log and its streams, idempotency, visibility,
+# jobs, the timeline, a restart on the same database (test_server_cli's only
+# server_factory test; its other tests don't take a `backend`).
 POSTGRES_MODULES = frozenset({
     "test_api_lifecycle.py", "test_api_visibility.py", "test_api_idempotency.py",
     "test_api_stream.py", "test_api_jobs.py", "test_timeline.py",
+    "test_batch.py", "test_batch_single_route.py", "test_server_cli.py",
 })
 
 
