@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.appointments import overdue
+from domain.booking import slot_problem
 from domain.errors import (
     DoubleBooked,
     DriverBusy,
@@ -15,7 +16,21 @@ from domain.errors import (
     Unavailable,
     VersionConflict,
 )
-from tests.domain.world import D1, D2, OP, SYSTEM, T1, T2, T3, World, booking, slot, world_at
+from domain.status import TERMINAL, Status
+from tests.domain.world import (
+    D1,
+    D2,
+    DAY,
+    OP,
+    SYSTEM,
+    T1,
+    T2,
+    T3,
+    World,
+    booking,
+    slot,
+    world_at,
+)
 
 
 def test_reject_needs_a_reason() -> None:
@@ -248,27 +263,52 @@ def test_a_booking_past_midnight_fits_a_slot_past_midnight() -> None:
         )
 
 
-@pytest.mark.parametrize(
-    "status",
-    [
-        "pending",
-        "rejected",
-        "therapist_confirmed",
-        "journey",
-        "completed",
-        "pickup_requested",
-        "return_journey",
-    ],
-)
-def test_double_booking_is_checked_against_every_non_terminal_status(status: str) -> None:
+NEXT_DAY = "2026-11-22"
+
+# A slot on DAY from 22:00 to 03:00 runs into the next morning:
+# (booking date, start, end) -> whether the slot covers it
+NIGHT_BOOKINGS: list[tuple[str, str, str, bool]] = [
+    (NEXT_DAY, "00:30", "01:30", True),
+    (NEXT_DAY, "00:00", "03:00", True),
+    (DAY, "22:00", "03:00", True),
+    (DAY, "23:30", "00:30", True),
+    (NEXT_DAY, "02:30", "03:30", False),  # runs past the slot's end
+    (DAY, "00:30", "01:30", False),  # the morning before the slot
+    (DAY, "21:30", "22:30", False),  # starts before it
+    ("2026-11-23", "00:30", "01:30", False),  # a night later
+]
+
+
+@pytest.mark.parametrize(("day", "start", "end", "covered"), NIGHT_BOOKINGS)
+def test_a_slot_past_midnight_covers_bookings_of_the_next_morning(
+    day: str, start: str, end: str, covered: bool
+) -> None:
+    w = World()
+    w.snap.put("availability", slot("night", "t3", start="22:00", end="03:00"))
+    args = booking(therapist_ids=["t3"], date=day, start_time=start, end_time=end)
+    problem = slot_problem(w.snap, ["t3"], day, start, end)
+    if not covered:
+        assert problem is not None and "Cara Lim isn't available" in problem
+        with pytest.raises(Unavailable, match="Cara Lim isn't available"):
+            w.do(OP, "appointment.create", "a1", **args)
+        return
+    assert problem is None
+    w.do(OP, "appointment.create", "a1", **args)
+    assert w.appt()["date"] == day and w.appt()["start_time"] == start
+
+
+@pytest.mark.parametrize("status", sorted(set(Status) - TERMINAL))
+def test_double_booking_is_checked_against_every_non_terminal_status(status: Status) -> None:
     w = world_at(status)
+    assert w.appt()["status"] == status
     with pytest.raises(DoubleBooked, match="already booked"):
         w.do(OP, "appointment.create", "a2", **booking(start_time="14:30", end_time="15:30"))
 
 
-@pytest.mark.parametrize("status", ["cancelled", "auto_cancelled", "transport_completed"])
-def test_terminal_appointments_free_the_slot(status: str) -> None:
+@pytest.mark.parametrize("status", sorted(TERMINAL))
+def test_terminal_appointments_free_the_slot(status: Status) -> None:
     w = world_at(status)
+    assert w.appt()["status"] == status
     w.do(OP, "appointment.create", "a2", **booking(start_time="14:30", end_time="15:30"))
 
 
