@@ -41,7 +41,8 @@ from server.wire import (
     errors,
 )
 
-router = APIRouter(prefix="/api")
+# Any route may answer 500 server_error (server.errors), documented on each.
+router = APIRouter(prefix="/api", responses=errors(500))
 bearer = HTTPBearer(auto_error=False, description="The token from POST /api/auth/login")
 
 

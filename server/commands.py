@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from domain.apply import apply
-from domain.commands import Actor, Change, Command, Outcome
+from domain.commands import Actor, Change, Command, MemorySnapshot, Outcome
 from domain.commands import Settings as DomainSettings
 from domain.errors import DomainError
 from domain.policy import can_see
@@ -36,6 +36,7 @@ from domain.records import Entity, Record
 from domain.times import iso
 from server import repo
 from server.database import Database
+from server.errors import BUSY_MESSAGE, SERVER_ERROR_MESSAGE
 from server.events import Event, drafts_for
 from server.hub import Hub
 from server.state import State
@@ -53,6 +54,9 @@ DUPLICATE = {
 }
 MALFORMED = {"status": "rejected", "code": "invalid_args",
              "message": "Some of the details are not in the expected form."}
+# An unexpected exception: not applied, try again (the traceback is logged).
+SERVER_ERROR: Response = (500, {"status": "rejected", "code": "server_error",
+                                "message": SERVER_ERROR_MESSAGE})
 
 
 def utcnow() -> datetime:
@@ -130,8 +134,13 @@ class CommandService:
         """Run one command; (HTTP status, wire body). `now` is for the demo seed."""
         job = _Job(actor, command, log_it, now, asyncio.get_running_loop().create_future())
         self._enqueue([job])
-        # Shielded: a client that hangs up doesn't cancel a command mid-commit.
-        return await asyncio.shield(job.done)
+        try:
+            # Shielded: a client that hangs up doesn't cancel a command mid-commit.
+            return await asyncio.shield(job.done)
+        except OperationalError:
+            raise  # 503 with Retry-After (server.errors)
+        except Exception as exc:  # logged by the writer; not applied
+            return _failed(exc)
 
     async def execute_many(self, actor: Actor, commands: list[Command]) -> list[Response]:
         """Run several commands of one caller, in order (POST /api/commands/batch).
@@ -178,7 +187,7 @@ class CommandService:
                 await self._run(jobs)
             except Exception as exc:
                 if len(jobs) == 1:
-                    log.exception("command %s failed in the database", jobs[0].command.name)
+                    log.exception("command %s failed", jobs[0].command.name)
                     if not jobs[0].done.done():
                         jobs[0].done.set_exception(exc)
                     continue
@@ -186,7 +195,7 @@ class CommandService:
                     try:
                         await self._run([job])
                     except Exception as one:
-                        log.exception("command %s failed in the database", job.command.name)
+                        log.exception("command %s failed", job.command.name)
                         if not job.done.done():
                             job.done.set_exception(one)
 
@@ -227,17 +236,9 @@ class CommandService:
                                       None))
                 return
         now, stamp = (job.now, iso(job.now)) if job.now else (batch.now, batch.stamp)
-        snap = self.state.snapshot(actor, cmd)
-        tables = snap.tables  # plus what earlier commands in this batch did
-        for entity, rows in batch.puts.items():  # (one dict update per entity, not
-            tables.setdefault(entity, {}).update(rows)  # a put per earlier change)
-        for entity, ids in batch.gone.items():
-            table = tables.get(entity)
-            if table:
-                for id in ids:
-                    table.pop(id, None)
         outcome: Outcome | None = None
         try:
+            snap = self._snapshot(actor, cmd, batch)
             outcome = apply(snap, actor, cmd, now, self.domain_settings)
             response = self._applied(actor, cmd, outcome, batch, stamp)
         except DomainError as exc:
@@ -248,6 +249,13 @@ class CommandService:
             log.exception("domain.apply failed on %s", cmd.name)
             batch.answers.append((job, (422, MALFORMED), None))
             return
+        except Exception:
+            # Anything else is a bug: this command changes nothing and gets a
+            # 500 server_error (not stored: a retry runs it again); the rest of
+            # the batch goes on.
+            log.exception("command %s failed unexpectedly", cmd.name)
+            batch.answers.append((job, SERVER_ERROR, None))
+            return
         if job.log_it:
             batch.seen[key] = (actor.id, response)
             batch.logged.append({
@@ -256,23 +264,39 @@ class CommandService:
             })
         batch.answers.append((job, response, outcome if response[0] == 200 else None))
 
+    def _snapshot(self, actor: Actor, cmd: Command, batch: _Batch) -> MemorySnapshot:
+        """The domain snapshot for `cmd`: the state plus what earlier commands
+        of this batch did."""
+        snap = self.state.snapshot(actor, cmd)
+        tables = snap.tables
+        for entity, rows in batch.puts.items():  # (one dict update per entity, not
+            tables.setdefault(entity, {}).update(rows)  # a put per earlier change)
+        for entity, ids in batch.gone.items():
+            table = tables.get(entity)
+            if table:
+                for id in ids:
+                    table.pop(id, None)
+        return snap
+
     def _applied(self, actor: Actor, cmd: Command, outcome: Outcome, batch: _Batch,
                  stamp: str) -> Response:
+        # Everything that could fail comes before the batch is touched: a
+        # command that raises here leaves no trace in the transaction.
         drafts = [d for c in outcome.changes for d in drafts_for(c)]
         first_seq = batch.head + len(batch.events) + 1
         events = [d.numbered(first_seq + i, cmd.name, stamp) for i, d in enumerate(drafts)]
-        batch.saw(outcome.changes)
-        batch.events.extend(events)
-        cursor = batch.head + len(batch.events)
         record = outcome.record
         first = outcome.changes[0] if outcome.changes else None
-        return 200, {
+        response: Response = (200, {
             "status": "applied",
             "record": record if first and record and can_see(actor, first.entity, record)
             else None,
             "changes": [_wire_change(c) for c in outcome.changes if _visible_change(actor, c)],
-            "cursor": cursor,
-        }
+            "cursor": batch.head + len(batch.events) + len(events),
+        })
+        batch.saw(outcome.changes)
+        batch.events.extend(events)
+        return response
 
     def _committed(self, batch: _Batch) -> None:
         self.state.commit(batch.changes, batch.head + len(batch.events))
@@ -298,10 +322,8 @@ def _failed(exc: BaseException) -> Response:
     single command would have got (503 for the database, else 500); both
     mean "not applied, retry"."""
     if isinstance(exc, OperationalError):
-        return 503, {"status": "rejected", "code": "unavailable",
-                     "message": "The server is busy. Please try again in a moment."}
-    return 500, {"status": "rejected", "code": "server_error",
-                 "message": "The server had a problem. Please try again."}
+        return 503, {"status": "rejected", "code": "unavailable", "message": BUSY_MESSAGE}
+    return SERVER_ERROR
 
 
 def _final(changes: list[Change], state: State) -> list[tuple[str, Entity, str, Record | None]]:

@@ -1,5 +1,7 @@
 """Every error leaves as {"status": "rejected", "code", "message"}: exception
-handlers for FastAPI's own errors, and a body-size limit in front of the API."""
+handlers for FastAPI's own errors and for anything unexpected (500
+`server_error`, never a plain-text page), and a body-size limit in front of
+the API."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("tandem.http")
+
+BUSY_MESSAGE = "The server is busy. Please try again in a moment."
+SERVER_ERROR_MESSAGE = "The server had a problem. Please try again."
 
 
 class JSON(Response):
@@ -85,8 +90,13 @@ async def _http(_req: Request, exc: Exception) -> JSON:
 
 async def _database(_req: Request, exc: Exception) -> JSON:
     log.warning("database unavailable: %s", exc)
-    return rejected(503, "unavailable", "The server is busy. Please try again in a moment.",
-                    {"Retry-After": "1"})
+    return rejected(503, "unavailable", BUSY_MESSAGE, {"Retry-After": "1"})
+
+
+async def _unexpected(_req: Request, _exc: Exception) -> JSON:
+    # Starlette's ServerErrorMiddleware sends this, then re-raises the
+    # exception for the ASGI server to log with its traceback.
+    return rejected(500, "server_error", SERVER_ERROR_MESSAGE)
 
 
 def install(app: FastAPI) -> None:
@@ -94,6 +104,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(WireError, _wire)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(OperationalError, _database)
+    app.add_exception_handler(Exception, _unexpected)  # the last resort: JSON, not text
 
 
 class BodyLimit:

@@ -130,6 +130,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: "Body too large",
         422: "Missing or mistyped fields (invalid_request / invalid_args)",
         429: "Too many failed sign-ins; wait Retry-After seconds",
+        500: "server_error: an unexpected problem on the server (it is logged); retry",
         503: "Temporarily unavailable; retry",
     }
     return {c: {"model": Rejected, "description": words.get(c, "Rejected")} for c in codes}

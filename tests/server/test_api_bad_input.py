@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,7 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.server.helpers import Api, stream
+from tests.server.helpers import Api, fresh_day, new_client, service_id, stream
 from tests.support.server import ServerProcess
 
 
@@ -218,3 +220,114 @@ async def test_websocket_origin_check(staff_server: ServerProcess, op: Api) -> N
         await ws.send(orjson.dumps({"type": "hello", "token": op.token, "after": 0}).decode())
         frame = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
         assert frame["type"] == "event"
+
+
+# --- unexpected errors: a JSON 500 `server_error`, never a plain-text page ------------
+
+
+def json_answer(r: httpx.Response) -> dict[str, Any]:
+    assert r.headers["content-type"].startswith("application/json"), (r.status_code, r.text)
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def refused_or_server_error(status: int, body: dict[str, Any]) -> None:
+    """The domain refusing a date past the calendar (422 invalid_args), or the
+    server's last resort (500 server_error): both JSON rejections."""
+    assert body["status"] == "rejected" and body["message"], body
+    assert (status, body["code"]) in ((422, "invalid_args"), (500, "server_error")), \
+        (status, body)
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_date_at_the_end_of_the_calendar_is_never_a_text_500(
+    staff_server: ServerProcess, op: Api, day: str,
+) -> None:
+    t1 = op.staff_id("therapist1")
+    booking = op.body("appointment.create", str(uuid.uuid4()), client_id=new_client(op),
+                      service_ids=[service_id(op)], therapist_ids=[t1], date=day,
+                      start_time="10:00", end_time="11:00", location="x")
+    slot = op.body("availability.create", str(uuid.uuid4()), user_id=t1, date=day,
+                   start_time="23:00", end_time="01:00", available=True)
+    for body in (booking, slot):
+        r = post(staff_server, op, orjson.dumps(body))
+        refused_or_server_error(r.status_code, json_answer(r))
+    # In a batch: that command's answer in its place; the others still apply.
+    good = op.body("availability.create", str(uuid.uuid4()), user_id=t1, date=fresh_day(),
+                   start_time="09:00", end_time="10:00", available=True)
+    op.seq += 1
+    bad = {**booking, "seq": op.seq}  # the booking again, as a new command
+    r = httpx.post(staff_server.url + "/api/commands/batch", json={"commands": [bad, good]},
+                   headers=op.headers, timeout=30)
+    assert r.status_code == 200, r.text
+    first, second = json_answer(r)["results"]
+    refused_or_server_error(first["status_code"], first["body"])
+    assert second["status_code"] == 200 and second["body"]["status"] == "applied"
+
+
+def run_sql(srv: ServerProcess, sql: str) -> None:
+    con = sqlite3.connect(srv.database_url.removeprefix("sqlite:///"), timeout=30)
+    try:
+        con.execute(sql)
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_an_unexpected_database_error_is_a_json_500_and_nothing_is_applied(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    """A constraint the server knows nothing about (a trigger someone added to
+    its SQLite file) makes the write fail with an IntegrityError: not "busy"
+    (503), not the caller's fault (4xx), so 500 server_error, as JSON, with the
+    traceback in the server's log; the command is not applied nor remembered."""
+    srv = server_factory(seed="staff", args=("--auto-cancel-interval", "0",
+                                             "--pickup-interval", "0"))
+    op = Api(srv, "operator")
+    run_sql(srv, "CREATE TRIGGER refuse_boom BEFORE INSERT ON records "
+                     "WHEN NEW.data LIKE '%\"first_name\":\"Boom\"%' "
+                     "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+    head = op.cursor()
+
+    def boom() -> dict[str, Any]:
+        return op.body("client.create", str(uuid.uuid4()), first_name="Boom", last_name="B",
+                       phone="1", address="C")
+
+    single = boom()
+    r = post(srv, op, orjson.dumps(single))
+    assert r.status_code == 500
+    assert json_answer(r) == {"status": "rejected", "code": "server_error",
+                              "message": "The server had a problem. Please try again."}
+    # In a batch: that command gets the 500, the others apply.
+    fine = op.body("client.create", str(uuid.uuid4()), first_name="Fine", last_name="B",
+                   phone="1", address="C")
+    r = httpx.post(srv.url + "/api/commands/batch", json={"commands": [boom(), fine]},
+                   headers=op.headers, timeout=30)
+    assert r.status_code == 200
+    first, second = json_answer(r)["results"]
+    assert first["status_code"] == 500 and first["body"]["code"] == "server_error"
+    assert second["status_code"] == 200 and second["body"]["record"]["first_name"] == "Fine"
+    assert [e["data"]["first_name"] for e in op.events(head)] == ["Fine"]
+    assert "refused by a test trigger" in srv.output() and "Traceback" in srv.output()
+    # Not remembered as the command's answer: once the cause is gone, a retry applies.
+    run_sql(srv, "DROP TRIGGER refuse_boom")
+    again = op.send(single).ok()
+    assert again.record["first_name"] == "Boom"
+
+
+def test_any_route_answers_an_unexpected_error_with_json(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    """The app-wide last resort: an event row that no longer reads as JSON
+    breaks GET /api/events (outside the command path) with a JSON 500."""
+    srv = server_factory(seed="staff", args=("--auto-cancel-interval", "0",
+                                             "--pickup-interval", "0"))
+    op = Api(srv, "operator")
+    head = op.cursor()
+    op.cmd("client.create", str(uuid.uuid4()), first_name="A", last_name="B", phone="1",
+           address="C").ok()
+    run_sql(srv, f"UPDATE events SET data = 'not json' WHERE seq = {head + 1}")
+    r = op.get("/api/events", after=head)
+    assert r.status_code == 500
+    assert json_answer(r)["code"] == "server_error"
+    assert op.get("/api/health").status_code == 200  # the server carries on

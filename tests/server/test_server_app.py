@@ -83,4 +83,11 @@ def test_openapi_documents_every_endpoint_and_error(composed: tuple[str, list[st
     assert "410" in paths["/api/events"]["get"]["responses"]
     assert "429" in paths["/api/auth/login"]["post"]["responses"]
     assert "CommandIn" in spec["components"]["schemas"]
+    # Any route may answer an unexpected error: a Rejected body (server_error), not text.
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            error = operation["responses"].get("500")
+            assert error, f"{method} {path} doesn't document its 500"
+            ref = error["content"]["application/json"]["schema"]["$ref"]
+            assert ref.endswith("/Rejected"), (method, path)
     assert httpx.get(url + "/docs").status_code == 200
