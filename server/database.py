@@ -35,7 +35,7 @@ from server.schema import log_head
 from server.settings import ServerSettings, async_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-MIGRATION_LOCK = 7_270_001  # pg_advisory_lock key for schema migrations
+MIGRATION_LOCK = 7_270_001  # pg_advisory_xact_lock key for schema migrations
 REPLICATION_CHANNEL = "tandem_log"  # server.replication listens here
 _NOTIFY = sa.text(
     f"SELECT pg_notify('{REPLICATION_CHANNEL}', seq::text) FROM log_head WHERE id = 1"
@@ -72,21 +72,21 @@ class Database:
         self.on_locked: Callable[[int], Awaitable[None]] | None = None
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (replicas starting
-        together take turns: a session advisory lock on PostgreSQL)."""
+        """Bring the schema to the newest Alembic revision, in one transaction.
+
+        Replicas starting together take turns on PostgreSQL: a transaction-
+        scoped advisory lock, taken first and let go by the commit — or by
+        the rollback when the upgrade fails, so nothing runs on an aborted
+        transaction and the upgrade's own error is what surfaces. (DDL is
+        transactional there: a failed upgrade leaves nothing half-done.)"""
         async with self.writer.connect() as conn:
             if not self.is_sqlite:
-                await conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
-                await conn.commit()
-            try:
-                if await _revision(conn) != HEAD:
-                    await conn.run_sync(_upgrade)
-                await conn.commit()
-            finally:
-                if not self.is_sqlite:
-                    await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"),
-                                       {"k": MIGRATION_LOCK})
-                    await conn.commit()
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
+                                   {"k": MIGRATION_LOCK})
+            # Read under the lock: a replica that waited sees the other's upgrade.
+            if await _revision(conn) != HEAD:
+                await conn.run_sync(_upgrade)
+            await conn.commit()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteTx]:
