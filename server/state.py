@@ -4,7 +4,8 @@ Every write goes through the serialized writer, which updates this after its
 commit (still under the lock), so on one process the cache is exactly the
 database at `seq`. A process that shares the database with others (the
 PostgreSQL replicas) calls `refresh` under the writer lock first: it reloads
-the records named by the events it hasn't seen, by id.
+the records named by the events it hasn't seen, by id (everything, when the
+log was trimmed past what it has seen).
 
 `snapshot` builds the per-command MemorySnapshot the domain contract asks for
 (see `domain.commands.Snapshot`) from dict look-ups instead of queries, and
@@ -65,7 +66,11 @@ class State:
                 self._put(entity, record)
 
     async def refresh(self, conn: AsyncConnection, head: int) -> None:
-        """Catch up with writes by other processes up to `head` (under the writer lock)."""
+        """Catch up with writes by other processes up to `head` (under the writer lock).
+
+        The events after `seq` name the records to reload — unless the log was
+        trimmed past `seq` meanwhile: then some of them are gone (the log no
+        longer starts right after `seq`), and only a full load is right."""
         if head == self.seq:
             return
         touched: set[tuple[Entity, str]] = set()
@@ -74,8 +79,14 @@ class State:
             batch = await repo.events_after(conn, after, 5000)
             if not batch:
                 break
+            if batch[0].seq != after + 1:  # trimmed past our state: a gap
+                await self.load(conn)
+                return
             touched.update((e.entity, e.id) for e in batch)
             after = batch[-1].seq
+        if after != head:  # trimmed through everything we lacked: nothing to read
+            await self.load(conn)
+            return
         by_entity: defaultdict[Entity, list[str]] = defaultdict(list)
         for entity, id in touched:
             by_entity[entity].append(id)
