@@ -55,7 +55,10 @@ class ServerProcess:
         env: Mapping[str, str] | None = None,
         args: tuple[str, ...] = (),
         startup_timeout: float = 90.0,
+        secret_key: bool = True,
     ) -> None:
+        """`secret_key=False`: start without TANDEM_SECRET_KEY (even one in our
+        environment), so the server keeps a generated one beside its SQLite file."""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="tandem-srv-")
@@ -68,6 +71,7 @@ class ServerProcess:
         self.env = dict(env or {})
         self.args = args
         self.startup_timeout = startup_timeout
+        self.secret_key = secret_key
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir / f"server-{self.port}.log"
 
@@ -91,7 +95,10 @@ class ServerProcess:
         if self.proc is not None and self.proc.poll() is None:
             return self
         env = {**os.environ, **self.env}
-        env.setdefault("TANDEM_SECRET_KEY", f"tandem-test-secret-{self.port}-0123456789abcdef")
+        if self.secret_key:
+            env.setdefault("TANDEM_SECRET_KEY", f"tandem-test-secret-{self.port}-0123456789abcdef")
+        else:
+            env.pop("TANDEM_SECRET_KEY", None)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=log,
                                      stderr=subprocess.STDOUT)
