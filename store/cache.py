@@ -50,14 +50,19 @@ class Cache:
     """Confirmed server state (a `domain.commands.Snapshot`)."""
 
     def __init__(self, path: Path | str | None = None) -> None:
-        self.storage = MemoryFileStorage(path)
+        # A file that can't be read, or that reads as something we never
+        # wrote (check_document): start empty, and the caller re-bootstraps.
+        self.storage = MemoryFileStorage(path, validate=check_document)
         storage = self.storage
-        self.db = TinyDB(storage=lambda: storage)  # TinyDB wants a factory
-        self.db.table_class = StrIdTable
-        # A corrupt file: start empty, and make sure the caller re-bootstraps.
-        self.corrupt = self.storage.corrupt
-        for entity in ENTITIES:
-            self.storage.data.setdefault(entity, {})
+        try:
+            self.db = TinyDB(storage=lambda: storage)  # TinyDB wants a factory
+            self.db.table_class = StrIdTable
+            self.corrupt = self.storage.corrupt
+            for entity in ENTITIES:
+                self.storage.data.setdefault(entity, {})
+        except BaseException:
+            storage.release()
+            raise
 
     # Snapshot protocol --------------------------------------------------
     def get(self, entity: Entity, id: str) -> Record | None:
@@ -192,3 +197,38 @@ class Cache:
     def close(self) -> None:
         self.db.close()
 
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_document(data: Mapping[str, Any]) -> None:
+    """Raise ValueError (saying where) unless `data` has the shape `Cache`
+    writes: entity tables of id -> record (a dict whose "id" is that string
+    id, with an integer version when it has one), `_meta` holding the cursor
+    (an integer) and `_deleted` of "entity:id" -> {"version": integer}.
+    Tables of other names are left alone (TinyDB's own, a newer version's)."""
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise ValueError(f"table {name!r} is not an object")
+        if name == _META:
+            state = table.get("state")
+            if state is None:
+                continue
+            if not isinstance(state, dict):
+                raise ValueError("the sync state is not an object")
+            cursor = state.get("cursor")
+            if cursor is not None and not _is_int(cursor):
+                raise ValueError(f"the cursor is {cursor!r}, not a number")
+        elif name == _TOMBSTONES:
+            for key, dead in table.items():
+                if not isinstance(dead, dict) or not _is_int(dead.get("version")):
+                    raise ValueError(f"deletion {key!r} has no version")
+        elif name in ENTITIES:
+            for id, record in table.items():
+                if not isinstance(record, dict):
+                    raise ValueError(f"{name} {id!r} is {type(record).__name__}, not a record")
+                if record.get("id") != id:
+                    raise ValueError(f"{name} {id!r} holds a record with id {record.get('id')!r}")
+                if "version" in record and not _is_int(record["version"]):
+                    raise ValueError(f"{name} {id!r} has version {record['version']!r}")

@@ -14,9 +14,17 @@ the server answers the retry with its first answer (exactly once by
 mostly dead lines.
 
 A torn last line (a crash in the middle of an enqueue that never returned) is
-discarded. Any other unreadable content means the file is corrupt: it is
-renamed aside (never deleted), `problem` says where, and a fresh outbox with a
-new client_id starts, so new seqs can never collide with the lost ones.
+discarded. Any other unreadable content, or a line that reads but is not what
+we write (a header without a numeric next_seq, an entry whose created_at is
+not an instant, args that are not an object...), means the file is corrupt:
+it is renamed aside whole (never deleted, never partly replayed: a command
+whose predecessor can't be read must not run without it), `problem` says
+where, and a fresh outbox with a new client_id starts, so new seqs can never
+collide with the lost ones.
+
+An append that fails (a full disk) raises and leaves nothing behind: the
+part of the line that was written is cut off again, so the file never holds
+a torn line in its middle, and the command does not count as enqueued.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -33,7 +41,8 @@ from typing import Any, Literal
 
 import orjson
 
-from store.atomic import atomic_write, fsync_dir
+from domain.times import parse_instant
+from store.atomic import atomic_write, fsync_dir, remove_stale_temps, write_all
 from store.claims import FileClaim
 
 log = logging.getLogger(__name__)
@@ -105,9 +114,15 @@ class Outbox:
         self._claim: FileClaim | None = None
         self._fd: int | None = None
         self._log = _Log(client_id=str(uuid.uuid4()))
+        self._torn = False  # a failed append could not be cut off: rewrite first
         if self.path is not None:
             self._claim = FileClaim(self.path)
-            self._open(self.path)
+            try:
+                remove_stale_temps(self.path)  # ours alone now: no writer owns them
+                self._open(self.path)
+            except BaseException:
+                self.close()
+                raise
 
     # Loading ------------------------------------------------------------
     def _open(self, path: Path) -> None:
@@ -135,18 +150,35 @@ class Outbox:
             for e in self._log.entries.values()
             if e.state == "failed"
         ]
-        if self._fd is not None:
-            os.close(self._fd)
+        # The new file first: if that fails, the old one and its fd stay good.
         atomic_write(self.path, b"".join(lines))
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        if self._fd is not None:
+            os.close(self._fd)  # the replaced file's
+        self._fd = fd
+        self._torn = False
         self._log.lines = len(lines)
 
     def _append(self, record: Mapping[str, Any], *, durable: bool) -> None:
+        """Append one line (fsynced when `durable`), or raise OSError with
+        the file as it was: a partly written line is cut off again."""
         if self._fd is None:
             return
-        os.write(self._fd, _line(record))
-        if durable:
-            os.fsync(self._fd)
+        if self._torn:
+            self._rewrite()  # what a failed append left can't stay in the middle
+        fd = self._fd
+        assert fd is not None
+        size = os.fstat(fd).st_size
+        try:
+            write_all(fd, _line(record))
+            if durable:
+                os.fsync(fd)
+        except OSError:
+            try:
+                os.ftruncate(fd, size)
+            except OSError:
+                self._torn = True
+            raise
         self._log.lines += 1
 
     # API ----------------------------------------------------------------
@@ -161,7 +193,8 @@ class Outbox:
 
     def enqueue(self, name: str, target: str | None, args: Mapping[str, Any],
                 base_version: int | None, created_at: str) -> Entry:
-        """Append a command; it is on disk when this returns."""
+        """Append a command; it is on disk when this returns. OSError (a full
+        disk): nothing was enqueued, the seq is not used."""
         entry = Entry(self._log.client_id, self._log.next_seq, name, target, dict(args),
                       base_version, created_at)
         self._append({"op": "add", **_stored(entry)}, durable=True)
@@ -198,33 +231,53 @@ class Outbox:
             entry.state = "queued"
 
     def fail(self, seq: int, code: str, message: str) -> None:
-        """The server refused it for good: keep it visible until dismissed."""
+        """The server refused it for good: keep it visible until dismissed.
+        If the disk can't take the note, the command stays queued on disk:
+        after a restart it is sent again and the server repeats its answer."""
         entry = self._log.entries.get(seq)
         if entry is None:
             return
         entry.state = "failed"
         entry.error = {"code": code, "message": message}
-        self._append({"op": "fail", "seq": seq, "error": entry.error}, durable=True)
+        self._append_or_log({"op": "fail", "seq": seq, "error": entry.error}, durable=True)
 
     def drop(self, seq: int) -> None:
-        """Delivered (or dismissed by the user)."""
+        """Delivered (or dismissed by the user). A drop the disk can't take
+        is like one lost in a crash: the command is sent again after a
+        restart and the server answers the retry with its first answer."""
         if self._log.entries.pop(seq, None) is None:
             return
-        self._append({"op": "drop", "seq": seq}, durable=False)
+        self._append_or_log({"op": "drop", "seq": seq}, durable=False)
         if self.path is not None and self._log.lines > 64 + 4 * len(self._log.entries):
-            self._rewrite()
+            try:
+                self._rewrite()
+            except OSError as exc:
+                log.warning("outbox %s: compaction failed (%s); retried later", self.path, exc)
+
+    def _append_or_log(self, record: Mapping[str, Any], *, durable: bool) -> None:
+        try:
+            self._append(record, durable=durable)
+        except OSError as exc:
+            log.warning("outbox %s: could not note %s for seq %s (%s)",
+                        self.path, record.get("op"), record.get("seq"), exc)
 
     def __len__(self) -> int:
         return len(self._log.entries)
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = None
-        if self._claim is not None:
-            self._claim.release()
-            self._claim = None
+        try:
+            if self._fd is not None:
+                fd, self._fd = self._fd, None
+                try:
+                    # (a torn line a failed append left is the last one:
+                    # the next open discards it, like a crash's)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        finally:
+            if self._claim is not None:
+                self._claim.release()
+                self._claim = None
 
 
 def unsent(path: Path | str) -> bool:
@@ -253,6 +306,8 @@ def _line(record: Mapping[str, Any]) -> bytes:
 
 
 def _parse(raw: bytes) -> _Log:
+    """The outbox a file holds; CorruptOutbox when any line but a torn last
+    one can't be read or is not what `Outbox` writes."""
     lines = raw.split(b"\n")
     if lines and lines[-1] != b"":
         log.warning("outbox: discarding a torn last line (an enqueue interrupted by a crash)")
@@ -267,24 +322,88 @@ def _parse(raw: bytes) -> _Log:
     if not isinstance(head, dict) or head.get("op") != "meta" \
             or not isinstance(head.get("client_id"), str):
         raise CorruptOutbox("missing header")
-    state = _Log(client_id=head["client_id"], next_seq=int(head.get("next_seq") or 1))
-    try:
-        for rec in records[1:]:
-            op = rec["op"]
-            if op == "add":
-                entry = Entry(**{k: v for k, v in rec.items() if k != "op"})
-                state.entries[entry.seq] = entry
-                state.next_seq = max(state.next_seq, entry.seq + 1)
-            elif op == "fail":
-                if rec["seq"] in state.entries:
-                    failed = state.entries[rec["seq"]]
-                    failed.state = "failed"
-                    failed.error = rec["error"]
-            elif op == "drop":
-                state.entries.pop(rec["seq"], None)
-            else:
-                raise CorruptOutbox(f"unknown line {op!r}")
-    except (KeyError, TypeError) as exc:
-        raise CorruptOutbox(f"malformed line: {exc!r}") from None
+    next_seq = head.get("next_seq", 1)
+    if not _is_seq(next_seq):
+        raise CorruptOutbox(f"the header's next_seq is {next_seq!r}")
+    state = _Log(client_id=head["client_id"], next_seq=next_seq)
+    for n, rec in enumerate(records[1:], start=2):
+        if not isinstance(rec, dict):
+            raise CorruptOutbox(f"line {n} is not an object")
+        op = rec.get("op")
+        if op == "add":
+            entry = _entry(rec, n)
+            state.entries[entry.seq] = entry
+            state.next_seq = max(state.next_seq, entry.seq + 1)
+        elif op == "fail":
+            seq, error = rec.get("seq"), rec.get("error")
+            if not _is_seq(seq) or not _is_error(error):
+                raise CorruptOutbox(f"line {n}: malformed fail")
+            if seq in state.entries:
+                failed = state.entries[seq]
+                failed.state = "failed"
+                failed.error = error
+        elif op == "drop":
+            if not _is_seq(rec.get("seq")):
+                raise CorruptOutbox(f"line {n}: malformed drop")
+            state.entries.pop(rec["seq"], None)
+        else:
+            raise CorruptOutbox(f"line {n}: unknown op {op!r}")
     state.entries = dict(sorted(state.entries.items()))
     return state
+
+
+_FIELDS = {f.name for f in fields(Entry)}
+
+
+def _entry(rec: dict[str, Any], n: int) -> Entry:
+    """The Entry an "add" line holds, checked field by field."""
+    data = {k: v for k, v in rec.items() if k != "op"}
+    problems = [f"unknown field {k!r}" for k in data if k not in _FIELDS]
+    if not isinstance(data.get("client_id"), str):
+        problems.append("client_id")
+    if not _is_seq(data.get("seq")):
+        problems.append("seq")
+    if not isinstance(data.get("name"), str):
+        problems.append("name")
+    if not isinstance(data.get("target"), str | None) or "target" not in data:
+        problems.append("target")
+    if not isinstance(data.get("args"), dict):
+        problems.append("args")
+    base = data.get("base_version")
+    if "base_version" not in data or not (base is None or _is_int(base)):
+        problems.append("base_version")
+    if not _is_instant(data.get("created_at")):
+        problems.append("created_at")
+    if data.get("state", "queued") not in ("queued", "sending", "failed"):
+        problems.append("state")
+    if data.get("error") is not None and not _is_error(data.get("error")):
+        problems.append("error")
+    if problems:
+        raise CorruptOutbox(f"line {n}: a command with a bad {', '.join(problems)}")
+    entry = Entry(**data)
+    if entry.state == "sending":  # never written, but it means: not yet answered
+        entry.state = "queued"
+    return entry
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_seq(value: object) -> bool:
+    return _is_int(value) and value >= 1  # type: ignore[operator]
+
+
+def _is_error(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("code"), str) \
+        and isinstance(value.get("message"), str)
+
+
+def _is_instant(value: object) -> bool:
+    """An ISO 8601 instant with its offset (what `Store.dispatch` writes)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return parse_instant(value).tzinfo is not None
+    except ValueError:
+        return False

@@ -27,12 +27,15 @@ from typing import Any
 import orjson
 from tinydb.storages import Storage
 
-from store.atomic import atomic_write, atomic_write_parts
+from store.atomic import atomic_write, atomic_write_parts, remove_stale_temps
 from store.claims import FileClaim
 
 log = logging.getLogger(__name__)
 
 Tables = dict[str, dict[str, Any]]
+# Checks a loaded document beyond "an object of objects": raises ValueError
+# (with the reason) when it is not what the owner wrote.
+Validate = Callable[[Tables], None]
 PIECE = 2_000  # records per orjson call when a copy is written (~1-2 ms each)
 
 
@@ -52,10 +55,11 @@ def gc_paused() -> Iterator[None]:
 class MemoryFileStorage(Storage):
     """In-memory TinyDB storage with atomic, batched persistence.
 
-    `corrupt` is set when the file existed but could not be read: the data
+    `corrupt` is set when the file existed but could not be read, or was
+    read but is not what was written (`validate` refused it): the data
     starts empty and the caller decides what to do (re-bootstrap)."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, validate: Validate | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self.corrupt = False
         self._data: Tables = {}
@@ -65,9 +69,14 @@ class MemoryFileStorage(Storage):
         self._claim: FileClaim | None = None
         if self.path is not None:
             self._claim = FileClaim(self.path)
-            self._load(self.path)
+            try:
+                remove_stale_temps(self.path)  # ours alone now: no writer owns them
+                self._load(self.path, validate)
+            except BaseException:
+                self.release()
+                raise
 
-    def _load(self, path: Path) -> None:
+    def _load(self, path: Path, validate: Validate | None) -> None:
         if not path.exists():
             return
         try:
@@ -75,6 +84,8 @@ class MemoryFileStorage(Storage):
                 data = orjson.loads(path.read_bytes())
             if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
                 raise ValueError("not a TinyDB document")
+            if validate is not None:
+                validate(data)
         except (ValueError, OSError) as exc:
             log.warning("cache file %s is unreadable (%s); starting empty", path, exc)
             self.corrupt = True
@@ -151,9 +162,13 @@ class MemoryFileStorage(Storage):
         try:
             self.flush()
         finally:
-            if self._claim is not None:
-                self._claim.release()
-                self._claim = None
+            self.release()
+
+    def release(self) -> None:
+        """Give up the file without writing (`close` flushes first)."""
+        if self._claim is not None:
+            self._claim.release()
+            self._claim = None
 
 
 def _dumps_in_pieces(tables: list[tuple[str, dict[str, Any]]]) -> Iterator[bytes | memoryview]:

@@ -45,6 +45,14 @@ def domain_apply(snap: Snapshot, actor: Actor, command: Command, now: datetime,
     return apply(snap, actor, command, now, settings)
 
 
+class NotSaved(DomainError):
+    """The outbox could not write the command down (a full disk): nothing
+    was queued and nothing changed."""
+
+    code = "not_saved"
+    status = 507
+
+
 @dataclass(frozen=True)
 class Dispatched:
     """The immediate, local result of an action."""
@@ -74,6 +82,15 @@ class Store:
         except BaseException:
             self.cache.close()
             raise
+        try:
+            self._open(actor, apply, settings)
+        except BaseException:
+            # Give both files back: the folder must open again in this
+            # process (the web UI's sessions share it) without a restart.
+            self.close()
+            raise
+
+    def _open(self, actor: Actor, apply: ApplyFn, settings: Settings | None) -> None:
         self.view = OptimisticView(self.cache, actor, apply, settings or Settings())
         self.hub = Hub(self.view.get, self.view.all)
         self.messages: list[Message] = []
@@ -138,7 +155,13 @@ class Store:
             outcome, snap = self.view.attempt(command, now)
         except DomainError as exc:
             return Dispatched(False, error=exc)
-        entry = self.outbox.enqueue(name, target, args, base_version, created_at)
+        try:
+            entry = self.outbox.enqueue(name, target, args, base_version, created_at)
+        except OSError as exc:
+            log.error("could not queue %s: %s", name, exc)
+            return Dispatched(False, error=NotSaved(
+                "This change couldn't be saved on this device, so it wasn't made. "
+                "The device may be out of storage space: free some and try again."))
         changes = self.view.push(entry, command, now, outcome, snap)
         self._publish(changes)
         record = outcome.record

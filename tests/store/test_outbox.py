@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
+from store import outbox as outbox_module
 from store.claims import AlreadyOpen
 from store.outbox import Outbox
 
@@ -111,3 +114,107 @@ def test_one_writer_per_outbox(tmp_path: Path) -> None:
         Outbox(tmp_path / "outbox.jsonl")
     box.close()
 
+
+
+class Disk:
+    """os.write and os.ftruncate as a filling disk has them: each write
+    takes at most `chunk` bytes; once `room` bytes are written, ENOSPC."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, room: int, chunk: int = 7,
+                 truncate_fails: bool = False) -> None:
+        self.room, self.chunk = room, chunk
+        self.real_write = os.write
+        self.real_truncate = os.ftruncate
+        self.truncate_fails = truncate_fails
+        monkeypatch.setattr(os, "write", self.write)
+        monkeypatch.setattr(os, "ftruncate", self.ftruncate)
+
+    def write(self, fd: int, data: bytes | memoryview) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        n = self.real_write(fd, bytes(data[: min(self.chunk, self.room)]))
+        self.room -= n
+        return n
+
+    def ftruncate(self, fd: int, size: int) -> None:
+        if self.truncate_fails:
+            raise OSError(errno.EIO, "I/O error")
+        self.real_truncate(fd, size)
+
+
+def test_an_append_written_in_pieces_is_whole(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    box = Outbox(tmp_path / "outbox.jsonl")
+    Disk(monkeypatch, room=10_000, chunk=7)  # every write takes 7 bytes at most
+    _add(box, "a1")
+    box.close()
+    monkeypatch.undo()
+    again = Outbox(tmp_path / "outbox.jsonl")
+    assert again.problem is None and [e.target for e in again.entries()] == ["a1"]
+    again.close()
+
+
+@pytest.mark.parametrize("truncate_fails", [False, True])
+def test_a_full_disk_fails_the_enqueue_and_leaves_no_torn_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, truncate_fails: bool) -> None:
+    path = tmp_path / "outbox.jsonl"
+    box = Outbox(path)
+    _add(box, "a1")
+    before = path.read_bytes()
+    disk = Disk(monkeypatch, room=30, truncate_fails=truncate_fails)  # part of one line
+    with pytest.raises(OSError):
+        _add(box, "a2")
+    assert [e.target for e in box.entries()] == ["a1"] and box.next_seq == 2  # not enqueued
+    if not truncate_fails:
+        assert path.read_bytes() == before  # the part that was written is cut off again
+    disk.room = 10_000  # space again: the next command goes after a clean last line
+    assert _add(box, "a3") == 2
+    box.fail(1, "invalid_transition", "No")
+    box.close()
+    monkeypatch.undo()
+    again = Outbox(path)
+    assert again.problem is None  # no torn line in the middle: nothing set aside
+    assert [(e.seq, e.target, e.state) for e in again.entries()] == [
+        (1, "a1", "failed"), (2, "a3", "queued")]
+    again.close()
+
+
+def test_a_full_disk_loses_no_fail_or_drop_note_for_good(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A note the disk can't take is logged, not raised: the command stays
+    on disk as queued and is sent again (the server repeats its answer)."""
+    path = tmp_path / "outbox.jsonl"
+    box = Outbox(path)
+    a, b = _add(box, "a1"), _add(box, "a2")
+    Disk(monkeypatch, room=0)
+    box.fail(a, "forbidden", "No")
+    box.drop(b)
+    assert [(e.seq, e.state) for e in box.entries()] == [(a, "failed")]
+    box.close()
+    monkeypatch.undo()
+    again = Outbox(path)
+    assert again.problem is None
+    assert [(e.seq, e.state) for e in again.entries()] == [(a, "queued"), (b, "queued")]
+    again.close()
+
+
+def test_a_failed_compaction_keeps_the_outbox_working(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "outbox.jsonl"
+    box = Outbox(path)
+    keep = _add(box, "keep")
+    seqs = [_add(box) for _ in range(100)]
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(outbox_module, "atomic_write", full)
+    for seq in seqs:
+        box.drop(seq)  # compaction is due, and fails: the log stays as it is
+    monkeypatch.undo()
+    last = _add(box, "last")  # the file descriptor is still good
+    box.close()
+    again = Outbox(path)
+    assert again.problem is None
+    assert [e.seq for e in again.entries()] == [keep, last]
+    again.close()

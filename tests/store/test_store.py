@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -203,4 +205,29 @@ def test_reset_confirmed_then_bootstrap_keeps_pending(place: Path | None,
     assert store.needs_bootstrap
     store.bootstrap(server.bootstrap(T2))
     assert shown(store, "b1")["status"] == "therapist_confirmed"
+    store.close()
+
+
+def test_an_action_the_disk_cannot_take_fails_cleanly(tmp_path: Path, server: FakeServer,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk: the outbox can't write the command down, so the action
+    is refused with words for the user; nothing is queued or shown."""
+    store = open_store(tmp_path, T1, server)
+    before = view_state(store)
+
+    def full(fd: int, data: bytes | memoryview) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    result = store.dispatch("appointment.accept", "a1")
+    monkeypatch.undo()
+    assert not result.ok and result.seq is None
+    assert result.error is not None and result.error.code == "not_saved"
+    assert result.message is not None and "couldn't be saved" in result.message
+    assert store.queued() == [] and not store.view.is_pending("appointment", "a1")
+    assert view_state(store) == before
+    again = store.dispatch("appointment.accept", "a1")  # space again: it goes through
+    assert again.ok and again.seq == 1
+    sync(store, server, T1)
+    assert view_state(store) == server.visible(T1)
     store.close()
