@@ -3,7 +3,12 @@
 `ApiError(code, message, status)` for every failure: `status` is the HTTP
 status, or None for a network failure (`NetworkError`: the server could not
 be reached or did not answer in time), so callers can tell "the server said
-no" from "we could not ask".
+no" from "we could not ask". An answer that came but can't be read (a body
+that won't decode, e.g. a proxy's bad gzip; not JSON where JSON is due; JSON
+of the wrong shape; any other httpx error) is `BadAnswer` (code
+"bad_answer", `status` the HTTP status when known). Nothing else escapes
+`Api`: every httpx.HTTPError becomes one of these two, in `request` and
+`_json`, the only places that read an answer.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
 
 NETWORK_MESSAGE = "Can't reach the server right now. Your changes are kept and will be sent."
 SERVER_MESSAGE = "The server had a problem. We'll try again shortly."
+BAD_ANSWER_MESSAGE = "The server's answer couldn't be read. We'll try again shortly."
 
 
 class ApiError(Exception):
@@ -47,6 +53,14 @@ class NetworkError(ApiError):
         self.detail = detail
 
 
+class BadAnswer(ApiError):
+    """An answer came but makes no sense: undecodable, not JSON, wrong shape."""
+
+    def __init__(self, detail: str = "", status: int | None = None) -> None:
+        super().__init__("bad_answer", BAD_ANSWER_MESSAGE, status)
+        self.detail = detail
+
+
 def error_of(response: httpx.Response) -> ApiError:
     """The ApiError a non-2xx response stands for."""
     try:
@@ -60,6 +74,20 @@ def error_of(response: httpx.Response) -> ApiError:
         return ApiError("server_error", SERVER_MESSAGE, response.status_code)
     return ApiError("http_error", f"The server answered {response.status_code}.",
                     response.status_code)
+
+
+_UNREADABLE: Any = object()
+
+
+def _json(response: httpx.Response, default: Any = _UNREADABLE) -> Any:
+    """The JSON body of `response`; when it isn't JSON, `default`, or (none
+    given) raise BadAnswer."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        if default is _UNREADABLE:
+            raise BadAnswer(f"not JSON: {exc}", response.status_code) from exc
+        return default
 
 
 _ssl: ssl.SSLContext | None = None
@@ -105,7 +133,8 @@ class Api:
         return scheme + ":" + self.base_url.split(":", 1)[1] + "/api/ws"
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send a request; raises NetworkError when there is no answer."""
+        """Send a request and read its answer; raises NetworkError when there
+        is no answer, BadAnswer when there is one that can't be read."""
         headers = kwargs.pop("headers", {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -113,6 +142,8 @@ class Api:
             return await self._http.request(method, path, headers=headers, **kwargs)
         except httpx.TransportError as exc:  # connect/read errors and timeouts
             raise NetworkError(repr(exc)) from exc
+        except httpx.HTTPError as exc:  # e.g. DecodingError: a body that won't decode
+            raise BadAnswer(repr(exc)) from exc
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """The JSON body of a 2xx answer, else raise ApiError."""
@@ -120,32 +151,33 @@ class Api:
         if response.status_code >= 300:
             raise error_of(response)
         with gc_paused():  # a bootstrap can be tens of thousands of records
-            return orjson.loads(response.content)
+            return _json(response)
+
+    async def _object(self, method: str, path: str, *keys: str, **kwargs: Any) -> dict[str, Any]:
+        """`call` for an answer that must be a JSON object with `keys`."""
+        body = await self.call(method, path, **kwargs)
+        if not isinstance(body, dict) or any(key not in body for key in keys):
+            raise BadAnswer(f"{method} {path}: expected an object with {keys}", 200)
+        return body
 
     async def login(self, username: str, password: str) -> dict[str, Any]:
-        body: dict[str, Any] = await self.call(
-            "POST", "/api/auth/login", json={"username": username, "password": password})
+        body = await self._object("POST", "/api/auth/login", "token", "user",
+                                  json={"username": username, "password": password})
         self.token = body["token"]
         return body
 
     async def bootstrap(self) -> dict[str, Any]:
-        body: dict[str, Any] = await self.call("GET", "/api/sync/bootstrap")
-        return body
+        return await self._object("GET", "/api/sync/bootstrap")
 
     async def events(self, after: int, limit: int = 500) -> dict[str, Any]:
         """Raises ApiError with status 410 (resync_required) when too old."""
-        body: dict[str, Any] = await self.call(
-            "GET", "/api/events", params={"after": after, "limit": limit})
-        return body
+        return await self._object("GET", "/api/events",
+                                  params={"after": after, "limit": limit})
 
     async def command(self, wire: dict[str, Any]) -> tuple[int, Any]:
         """POST a command: (status, JSON body or None). The sender classifies."""
         response = await self.request("POST", "/api/commands", json=wire)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        return response.status_code, body
+        return response.status_code, _json(response, None)
 
     async def commands(self, wires: list[dict[str, Any]]) -> tuple[int, Any]:
         """POST several commands to /api/commands/batch: (status, JSON body or
@@ -154,11 +186,7 @@ class Api:
         response = await self.request("POST", "/api/commands/batch",
                                       content=orjson.dumps({"commands": wires}),
                                       headers={"Content-Type": "application/json"})
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            body = None
-        return response.status_code, body
+        return response.status_code, _json(response, None)
 
     async def timeline(self, appointment_id: str) -> list[dict[str, Any]]:
         """One appointment's history (the server's extension, server/README.md):
@@ -166,8 +194,10 @@ class Api:
         status_before, status_after, summary}, oldest first. ApiError 404
         not_found when it doesn't exist or isn't visible to this user."""
         path = f"/api/appointments/{quote(appointment_id, safe='')}/timeline"
-        body = await self.call("GET", path)
-        entries: list[dict[str, Any]] = body["entries"]
+        body = await self._object("GET", path, "entries")
+        entries = body["entries"]
+        if not isinstance(entries, list):
+            raise BadAnswer(f"GET {path}: entries is not a list", 200)
         return entries
 
     async def health(self) -> bool:

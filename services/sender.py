@@ -23,8 +23,30 @@ Every outcome is classified in one place, `classify`:
   4xx with a code (rejected)   -> reject: roll back, tell the user, keep it in
                                   the failed list until dismissed
   401                          -> stop: the user must sign in again
-  network error, timeout, 5xx, 408, 429, or a 4xx without a code (a proxy)
-                               -> keep it; retry with backoff, at once on reconnect
+  no answer: network error, timeout; or "busy / not reachable behind the
+  gateway": 408, 425, 429, 502, 503, 504
+                               -> keep it; retry with backoff, at once on
+                                  reconnect, for as long as it takes (being
+                                  offline is normal)
+  an answer that makes no sense for this command: 500 and the other 5xx, a
+  2xx that isn't "applied", a 3xx, a 4xx without a code (our server always
+  sends one: this is a proxy's or a firewall's page, e.g. 413 for a body too
+  large; it may well say the same every time), an unreadable body
+                               -> keep it and retry with backoff, but count a
+                                  strike for the command ("stuck" verdicts).
+After `give_up_after` (5) strikes in a row for one command, it can't succeed:
+it is rejected with code "stuck" (rolled back, in the failed list with a
+message) instead of blocking the commands after it for ever. A strike only
+counts while the link to the server is up (`link_up`: the listener has heard
+our server); otherwise the odd answers come from whatever sits in between
+(a captive portal's page, a proxy while the server is away) and say nothing
+about the command. A send that fails in a way nobody planned for (a bug) is
+logged and counts as a strike too: the sender never dies of it.
+
+A retry waits for its backoff delay or a wake (reconnect, a new action),
+whichever comes first; a wake that came while the failed request was in
+flight counts (`wakes`, a counter read when the request starts), so a
+reconnect during a request that then times out isn't forgotten.
 """
 
 from __future__ import annotations
@@ -32,11 +54,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from services.api import Api, NetworkError
+from services.api import Api, ApiError, NetworkError
 from services.backoff import backoff
 from store.outbox import Entry
 from store.store import Store
@@ -44,8 +66,21 @@ from store.store import Store
 log = logging.getLogger(__name__)
 
 Kind = Literal["applied", "rejected", "retry", "auth"]
-TRANSIENT = frozenset({408, 425, 429})
+TRANSIENT = frozenset({408, 425, 429})  # "try later": never a strike
+GATEWAY = frozenset({502, 503, 504})  # the server behind is away or busy: never a strike
 Answer = tuple[int | None, Any]  # (HTTP status or None: no answer, JSON body)
+GIVE_UP_AFTER = 5  # strikes in a row before a command is "stuck"
+STUCK_MESSAGE = "The server couldn't process this change after several tries: {}"
+
+
+class _Unreadable:
+    """The body of an answer that came but could not be read."""
+
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+
+UNREADABLE: Any = _Unreadable()
 BATCH = 100  # commands per batch request (the server takes up to 200)
 NO_BATCH_ROUTE = frozenset({404, 405})
 
@@ -55,37 +90,53 @@ class Verdict:
     kind: Kind
     code: str = ""
     message: str = ""
+    strike: bool = False  # a retry that counts towards giving up (see above)
 
 
 def classify(status: int | None, body: Any) -> Verdict:
-    """What an answer (status None: no answer at all) means for a command."""
+    """What an answer means for a command: status None is no answer at all;
+    body UNREADABLE an answer whose body could not be read (status may be
+    None then, when even that is unknown)."""
+    if body is UNREADABLE:
+        return Verdict("retry", "bad_answer", "The server's answer couldn't be read.",
+                       strike=True)
     if status is None:
         return Verdict("retry", "network", "No answer from the server.")
     data = body if isinstance(body, dict) else {}
     if 200 <= status < 300:
         if data.get("status") == "applied":
             return Verdict("applied")
-        return Verdict("retry", "bad_answer", "The server sent an unexpected answer.")
+        return Verdict("retry", "bad_answer", "The server sent an unexpected answer.",
+                       strike=True)
     if status == 401:
         return Verdict("auth", str(data.get("code") or "unauthorized"),
                        str(data.get("message") or "Please sign in again."))
-    if status >= 500 or status in TRANSIENT:
+    if status in TRANSIENT or status in GATEWAY:
         return Verdict("retry", str(data.get("code") or f"http_{status}"),
                        str(data.get("message") or "The server is busy."))
+    if status >= 500:
+        return Verdict("retry", str(data.get("code") or f"http_{status}"),
+                       str(data.get("message") or "The server had a problem."), strike=True)
     if 400 <= status < 500 and isinstance(data.get("code"), str):
         return Verdict("rejected", data["code"], str(data.get("message") or data["code"]))
-    return Verdict("retry", f"http_{status}", f"Unexpected answer {status} from the server.")
+    return Verdict("retry", f"http_{status}", f"Unexpected answer {status} from the server.",
+                   strike=True)
 
 
 class Sender:
     def __init__(self, store: Store, api: Api, *,
                  delays: Callable[[], Iterator[float]] = backoff,
                  on_auth_failed: Callable[[str], None] | None = None,
-                 window: int = 16, batch: int = BATCH) -> None:
+                 window: int = 16, batch: int = BATCH, give_up_after: int = GIVE_UP_AFTER,
+                 link_up: Callable[[], bool] = lambda: True) -> None:
         self.store, self.api = store, api
         self.window = window
         self.batch = batch  # 1: never batch
         self.delays = delays  # a fresh retry schedule per call
+        self.give_up_after = give_up_after
+        self.link_up = link_up  # do odd answers come from our server? (strikes)
+        self._strikes: dict[Hashable, int] = {}  # command -> odd answers in a row
+        self.wakes = 0  # how many wakes so far: read it before a request (pause)
         self._wake = asyncio.Event()
         self._allowed = asyncio.Event()
         self._allowed.set()
@@ -104,15 +155,20 @@ class Sender:
 
     def wake(self) -> None:
         """Something to send, or the link is back: try now."""
+        self.wakes += 1
         self._wake.set()
 
     async def allowed(self) -> None:
         """Until sending is allowed (not held)."""
         await self._allowed.wait()
 
-    async def pause(self, delay: float) -> None:
-        """Wait `delay` seconds, or less when woken (reconnect, new action)."""
+    async def pause(self, delay: float, since: int | None = None) -> None:
+        """Wait `delay` seconds, or less when woken (reconnect, new action).
+        `since`: `wakes` when the failed request started; if a wake came
+        after that (while it was in flight), don't wait at all."""
         self._wake.clear()
+        if since is not None and self.wakes != since:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), delay)
 
@@ -120,6 +176,7 @@ class Sender:
         delays = self.delays()
         # request → the seqs it carries, in order
         flying: dict[asyncio.Task[list[Answer] | None], list[int]] = {}
+        started: dict[asyncio.Task[list[Answer] | None], int] = {}  # request → wakes then
         try:
             while True:
                 await self._allowed.wait()
@@ -129,23 +186,27 @@ class Sender:
                         self.store.outbox.mark_sending(entry.seq)
                     task = asyncio.create_task(self._send([e.wire() for e in entries]))
                     flying[task] = [e.seq for e in entries]
+                    started[task] = self.wakes
                 if not flying:
                     await self._wake.wait()
                     continue
                 waker = asyncio.create_task(self._wake.wait())
                 await asyncio.wait([*flying, waker], return_when=asyncio.FIRST_COMPLETED)
                 waker.cancel()
-                retry: Verdict | None = None
+                retry: int | None = None  # wakes when the earliest failed request started
                 for task in [t for t in flying if t.done()]:
-                    verdicts = self._land(flying.pop(task), task.result())
+                    seqs, since = flying.pop(task), started.pop(task)
+                    verdicts = self._land(seqs, _answers(task, len(seqs)))
                     if any(v.kind == "auth" for v in verdicts):
                         return
                     if any(v.kind == "retry" for v in verdicts):
-                        retry = next(v for v in verdicts if v.kind == "retry")
+                        retry = since if retry is None else min(retry, since)
                     elif verdicts:
                         delays = self.delays()
-                if retry is not None and await self._back_off(flying, next(delays)):
-                    return
+                if retry is not None:
+                    if await self._back_off(flying, next(delays), retry):
+                        return
+                    started.clear()  # _back_off let everything land
         finally:
             for task, seqs in flying.items():
                 task.cancel()
@@ -184,6 +245,8 @@ class Sender:
             status, body = await self.api.commands(wires)
         except NetworkError:
             return [(None, None)] * len(wires)
+        except ApiError as exc:  # BadAnswer: an answer, unreadable
+            return [(exc.status, UNREADABLE)] * len(wires)
         if status == 200:
             results = body.get("results") if isinstance(body, dict) else None
             if isinstance(results, list) and len(results) == len(wires) and all(
@@ -227,9 +290,23 @@ class Sender:
                 break
         return verdicts
 
+    def judge(self, key: Hashable, verdict: Verdict) -> Verdict:
+        """Count a strike for command `key` (its seq; another outbox's
+        commands: (client_id, seq)) and turn the last one into a "stuck"
+        rejection (see the module's docstring)."""
+        if verdict.kind == "retry" and verdict.strike and self.link_up():
+            strikes = self._strikes[key] = self._strikes.get(key, 0) + 1
+            if strikes >= self.give_up_after:  # it can't succeed: don't block the rest
+                log.warning("sender: giving up on %s after %d odd answers: %s",
+                            key, strikes, verdict)
+                verdict = Verdict("rejected", "stuck", STUCK_MESSAGE.format(verdict.message))
+        if verdict.kind != "retry":
+            self._strikes.pop(key, None)
+        return verdict
+
     def _settle(self, seq: int, status: int | None, body: Any) -> Verdict:
         """Classify one answer and act on it (the only place that does)."""
-        verdict = classify(status, body)
+        verdict = self.judge(seq, classify(status, body))
         if verdict.kind == "applied":
             self.store.acknowledge(seq, body)
             self.sent += 1
@@ -248,17 +325,30 @@ class Sender:
         return verdict
 
     async def _back_off(self, flying: dict[asyncio.Task[list[Answer] | None], list[int]],
-                        delay: float) -> bool:
+                        delay: float, since: int) -> bool:
         """Let what is in flight land, then wait `delay` (or until woken:
-        reconnect, new action) before trying again. True: signed out, stop."""
+        reconnect, new action; also by a wake since `since`, while the failed
+        request was in flight) before trying again. True: signed out, stop."""
         resend = False
         for task, seqs in list(flying.items()):
-            answers = await task
+            await asyncio.wait([task])
             flying.pop(task)
+            answers = _answers(task, len(seqs))
             resend = resend or answers is None
             if any(v.kind == "auth" for v in self._land(seqs, answers)):
                 return True
         if resend:  # a batch to split up: no reason to wait
             return False
-        await self.pause(delay)
+        await self.pause(delay, since)
         return False
+
+
+def _answers(task: asyncio.Task[list[Answer] | None], n: int) -> list[Answer] | None:
+    """A finished request's answers. A failure nobody planned for (a bug, an
+    exception from an unexpected place) is logged and counts as an unreadable
+    answer for each of its `n` commands: retried, and struck."""
+    try:
+        return task.result()
+    except Exception:
+        log.exception("sender: a send failed unexpectedly; keeping its commands for a retry")
+        return [(None, UNREADABLE)] * n

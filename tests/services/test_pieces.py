@@ -1,4 +1,5 @@
-"""Pure pieces of the services layer: backoff delays, outcome classification."""
+"""Pure pieces of the services layer: backoff delays, outcome classification
+(the table in services/sender.py's docstring)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import itertools
 import pytest
 
 from services.backoff import backoff
-from services.sender import classify
+from services.sender import UNREADABLE, classify
 
 
 def test_backoff_grows_is_jittered_and_capped() -> None:
@@ -20,22 +21,34 @@ def test_backoff_grows_is_jittered_and_capped() -> None:
                                                   strict=True))
 
 
-@pytest.mark.parametrize(("status", "body", "kind"), [
-    (200, {"status": "applied", "record": {}}, "applied"),
-    (409, {"status": "rejected", "code": "invalid_transition", "message": "Can't"}, "rejected"),
-    (422, {"status": "rejected", "code": "invalid_args", "message": "Please"}, "rejected"),
-    (403, {"status": "rejected", "code": "forbidden", "message": "Only"}, "rejected"),
-    (401, {"status": "rejected", "code": "token_expired", "message": "Sign in"}, "auth"),
-    (None, None, "retry"),  # no answer at all
-    (500, None, "retry"),
-    (502, "<html>bad gateway</html>", "retry"),
-    (503, {"status": "rejected", "code": "unavailable", "message": "busy"}, "retry"),
-    (429, {"code": "too_many", "message": "slow down"}, "retry"),
-    (404, "<html>proxy says no</html>", "retry"),  # not the server's word: keep it
-    (200, {"unexpected": True}, "retry"),
+@pytest.mark.parametrize(("status", "body", "kind", "strike"), [
+    (200, {"status": "applied", "record": {}}, "applied", False),
+    (409, {"status": "rejected", "code": "invalid_transition", "message": "Can't"}, "rejected",
+     False),
+    (422, {"status": "rejected", "code": "invalid_args", "message": "Please"}, "rejected", False),
+    (403, {"status": "rejected", "code": "forbidden", "message": "Only"}, "rejected", False),
+    (401, {"status": "rejected", "code": "token_expired", "message": "Sign in"}, "auth", False),
+    # no answer, or "busy / away behind the gateway": retried for as long as it takes
+    (None, None, "retry", False),
+    (502, "<html>bad gateway</html>", "retry", False),
+    (503, {"status": "rejected", "code": "unavailable", "message": "busy"}, "retry", False),
+    (504, None, "retry", False),
+    (429, {"code": "too_many", "message": "slow down"}, "retry", False),
+    (408, None, "retry", False),
+    # an answer that makes no sense for the command: retried, but a strike
+    (500, None, "retry", True),
+    (500, {"status": "rejected", "code": "server_error", "message": "oops"}, "retry", True),
+    (404, "<html>proxy says no</html>", "retry", True),  # not the server's word: keep it
+    (413, None, "retry", True),  # a proxy's body limit: the same every time
+    (302, None, "retry", True),
+    (200, {"unexpected": True}, "retry", True),
+    (200, UNREADABLE, "retry", True),  # a body that won't decode
+    (None, UNREADABLE, "retry", True),  # ... and not even a status known
 ])
-def test_every_outcome_has_one_meaning(status: int | None, body: object, kind: str) -> None:
-    assert classify(status, body).kind == kind
+def test_every_outcome_has_one_meaning(status: int | None, body: object, kind: str,
+                                       strike: bool) -> None:
+    verdict = classify(status, body)
+    assert (verdict.kind, verdict.strike) == (kind, strike)
 
 
 def test_rejection_keeps_the_servers_words() -> None:
