@@ -7,10 +7,12 @@ notification says "the log reaches seq N", and the replica's hub loads what it
 lacks from the log, in order, and wakes its own sockets (`Hub.advance`).
 
 NOTIFY is a nudge, not the data: the events themselves are read from the log
-by sequence number. So a lost notification (listener reconnecting, a replica
-started late) only delays an event until the next periodic check of the head
-(`replica_check_interval`, 1 s by default), never loses it, and a duplicate or
-stale one is a no-op. The check also picks up another replica's log trimming.
+by sequence number. So a lost notification only delays an event, never loses
+it: one sent while the listener was away is made up for by the read of the
+head each time it (re)connects, and any other by the periodic check of the
+head (`replica_check_interval`, 1 s by default); a duplicate or stale one is a
+no-op. The check also picks up another replica's log trimming.
+(tests/scale/test_notify.py takes each of these paths on its own.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 from server import repo
@@ -30,6 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("tandem.replication")
 
 CHANNEL = REPLICATION_CHANNEL
+# The LISTEN connection's application_name is "tandem-listen/<pid>", so it can
+# be told apart in pg_stat_activity (its last query is only ever the ping).
+LISTENER_NAME = "tandem-listen"
 # How often the listener connection is pinged, so a half-dead socket is noticed.
 PING_EVERY = 10.0
 RECONNECT_MAX = 5.0
@@ -111,7 +117,9 @@ class Replication:
             conn: Any = None
             lost = asyncio.Event()
             try:
-                conn = await asyncpg.connect(_dsn(self.rt), timeout=10)
+                conn = await asyncpg.connect(
+                    _dsn(self.rt), timeout=10,
+                    server_settings={"application_name": f"{LISTENER_NAME}/{os.getpid()}"})
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, self._on_notify)
                 self.listening.set()

@@ -1,11 +1,14 @@
-"""Helpers for the replica tests: the shared event log, and a tiny load balancer."""
+"""Helpers for the replica tests: the shared event log, a replica's LISTEN
+connection as PostgreSQL sees it, and a tiny load balancer."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
+from server.replication import LISTENER_NAME
 from tests.support.postgres import query
 from tests.support.server import ServerProcess
 
@@ -15,6 +18,43 @@ def pg_log(srv: ServerProcess, after: int = 0) -> list[dict[str, Any]]:
     return query(srv.database_url,
                  "SELECT seq, entity, id, op, version, cause FROM events "
                  "WHERE seq > $1 ORDER BY seq", after)
+
+
+def listener(srv: ServerProcess) -> dict[str, Any] | None:
+    """The replica's LISTEN connection in pg_stat_activity (pid, query, state), if any."""
+    assert srv.proc is not None
+    rows = query(srv.database_url,
+                 "SELECT pid, query, state FROM pg_stat_activity WHERE application_name = $1",
+                 f"{LISTENER_NAME}/{srv.proc.pid}")
+    assert len(rows) <= 1, rows
+    return rows[0] if rows else None
+
+
+def wait_listening(srv: ServerProcess, timeout: float = 30.0,
+                   not_pid: int | None = None) -> int:
+    """Wait until the replica LISTENs (on a backend other than `not_pid`); its pid."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = listener(srv)
+        # 'SELECT 1' is the ping, which only follows the LISTEN.
+        if row is not None and row["pid"] != not_pid and (
+                row["query"].upper().startswith("LISTEN") or row["query"] == "SELECT 1"):
+            return int(row["pid"])
+        assert time.monotonic() < deadline, f"replica on :{srv.port} not listening: {row}"
+        time.sleep(0.05)
+
+
+def terminate_listener(srv: ServerProcess) -> int:
+    """pg_terminate_backend the replica's LISTEN connection; wait until it's gone."""
+    row = listener(srv)
+    assert row is not None, f"replica on :{srv.port} has no LISTEN connection"
+    pid = int(row["pid"])
+    assert query(srv.database_url, "SELECT pg_terminate_backend($1) AS ok", pid)[0]["ok"]
+    deadline = time.monotonic() + 30
+    while query(srv.database_url, "SELECT 1 FROM pg_stat_activity WHERE pid = $1", pid):
+        assert time.monotonic() < deadline, "the LISTEN backend outlived pg_terminate_backend"
+        time.sleep(0.02)
+    return pid
 
 
 class Balancer:

@@ -55,7 +55,6 @@ async def test_an_action_on_one_replica_reaches_the_other_and_tokens_work_on_bot
     start = head(r2)
     # therapist1's token from replica 1 opens a stream on replica 2 ...
     async with stream(r2, t1.token, start) as on_r2, stream(r1, op.token, start) as on_r1:
-        await on_r2.until(start)
         aid = await asyncio.to_thread(book, op, t1, day)  # ... the operator acts on replica 1
         seen = await on_r2.until(head(r1))
         created = [e for e in seen if e["id"] == aid]
