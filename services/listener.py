@@ -3,6 +3,13 @@
 - hello {token, after: cursor}; the server replays what we missed, then
   live events. Frames that arrive together are applied as one batch (one
   notification to views).
+- The link is "online" once the connection has proved itself: a frame of
+  the server's (an event, a ping) came, or it stayed open `settle` seconds
+  (the server says nothing after the hello until it has an event or its
+  first ping, 15 s later). Only then does the backoff start over: a server
+  that accepts and hangs up at once (1013 overloaded) is retried ever more
+  slowly, not five times a second, and never "online" (which would wake
+  the sender each time).
 - The connection drops: status "reconnecting", retry with jittered
   exponential backoff; after `offline_after` failed attempts in a row with
   HTTP failing too, status "offline" (still retrying).
@@ -56,7 +63,7 @@ class _Closed(Exception):
 class Listener:
     def __init__(self, store: Store, api: Api, *, idle_timeout: float = 40.0,
                  poll_interval: float = 3.0, polls_per_ws_try: int = 5, offline_after: int = 3,
-                 open_timeout: float = 5.0, ws_url: str | None = None,
+                 open_timeout: float = 5.0, ws_url: str | None = None, settle: float = 1.0,
                  delays: Callable[[], Iterator[float]] = backoff,
                  on_online: Callable[[], None] | None = None,
                  on_auth_failed: Callable[[str], None] | None = None) -> None:
@@ -64,6 +71,7 @@ class Listener:
         self.idle_timeout, self.poll_interval = idle_timeout, poll_interval
         self.polls_per_ws_try, self.offline_after = polls_per_ws_try, offline_after
         self.open_timeout = open_timeout
+        self.settle = settle
         self.ws_url = ws_url or api.ws_url
         self._delays = delays
         self._on_online = on_online
@@ -76,7 +84,7 @@ class Listener:
         self._resync_listeners: list[Callable[[], None]] = []
         self._must_bootstrap = False
         self._ws: ClientConnection | None = None
-        self._opened = False
+        self._opened = False  # this websocket has proved itself (see the docstring)
 
     # Status ---------------------------------------------------------------
     def on_status(self, callback: Callable[[Link], None]) -> Callable[[], None]:
@@ -131,7 +139,7 @@ class Listener:
         poll = False
         try:
             while True:
-                opened = False
+                opened = self._opened = False
                 try:
                     if self._must_bootstrap or self.store.needs_bootstrap:
                         await self._bootstrap()
@@ -185,7 +193,8 @@ class Listener:
 
     # Websocket ------------------------------------------------------------
     async def _websocket(self) -> bool:
-        """One websocket session; returns when it ends (True: it was open)."""
+        """One websocket session; returns when it ends (True: it had proved
+        itself, see `_proved`)."""
         self._opened = False
         async with connect(self.ws_url, open_timeout=self.open_timeout, ping_interval=None,
                            close_timeout=2, max_size=2**24) as ws:
@@ -193,14 +202,18 @@ class Listener:
             try:
                 await ws.send(orjson.dumps({"type": "hello", "token": self.api.token,
                                             "after": self.store.cursor}).decode())
-                self._opened = True
-                self._set("online", "websocket")
                 await self._pump(ws)
             finally:
                 self._ws = None
                 if self.status == "online":
                     self._set("reconnecting")
-        return True
+        return self._opened
+
+    def _proved(self) -> None:
+        """The websocket works: a server frame came, or it lasted `settle` s."""
+        if not self._opened:
+            self._opened = True
+            self._set("online", "websocket")
 
     async def _pump(self, ws: ClientConnection) -> None:
         """Apply frames until the connection ends, or no frame comes for
@@ -216,6 +229,7 @@ class Listener:
         last = loop.time()
         deadline = asyncio.timeout(None)
         watchdog: asyncio.TimerHandle | None = None
+        proving = loop.call_later(min(self.settle, idle / 2), self._proved)
 
         def check() -> None:
             nonlocal watchdog
@@ -248,6 +262,7 @@ class Listener:
                 return
             raise
         finally:
+            proving.cancel()
             if watchdog is not None:
                 watchdog.cancel()
 
@@ -258,6 +273,8 @@ class Listener:
                 if isinstance(frame, BaseException):
                     raise frame
                 kind = frame.get("type")
+                if kind in ("event", "ping") and not self._opened:
+                    self._proved()
                 if kind == "event":
                     events.append(frame["event"])
                 elif kind == "resync":
