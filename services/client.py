@@ -46,7 +46,9 @@ Public API (stable; extend, don't change):
     client.on_status(callback(status)) -> unsubscribe
     client.messages -> list[Message]; client.on_message(callback(Message)) -> unsubscribe
         Message(kind "success" | "rollback" | "conflict" | "problem", text, code, seq);
-        problems: code "cache_corrupt", "outbox_corrupt", "signed_out"
+        problems: code "cache_corrupt", "outbox_corrupt", "signed_out", "sync_restarted"
+        (a background task crashed; it was restarted);
+        a rollback with code "stuck": the server kept failing on that command
     client.queued() -> list[Entry]   commands waiting (name, target, args, seq, state, created_at)
     client.failed() -> list[Entry]   refused commands (entry.error = {code, message})
     client.dismiss(seq)              forget a failed command
@@ -56,9 +58,12 @@ Public API (stable; extend, don't change):
 
     await client.wait_idle(timeout)  until the outbox is empty (tests, "syncing…" UI)
     await client.stop()              stop syncing, flush, release files (keeps the session)
-    await client.logout()            stop, then delete this user's token, cache and outbox
-    await client.logout(keep_unsent=True)   ... but an outbox with commands still to
-        send stays (alone) for this user's next sign-in elsewhere to send
+    await client.logout()            stop, then delete this user's token, cache and
+        everything else in its folder, but an outbox with commands still to send
+        stays (alone) for this user's next sign-in to send: nothing unsent is
+        dropped silently
+    await client.logout(keep_unsent=False)  ... and the unsent commands go too
+        (say so to the user first: `queued()` lists them)
     Client.start(..., adopt_from=root)  after signing in, send what this user's
         other sessions under root left unsent (see `adopt`), before our own
 """
@@ -68,7 +73,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +83,7 @@ from services import session as sessions
 from services.api import Api, ApiError, NetworkError
 from services.backoff import backoff
 from services.listener import Link, Listener, Transport
-from services.sender import Sender, Verdict, classify
+from services.sender import UNREADABLE, Sender, Verdict, classify
 from store.cache import Key
 from store.claims import AlreadyOpen
 from store.messages import Message, label
@@ -100,9 +105,11 @@ class Client:
         self.session, self.store, self.api = session, store, api
         self.flush_interval = flush_interval
         self.signed_out = False
-        self.sender = Sender(store, api, delays=retry_delays, on_auth_failed=self._auth_failed)
+        self.sender = Sender(store, api, delays=retry_delays, on_auth_failed=self._auth_failed,
+                             link_up=lambda: self.listener.status == "online")
         self.listener = Listener(store, api, on_online=self.sender.wake,
                                  on_auth_failed=self._auth_failed, **listener_options)
+        self.restart_delays: Callable[[], Iterator[float]] = backoff  # see _supervise
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
         self.username = str(session.user.get("username") or "")  # as signed in with
@@ -139,8 +146,39 @@ class Client:
                 self.store.bootstrap(await self.api.bootstrap())
         # what other sessions left behind is older: it goes before our own
         send = self.sender.run if self.adopt_from is None else self._adopt_then_send
-        for job in (self.listener.run, send, self._flusher):
-            self._tasks.append(asyncio.create_task(job(), name=f"tandem-{job.__name__}"))
+        for name, job in (("listener", self.listener.run), ("sender", send),
+                          ("flusher", self._flusher)):
+            self._tasks.append(asyncio.create_task(self._supervise(name, job),
+                                                   name=f"tandem-{name}"))
+
+    async def _supervise(self, name: str, job: Callable[[], Awaitable[None]],
+                         calm: float = 60.0) -> None:
+        """Run a long-lived job (listener, sender, flusher) until it returns
+        (signed out) or is cancelled (stop). If it crashes (a bug), log it,
+        tell the user once, and start it again after a backoff delay: live
+        updates and sending must not end silently. A job that ran `calm`
+        seconds since its last restart starts a fresh streak."""
+        loop = asyncio.get_running_loop()
+        delays = self.restart_delays()
+        told = False
+        while True:
+            began = loop.time()
+            try:
+                await job()
+                return
+            except Exception:
+                log.exception("%s crashed; restarting it", name)
+            if loop.time() - began >= calm:
+                delays, told = self.restart_delays(), False
+            if not told:
+                told = True
+                try:  # a message listener may be what broke
+                    self.store.tell(Message(
+                        "problem", "Syncing ran into a problem and restarted. "
+                        "Your changes are kept and will be sent.", code="sync_restarted"))
+                except Exception:
+                    log.exception("could not tell the user that %s restarted", name)
+            await asyncio.sleep(next(delays))
 
     # Reading -----------------------------------------------------------------
     @property
@@ -249,12 +287,11 @@ class Client:
         (`Store.prepare_flush`), so the loop isn't frozen while it is."""
         while True:
             await asyncio.sleep(self.flush_interval)
-            write = self.store.prepare_flush()  # None: nothing changed
-            if write is None:
-                continue
             try:
-                await asyncio.to_thread(write)
-            except OSError:
+                write = self.store.prepare_flush()  # None: nothing changed
+                if write is not None:
+                    await asyncio.to_thread(write)
+            except Exception:  # a full disk, or a value that won't serialize
                 log.exception("could not save the cache; will retry")
 
     def _auth_failed(self, message: str) -> None:
@@ -279,8 +316,13 @@ class Client:
         finally:
             await self.api.aclose()
 
-    async def logout(self, keep_unsent: bool = False) -> None:
+    async def logout(self, keep_unsent: bool = True) -> None:
+        """Stop and forget this user on this device. Unsent commands stay
+        (their outbox, alone) unless `keep_unsent=False` says to drop them."""
+        unsent = len(self.store.queued()) if not self._stopped else 0
         await self.stop()
+        if unsent and not keep_unsent:
+            log.warning("logout drops %d unsent command(s), as asked", unsent)
         sessions.forget(self.session, keep_unsent=keep_unsent)
 
     # What other sessions left unsent -------------------------------------------
@@ -333,21 +375,24 @@ class Client:
         delays = self.sender.delays()
         while True:
             await self.sender.allowed()
+            since = self.sender.wakes  # a reconnect while it is in flight counts
             try:
                 status, body = await self.api.command(entry.wire())
             except NetworkError:
                 status, body = None, None
-            verdict = classify(status, body)
+            except ApiError as exc:  # BadAnswer
+                status, body = exc.status, UNREADABLE
+            verdict = self.sender.judge((entry.client_id, entry.seq), classify(status, body))
             if verdict.kind == "auth":
                 self._auth_failed(verdict.message)
             if verdict.kind != "retry":
                 return verdict
-            await self.sender.pause(next(delays))
+            await self.sender.pause(next(delays), since)
 
     async def _adopt_then_send(self) -> None:
         assert self.adopt_from is not None
         try:
             await self.adopt(self.adopt_from)
-        except (OSError, ApiError):
+        except Exception:  # the user's own queue must go on regardless
             log.exception("could not send what an earlier session left unsent")
         await self.sender.run()

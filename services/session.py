@@ -5,9 +5,10 @@ Layout under the client data dir:
     <root>/<server-slug>/<username>/session.json   {"token", "user", "server_url"}
                                    /cache.json      (store.Cache)
                                    /outbox.jsonl    (store.Outbox)
-`logout` removes that user's folder contents (token, cache and outbox); with
-`keep_unsent` an outbox that still holds commands stays, alone, for a later
-sign-in of the same user to send (`left_behind`, `Client.adopt`).
+`logout` empties that user's folder (token, cache, outbox and whatever else
+is in it) but, unless told otherwise (`keep_unsent=False`), an outbox that
+still holds commands stays, alone, for a later sign-in of the same user to
+send (`left_behind`, `Client.adopt`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from domain.commands import Actor
 from services.api import Api
 from store.atomic import atomic_write
 from store.outbox import unsent
-from store.store import CACHE_FILE, OUTBOX_FILE
+from store.store import OUTBOX_FILE
 
 SESSION_FILE = "session.json"
 
@@ -78,17 +79,23 @@ def resume(root: Path, server_url: str, username: str) -> Session | None:
         return None
 
 
-def forget(session: Session, keep_unsent: bool = False) -> None:
-    """Log out on this device: the token, the cache and the outbox go.
-    `keep_unsent`: an outbox still holding commands stays (only it).
-    Call after the store is closed (its files are released)."""
-    if session.directory is None:
+def forget(session: Session, keep_unsent: bool = True) -> None:
+    """Log out on this device: everything in this user's folder goes (the
+    token, the cache, the outbox, locks, a temp file a crash left mid-save,
+    an outbox set aside as corrupt), but with `keep_unsent` an outbox still
+    holding commands stays, alone. Call after the store is closed (its files
+    are released)."""
+    folder = session.directory
+    if folder is None or not folder.is_dir():
         return
-    names = [SESSION_FILE, CACHE_FILE, CACHE_FILE + ".lock", OUTBOX_FILE + ".lock"]
-    if not (keep_unsent and unsent(session.directory / OUTBOX_FILE)):
-        names.append(OUTBOX_FILE)
-    for name in names:
-        (session.directory / name).unlink(missing_ok=True)
+    keep = folder / OUTBOX_FILE if keep_unsent and unsent(folder / OUTBOX_FILE) else None
+    for path in folder.iterdir():
+        if path == keep:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def left_behind(root: Path, server_url: str, username: str, own: Path | None) -> list[Path]:

@@ -42,3 +42,29 @@ async def test_the_flusher_saves_the_cache_and_later_changes(tmp_path: Path) -> 
             await flusher
         store.close()
         await api.aclose()
+
+
+async def test_the_flusher_outlives_a_save_that_fails_in_an_unplanned_way(tmp_path: Path) -> None:
+    """A value that won't serialize (a bug elsewhere) fails one save with a
+    TypeError, not an OSError: the flusher logs it and saves the next state."""
+    user = {"id": "op", "username": "operator", "role": "operator", "name": "Op"}
+    session = sessions.Session("http://127.0.0.1:9", "token", user, tmp_path)
+    store = Store(session.actor, directory=tmp_path)
+    api = Api("http://127.0.0.1:9")
+    client = Client(session, store, api, flush_interval=0.01)
+    flusher = asyncio.create_task(client._flusher())
+    try:
+        store.bootstrap({"cursor": 1, "clients": [
+            {"id": "c1", "version": 1, "first_name": "A", "tags": {"not", "json"}}]})
+        await asyncio.sleep(0.3)  # a few tries
+        assert not flusher.done(), "the flusher died"
+        store.bootstrap({"cursor": 2, "clients": [{"id": "c1", "version": 2, "first_name": "B"}]})
+        await until(lambda: not store.dirty, what="saved in the end")
+        saved = orjson.loads((tmp_path / CACHE_FILE).read_bytes())
+        assert saved["client"]["c1"]["first_name"] == "B"
+    finally:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        store.close()
+        await api.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import orjson
 from websockets.asyncio.server import ServerConnection, serve
 
 from domain.commands import Actor
@@ -145,13 +146,67 @@ async def test_a_refused_token_signs_out_with_a_message(staff_server: ServerProc
         await again.stop()
 
 
-async def test_logout_forgets_this_users_token_cache_and_outbox(staff_server: ServerProcess,
-                                                                tmp_path: Path) -> None:
+async def test_logout_keeps_unsent_commands_and_forgets_everything_else(
+        staff_server: ServerProcess, tmp_path: Path) -> None:
+    """Nothing unsent is dropped silently: a plain logout keeps the outbox
+    (alone) and the next sign-in sends it; everything else in the folder
+    goes, a temp file a crash left mid-save included."""
+    op = await sign_in(staff_server, "operator", data_dir=tmp_path)
+    op.hold_sending()
+    aid = new_id()
+    assert op.dispatch_now("appointment.create", aid, booking(op)).ok
+    folder = op.session.directory
+    assert folder is not None and (folder / "outbox.jsonl").exists()
+    (folder / ".cache.json.4242.tmp").write_bytes(b'{"client": {"c1": {"phone": "+63"}}}')
+    await op.logout()
+    assert sorted(p.name for p in folder.iterdir()) == ["outbox.jsonl"]
+    assert sessions.resume(tmp_path, staff_server.url, "operator") is None
+
+    again = await sign_in(staff_server, "operator", data_dir=tmp_path)
+    try:
+        await again.wait_idle(20)
+        assert aid in server_state(staff_server, "operator")["appointment"]
+    finally:
+        await again.stop()
+
+
+async def test_logout_without_keeping_unsent_forgets_everything(
+        staff_server: ServerProcess, tmp_path: Path) -> None:
     op = await sign_in(staff_server, "operator", data_dir=tmp_path)
     op.hold_sending()
     assert op.dispatch_now("appointment.create", new_id(), booking(op)).ok
     folder = op.session.directory
-    assert folder is not None and (folder / "outbox.jsonl").exists()
-    await op.logout()
+    assert folder is not None
+    await op.logout(keep_unsent=False)
     assert sorted(p.name for p in folder.iterdir()) == []
     assert sessions.resume(tmp_path, staff_server.url, "operator") is None
+
+
+def _meta(client_id: str, next_seq: int) -> bytes:
+    return orjson.dumps({"op": "meta", "client_id": client_id, "next_seq": next_seq}) + b"\n"
+
+
+ADD = orjson.dumps({"op": "add", "client_id": "c1", "seq": 1, "name": "appointment.arrive",
+                    "target": "a1", "args": {}, "base_version": None,
+                    "created_at": "2026-01-01T00:00:00Z"}) + b"\n"
+
+
+def test_forget_empties_the_users_folder_but_for_an_unsent_outbox(tmp_path: Path) -> None:
+    user = {"id": "op", "username": "operator", "role": "operator", "name": "Op"}
+    for keep, outbox, left in [
+        (True, _meta("c1", 2) + ADD, ["outbox.jsonl"]),  # unsent: kept, alone
+        (True, _meta("c1", 1), []),  # nothing to send: goes
+        (False, _meta("c1", 2) + ADD, []),  # told to drop it
+    ]:
+        folder = tmp_path / f"{keep}-{len(outbox)}"
+        session = sessions.Session("http://127.0.0.1:9", "token", user, folder)
+        session.save()
+        (folder / "outbox.jsonl").write_bytes(outbox)
+        for name in ("cache.json", "cache.json.lock", "outbox.jsonl.lock",
+                     ".cache.json.4242.tmp", ".outbox.jsonl.77.tmp",
+                     "outbox.jsonl.corrupt-20261121T000000000000"):
+            (folder / name).write_bytes(b'{"client": {"c1": {"phone": "+63 917"}}}')
+        (folder / "later-version-dir").mkdir()
+        (folder / "later-version-dir" / "x").write_bytes(b"x")
+        sessions.forget(session, keep_unsent=keep)
+        assert sorted(p.name for p in folder.iterdir()) == left, (keep, outbox)
