@@ -40,8 +40,11 @@ message) instead of blocking the commands after it for ever. A strike only
 counts while the link to the server is up (`link_up`: the listener has heard
 our server); otherwise the odd answers come from whatever sits in between
 (a captive portal's page, a proxy while the server is away) and say nothing
-about the command. A send that fails in a way nobody planned for (a bug) is
-logged and counts as a strike too: the sender never dies of it.
+about the command. Nor does one in a batch: a batch may fail as a whole for
+one command's sake (its transaction), so after such an answer the commands
+go one by one (`_solo`) until one is applied, and each alone gets its own
+strikes. A send that fails in a way nobody planned for (a bug) is logged and
+counts as a strike too: the sender never dies of it.
 
 A retry waits for its backoff delay or a wake (reconnect, a new action),
 whichever comes first; a wake that came while the failed request was in
@@ -137,6 +140,7 @@ class Sender:
         self.link_up = link_up  # do odd answers come from our server? (strikes)
         self._strikes: dict[Hashable, int] = {}  # command -> odd answers in a row
         self.wakes = 0  # how many wakes so far: read it before a request (pause)
+        self._solo = False  # a batch got odd answers: one by one until one is applied
         self._wake = asyncio.Event()
         self._allowed = asyncio.Event()
         self._allowed.set()
@@ -216,7 +220,7 @@ class Sender:
     def _requests(self, flying: Mapping[Any, list[int]]) -> list[list[Entry]]:
         """What to send now: one batch of the first commands when nothing is
         in flight and more than one waits, else single commands (`_ready`)."""
-        if self.batch > 1 and not flying:
+        if self.batch > 1 and not flying and not self._solo:
             first = self.store.head(self.batch)
             if len(first) > 1:
                 return [first]
@@ -282,7 +286,7 @@ class Sender:
         verdicts: list[Verdict] = []
         for i, (seq, (status, body)) in enumerate(zip(seqs, answers, strict=True)):
             self.store.outbox.mark_queued(seq)
-            verdict = self._settle(seq, status, body)
+            verdict = self._settle(seq, status, body, batched=len(seqs) > 1)
             verdicts.append(verdict)
             if verdict.kind == "auth":  # one notice; the rest wait for a new sign-in
                 for rest in seqs[i + 1:]:
@@ -304,9 +308,15 @@ class Sender:
             self._strikes.pop(key, None)
         return verdict
 
-    def _settle(self, seq: int, status: int | None, body: Any) -> Verdict:
+    def _settle(self, seq: int, status: int | None, body: Any, batched: bool = False) -> Verdict:
         """Classify one answer and act on it (the only place that does)."""
-        verdict = self.judge(seq, classify(status, body))
+        verdict = classify(status, body)
+        if batched and verdict.strike:
+            self._solo = True  # whose fault? ask one by one
+        else:
+            verdict = self.judge(seq, verdict)
+        if verdict.kind == "applied" and not batched:
+            self._solo = False
         if verdict.kind == "applied":
             self.store.acknowledge(seq, body)
             self.sent += 1

@@ -23,14 +23,18 @@ Reply = Callable[[dict[str, Any], int], Answer]  # (wire, attempt for that seq) 
 
 class FakeApi:
     """Answers each POST with `reply(wire, attempt)`; a reply may raise.
-    `hang` holds the first POST until `release` is set."""
+    `hang` holds the first POST until `release` is set. No batch route,
+    unless `batch` answers a batch's commands (a list of answers)."""
 
-    def __init__(self, reply: Reply, hang: bool = False) -> None:
+    def __init__(self, reply: Reply, hang: bool = False,
+                 batch: Callable[[list[dict[str, Any]]], list[Answer]] | None = None) -> None:
         self.reply = reply
         self.attempts: dict[int, int] = {}
         self.hang = hang
         self.release = asyncio.Event()
         self.in_flight = 0
+        self.batch = batch
+        self.batches = 0
 
     async def command(self, wire: dict[str, Any]) -> Answer:
         n = self.attempts[wire["seq"]] = self.attempts.get(wire["seq"], 0) + 1
@@ -42,7 +46,12 @@ class FakeApi:
         return self.reply(wire, n)
 
     async def commands(self, wires: list[dict[str, Any]]) -> Answer:
-        return 404, None  # no batch route: one by one
+        if self.batch is None:
+            return 404, None  # no batch route: one by one
+        self.batches += 1
+        await asyncio.sleep(0)
+        return 200, {"results": [{"status_code": status, "body": body}
+                                 for status, body in self.batch(wires)]}
 
 
 def applied(wire: dict[str, Any]) -> Answer:
@@ -59,8 +68,8 @@ async def running(api: FakeApi, delay: float = 0.01, **options: Any
                   ) -> AsyncIterator[tuple[Store, Sender, asyncio.Task[None]]]:
     store = Store(Actor("op", "operator"))
     store.bootstrap({"cursor": 0})
-    sender = Sender(store, cast(Api, api), delays=lambda: itertools.repeat(delay), batch=1,
-                    **options)
+    options.setdefault("batch", 1)
+    sender = Sender(store, cast(Api, api), delays=lambda: itertools.repeat(delay), **options)
     task = asyncio.create_task(sender.run())
     try:
         yield store, sender, task
@@ -112,6 +121,31 @@ async def test_a_command_the_server_keeps_failing_on_lands_in_the_failed_list() 
         assert len(told) == 1 and told[0].kind == "rollback" and told[0].seq == 1
         store.dismiss(1)
         assert 1 not in {e.seq for e in store.failed()}
+
+
+async def test_a_batch_that_fails_for_one_commands_sake_costs_only_that_one() -> None:
+    """The server runs a batch in one transaction: one command that breaks
+    it gives every command of the batch a 500. Those strikes count for no
+    one; the commands go one by one, the good ones are applied and only the
+    culprit ends in the failed list."""
+    def alone(wire: dict[str, Any], attempt: int) -> Answer:
+        if wire["target"] == "bad":
+            return 500, {"status": "rejected", "code": "server_error", "message": "Oops."}
+        return applied(wire)
+
+    def together(wires: list[dict[str, Any]]) -> list[Answer]:
+        if any(w["target"] == "bad" for w in wires):
+            return [(500, {"status": "rejected", "code": "server_error", "message": "Oops."})
+                    for _ in wires]
+        return [applied(w) for w in wires]
+
+    api = FakeApi(alone, batch=together)
+    async with running(api, batch=100) as (store, sender, _):
+        for n in range(30):
+            assert store.dispatch("client.create", "bad" if n == 3 else f"c{n}", person(n)).ok
+        await until(lambda: not store.queued(), what="every command answered for good")
+        assert [e.target for e in store.failed()] == ["bad"]
+        assert sender.sent == 29 and api.batches >= 1
 
 
 @pytest.mark.parametrize("answer", [
