@@ -171,8 +171,7 @@ async def test_the_link_says_offline_after_failing_a_while_and_online_when_back(
         assert seen[:2] == ["reconnecting", "offline"]
         assert op.transport == "none"
         gate.down = False
-        await until(lambda: op.status == "online", 20, "and back")
-        assert op.transport == "websocket"
+        await until(lambda: (op.status, op.transport) == ("online", "websocket"), 20, "and back")
     finally:
         await op.stop()
 
