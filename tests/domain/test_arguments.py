@@ -57,7 +57,7 @@ def test_complete_refuses_bad_materials(
 @pytest.mark.parametrize(("materials", "kept"), GOOD_MATERIALS)
 def test_complete_keeps_the_materials_tidied(materials: object, kept: list[dict[str, Any]]) -> None:
     w = world_at("payment_verified")
-    args = {} if materials is None else {"materials": materials}
+    args: dict[str, Any] = {} if materials is None else {"materials": materials}
     w.do(T1, "appointment.complete", "a1", **args)
     assert w.appt()["status"] == "completed"
     assert w.appt()["materials"] == kept

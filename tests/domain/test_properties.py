@@ -6,12 +6,12 @@ import copy
 from collections import deque
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from domain import Actor, DomainError
+from domain import Actor, DomainError, Entity, Outcome, Record
 from domain.status import TERMINAL, Status
-from tests.domain.world import D1, D2, OP, SYSTEM, T1, T2, World, booking
+from tests.domain.world import D1, D2, OP, SYSTEM, T1, T2, T3, World, booking
 
 ACTORS = [OP, T1, T2, D1, D2, SYSTEM]
 ARGS: dict[str, dict[str, Any]] = {
@@ -45,18 +45,80 @@ REVIEWS = [
     {"decision": "deny"},
     {"decision": "accept"},
     {"decision": "reassign", "therapist_id": "t2"},
+    {"decision": "reassign", "therapist_id": "t3"},
+    {"decision": "reassign", "driver_id": "d2"},
 ]
+TARGETS = ["a1", "a2", "a3", "a4"]
+THERAPISTS = ["t1", "t2", "t3"]
+TIMES = [("14:00", "15:00"), ("16:00", "17:00"), ("14:30", "16:00"), ("18:00", "19:30")]
 
-step = st.one_of(
+team = st.lists(st.sampled_from(THERAPISTS), min_size=1, max_size=3, unique=True)
+when = st.sampled_from(TIMES).map(lambda t: {"start_time": t[0], "end_time": t[1]})
+
+
+def _flat(parts: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in parts.items() if k != "when"}
+    out.update(parts.get("when") or {})
+    return out
+
+
+# A field edit of the kind the operator's form sends: a new team, another
+# time, another driver, notes; any of them together.
+edits = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "therapist_ids": team,
+            "when": when,
+            "end_time": st.sampled_from(["15:30", "18:00"]),
+            "driver_id": st.sampled_from(["d1", "d2", None]),
+            "notes": st.just("gate 2"),
+        },
+    )
+    .map(_flat)
+    .filter(bool)
+)
+creates = st.tuples(team, when).map(
+    lambda tw: booking(therapist_ids=tw[0], **tw[1], driver_id="d1")
+)
+toggles = st.tuples(st.sampled_from(["av1", "av2", "av3"]), st.booleans()).map(
+    lambda sa: (sa[0], {"available": sa[1]})
+)
+
+Step = tuple[Actor, str, str, dict[str, Any]]
+lifecycle = st.tuples(
+    st.sampled_from(ACTORS),
+    st.sampled_from(ACTIONS),
+    st.sampled_from(TARGETS),
+    st.sampled_from(REVIEWS),
+).map(
+    lambda s: (
+        s[0],
+        f"appointment.{s[1]}",
+        s[2],
+        s[3] if s[1] == "review_rejection" else ARGS.get(s[1], {}),
+    )
+)
+# therapists answering, often: edits matter most once some have accepted
+accepts: st.SearchStrategy[Step] = st.tuples(
+    st.sampled_from([T1, T2, T3]),
+    st.just("appointment.accept"),
+    st.sampled_from(TARGETS),
+    st.just({}),
+)
+updates = st.tuples(st.just(OP), st.just("appointment.update"), st.sampled_from(TARGETS), edits)
+rarer: st.SearchStrategy[Step] = st.one_of(
+    st.tuples(st.just(OP), st.just("appointment.create"), st.just("a4"), creates),
+    toggles.map(lambda t: (OP, "availability.update", t[0], t[1])),
     st.tuples(
         st.sampled_from(ACTORS),
-        st.sampled_from(ACTIONS),
-        st.sampled_from(["a1", "a2"]),
-        st.sampled_from(REVIEWS),
+        st.just("appointments.auto_cancel_overdue"),
+        st.just(""),
+        st.just({}),
     ),
-    st.tuples(st.sampled_from(ACTORS), st.just("@auto_cancel"), st.just(""), st.just({})),
     st.tuples(st.sampled_from(ACTORS), st.just("@later"), st.just(""), st.just({})),
 )
+step: st.SearchStrategy[Step] = st.one_of(lifecycle, accepts, updates, rarer)
 
 
 def start_world() -> World:
@@ -68,17 +130,55 @@ def start_world() -> World:
         "a2",
         **booking(therapist_ids=["t1", "t2"], start_time="16:00", end_time="17:00", driver_id="d2"),
     )
+    w.do(
+        OP,
+        "appointment.create",
+        "a3",
+        **booking(therapist_ids=["t2", "t3"], start_time="18:00", end_time="19:30", driver_id=None),
+    )
     return w
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.lists(step, max_size=40))
-def test_commands_apply_or_change_nothing_and_versions_step_by_one(
-    steps: list[tuple[Actor, str, str, dict[str, Any]]],
-) -> None:
+def _run(w: World, actor: Actor, name: str, target: str, args: dict[str, Any]) -> Outcome:
+    if name.startswith("appointments."):
+        return w.do(actor, name)
+    entity: Entity = "availability" if name.startswith("availability.") else "appointment"
+    current = w.snap.get(entity, target)
+    # field edits name the version they were made on: the current one here
+    base = current["version"] if current is not None and name.endswith(".update") else None
+    return w.do(actor, name, target, base, **copy.deepcopy(args))
+
+
+def _slot(appt: Record) -> tuple[str, str, str]:
+    return appt["date"], appt["start_time"], appt["end_time"]
+
+
+def _answers_hold(w: World, agreed: set[tuple[str, str, tuple[str, str, str]]]) -> None:
+    """Each acceptance on a record was given by a therapist on it, for the slot
+    it has now; the status says whether they all have (while it waits for
+    them): pending never holds every acceptance, so nobody is left unable
+    to move it on."""
+    for appt in w.snap.all("appointment"):
+        team, accepted = set(appt["therapist_ids"]), set(appt["accepted_ids"])
+        assert accepted <= team, appt
+        for tid in accepted:
+            assert (appt["id"], tid, _slot(appt)) in agreed, (tid, appt)
+        if appt["status"] == Status.PENDING:
+            assert not team <= accepted, f"pending with every acceptance: {appt}"
+        if appt["status"] in (Status.THERAPIST_CONFIRMED, Status.DRIVER_CONFIRMED):
+            assert team <= accepted, f"confirmed without every acceptance: {appt}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(step, min_size=10, max_size=40))
+def test_commands_apply_or_change_nothing_and_versions_step_by_one(steps: list[Step]) -> None:
+    """Each command applies (version + 1 on what it changes, nothing terminal
+    changed, the answers still hold) or is refused and changes nothing."""
     w = start_world()
-    for actor, action, target, review in steps:
-        if action == "@later":
+    agreed: set[tuple[str, str, tuple[str, str, str]]] = set()  # who accepted what slot
+    for actor, name, target, args in steps:
+        note(f"{actor.id}: {name} {target} {args}")  # Hypothesis can't print mapped steps
+        if name == "@later":
             w.later(20)
             continue
         before = w.state()
@@ -86,11 +186,7 @@ def test_commands_apply_or_change_nothing_and_versions_step_by_one(
             a: Status(r["status"]) in TERMINAL for a, r in before["appointment"].items()
         }
         try:
-            if action == "@auto_cancel":
-                out = w.do(actor, "appointments.auto_cancel_overdue")
-            else:
-                args = review if action == "review_rejection" else ARGS.get(action, {})
-                out = w.do(actor, f"appointment.{action}", target, **copy.deepcopy(args))
+            out = _run(w, actor, name, target, args)
         except DomainError:
             assert w.state() == before, "a refused command changed something"
             continue
@@ -100,7 +196,10 @@ def test_commands_apply_or_change_nothing_and_versions_step_by_one(
                 expected = 1 if old is None else old["version"] + 1
                 assert change.record["version"] == expected
             if change.entity == "appointment":
-                assert not was_terminal[change.id], "a terminal appointment changed"
+                assert not was_terminal.get(change.id), "a terminal appointment changed"
+        if name == "appointment.accept":
+            agreed.add((target, actor.id, _slot(w.appt(target))))
+        _answers_hold(w, agreed)
 
 
 def _reachable(start: World) -> set[str]:
