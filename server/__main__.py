@@ -53,7 +53,7 @@ def settings_from(ns: argparse.Namespace) -> ServerSettings:
         timezone=ns.timezone, response_minutes=ns.response_minutes,
         auto_cancel_interval=ns.auto_cancel_interval, pickup_interval=ns.pickup_interval,
         ping_interval=ns.ping_interval,
-    ).resolved()
+    ).checked()  # the secret key comes after preflight (see main)
 
 
 def bind(host: str, port: int, sndbuf: int = 0) -> socket.socket:
@@ -83,17 +83,35 @@ def bind(host: str, port: int, sndbuf: int = 0) -> socket.socket:
 
 
 async def preflight(settings: ServerSettings) -> None:
-    """Open the database and migrate it, to fail early and clearly."""
+    """Open the database and migrate it, to fail early and clearly: every
+    failure is one SettingsError line (the traceback at debug level)."""
+    from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
     from server.database import Database
+    from server.settings import shown
 
-    db = Database(settings)
+    where = shown(settings.url)
+    try:
+        db = Database(settings)
+    except Exception as exc:  # the driver refusing the URL's parts
+        logging.getLogger("tandem").debug("preflight", exc_info=True)
+        raise SettingsError(f"Can't use the database {where}: {exc}") from exc
     try:
         await db.migrate()
+    except CommandError as exc:  # e.g. a revision this version doesn't know
+        logging.getLogger("tandem").debug("preflight", exc_info=True)
+        raise SettingsError(
+            f"Can't bring the database {where} up to date: {exc}. "
+            "Was it made by a newer version of Tandem?"
+        ) from exc
     except (SQLAlchemyError, OSError) as exc:
         detail = getattr(exc, "orig", None) or exc
-        raise SettingsError(f"Can't open the database {settings.database_url}: {detail}") from exc
+        raise SettingsError(f"Can't open the database {where}: {detail}") from exc
+    except Exception as exc:
+        logging.getLogger("tandem").debug("preflight", exc_info=True)
+        raise SettingsError(
+            f"Can't open the database {where}: {type(exc).__name__}: {exc}") from exc
     finally:
         await db.close()
 
@@ -103,11 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=ns.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     # The database layers log every statement with its parameters (password
     # hashes included) at INFO and DEBUG: they never go below WARNING.
-    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
+    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool",
+                  "alembic.runtime.plugins"):  # (a line per Alembic plugin, every start)
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         settings = settings_from(ns)
         asyncio.run(preflight(settings))
+        # Only now, with the database known good: no <db>.secret beside a bad file.
+        settings = settings.resolved()
         sock = bind(settings.host, settings.port, settings.socket_sndbuf)
     except SettingsError as exc:
         print(f"tandem: {exc}", file=sys.stderr)

@@ -8,7 +8,9 @@ file so tokens survive a restart.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -82,8 +84,10 @@ class ServerSettings:
             return None
         return Path(url.database)
 
-    def resolved(self) -> ServerSettings:
-        """Check everything and fill the secret key; raise SettingsError."""
+    def checked(self) -> ServerSettings:
+        """Check everything (and make the SQLite file's directory); raise
+        SettingsError. Writes no secret: `python -m server` opens and migrates
+        the database first, then calls `resolved()`."""
         self.url  # noqa: B018 - validates
         if self.url.get_backend_name() == "sqlite" and self.sqlite_path is None:
             raise SettingsError("SQLite needs a file path, e.g. sqlite:///data/tandem.db.")
@@ -95,29 +99,92 @@ class ServerSettings:
             raise SettingsError(f"Port {self.port} is not a valid TCP port (1-65535).")
         if self.seed not in (None, "", "demo", "staff"):
             raise SettingsError(f"Unknown seed {self.seed!r}: use 'demo' or 'staff'.")
+        _check_numbers(self)
         check_sqlite_path(self)
+        return self
+
+    def resolved(self) -> ServerSettings:
+        """`checked()`, and fill the secret key (with SQLite and no
+        TANDEM_SECRET_KEY: kept in `<db>.secret`, made if need be)."""
+        self.checked()
         key = self.secret_key or os.environ.get("TANDEM_SECRET_KEY", "")
         if not key:
             key = _stored_secret(self.sqlite_path)
         return replace(self, secret_key=key)
 
 
+# Where each number comes from, for the messages: the flag if there is one.
+_FLAGS = {"response_minutes", "auto_cancel_interval", "pickup_interval", "ping_interval"}
+
+
+def _name(field: str) -> str:
+    env = f"TANDEM_{field.upper()}"
+    return f"--{field.replace('_', '-')} ({env})" if field in _FLAGS else env
+
+
+def _check_numbers(s: ServerSettings) -> None:
+    """Numbers that can't work: a zero ping interval pings ~100 times a second,
+    a negative response window cancels every booking at once, a zero replica
+    check polls the database in a tight loop, ..."""
+    def need(field: str, ok: bool, rule: str) -> None:
+        if not ok:
+            raise SettingsError(f"{_name(field)} must be {rule}, not {getattr(s, field)!r}.")
+
+    def seconds(field: str, least: float) -> None:
+        value = float(getattr(s, field))
+        need(field, math.isfinite(value) and value >= least,
+             f"at least {least:g} seconds" if least else "a number of seconds")
+
+    for field, least in (("ping_interval", 0.1), ("hello_timeout", 0.1),
+                         ("send_timeout", 0.1), ("replica_check_interval", 0.05),
+                         ("login_max_delay", 0.0)):
+        seconds(field, least)
+    for field in ("auto_cancel_interval", "pickup_interval", "trim_interval"):
+        value = float(getattr(s, field))
+        need(field, value == 0 or (math.isfinite(value) and value >= 0.05),
+             "at least 0.05 seconds, or 0 to turn the job off")
+    need("token_ttl", s.token_ttl >= 1, "at least 1 second")
+    need("response_minutes", s.response_minutes >= 0, "0 or more minutes")
+    need("log_retention_days", s.log_retention_days >= 0, "0 or more days")
+    need("send_queue", s.send_queue >= 1, "at least 1 frame")
+    need("ring_size", s.ring_size >= 1, "at least 1 event")
+    need("max_body", s.max_body >= 1024, "at least 1024 bytes")
+    need("ws_max_frame", s.ws_max_frame >= 1024, "at least 1024 bytes")
+    need("socket_sndbuf", s.socket_sndbuf >= 0, "0 (the kernel's choice) or more bytes")
+    need("login_free_failures", s.login_free_failures >= 0, "0 or more")
+
+
 def parse_database_url(raw: str) -> URL:
     """sqlite:///path or postgresql://…; raise SettingsError with a hint otherwise."""
     try:
         url = make_url(raw)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that isn't a number
         raise SettingsError(
-            f"Can't read the database URL {raw!r}. "
+            f"Can't read the database URL {_masked(raw)!r}. "
             "Use sqlite:///path/to/file.db or postgresql://user:password@host/db."
         ) from exc
     backend = url.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise SettingsError(
-            f"Unsupported database {backend!r} in {raw!r}. "
+            f"Unsupported database {backend!r} in {_masked(raw)!r}. "
             "Use sqlite:///path/to/file.db or postgresql://user:password@host/db."
         )
+    if url.port is not None and not 0 < url.port < 65536:
+        raise SettingsError(
+            f"The database URL {shown(url)!r} has port {url.port}: "
+            "a TCP port is 1-65535."
+        )
     return url
+
+
+def shown(url: URL) -> str:
+    """The URL for messages and logs, without its password."""
+    return url.render_as_string(hide_password=True)
+
+
+def _masked(raw: str) -> str:
+    """An unreadable URL for a message: the password (user:password@) hidden."""
+    return re.sub(r"(://[^/:@]*):[^/@]*@", r"\1:***@", raw)
 
 
 def async_url(url: URL) -> URL:

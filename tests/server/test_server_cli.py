@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -15,8 +16,9 @@ from tests.support.server import ROOT, ServerProcess, _python, free_port
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
     return subprocess.run([_python(), "-m", "server", "--host", "127.0.0.1", *args],
-                          cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True,
+                          cwd=ROOT, env={**base, **(env or {})}, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -39,9 +41,44 @@ def test_port_in_use(tmp_path: Path) -> None:
     ("mysql://u:p@localhost/db", "Unsupported database 'mysql'"),
     ("not a url", "Can't read the database URL"),
     ("sqlite://", "SQLite needs a file path"),
+    ("postgresql://u:p@localhost:notaport/db", "Can't read the database URL"),
+    ("postgresql://u:p@[::1/db", "Can't read the database URL"),
+    ("postgresql://u:p@127.0.0.1:99999/db", "has port 99999: a TCP port is 1-65535"),
 ])
 def test_bad_database_url(url: str, words: str) -> None:
-    refused(run("--port", str(free_port()), "--database-url", url), words)
+    result = run("--port", str(free_port()), "--database-url", url)
+    refused(result, words)
+    assert ":p@" not in result.stderr  # the password stays out of the message
+
+
+def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(bytes(range(256)) * 20)
+    refused(run("--port", str(free_port()), "--database-url", f"sqlite:///{garbage}"),
+            "file is not a database")
+    # The secret key is kept beside a database only once the database is known good.
+    assert not (tmp_path / "garbage.db.secret").exists()
+
+
+def test_a_database_from_a_newer_version(tmp_path: Path) -> None:
+    db = tmp_path / "newer.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+    con.execute("INSERT INTO alembic_version VALUES ('0099')")
+    con.commit()
+    con.close()
+    result = run("--port", str(free_port()), "--database-url", f"sqlite:///{db}")
+    refused(result, "Can't bring the database")
+    assert "'0099'" in result.stderr and "newer version of Tandem" in result.stderr
+    assert not (tmp_path / "newer.db.secret").exists()
+
+
+def test_the_secret_is_kept_beside_a_good_database(tmp_path: Path) -> None:
+    srv = ServerProcess(tmp_path)
+    srv.env["TANDEM_SECRET_KEY"] = ""  # (ServerProcess gives one by default)
+    with srv:
+        pass
+    assert (tmp_path / "tandem.db.secret").read_text().strip()
 
 
 def test_unreachable_postgres_is_a_clear_message() -> None:
@@ -66,6 +103,40 @@ def test_bad_settings_from_the_environment(tmp_path: Path) -> None:
                 "--timezone", "Mars/Olympus"), "Unknown time zone")
     bad_seed = run("--seed", "everything")
     assert bad_seed.returncode == 2 and "invalid choice" in bad_seed.stderr
+
+
+@pytest.mark.parametrize("args, env, words", [
+    (("--ping-interval", "0"), {}, "--ping-interval (TANDEM_PING_INTERVAL) must be at least "
+                                   "0.1 seconds, not 0.0"),
+    ((), {"TANDEM_PING_INTERVAL": "nan"}, "TANDEM_PING_INTERVAL) must be at least 0.1 seconds"),
+    (("--response-minutes", "-5"), {}, "--response-minutes (TANDEM_RESPONSE_MINUTES) must be "
+                                       "0 or more minutes, not -5"),
+    ((), {"TANDEM_RESPONSE_MINUTES": "-1"}, "must be 0 or more minutes"),
+    ((), {"TANDEM_TOKEN_TTL": "-60"}, "TANDEM_TOKEN_TTL must be at least 1 second, not -60"),
+    ((), {"TANDEM_TOKEN_TTL": "0"}, "TANDEM_TOKEN_TTL must be at least 1 second"),
+    ((), {"TANDEM_REPLICA_CHECK_INTERVAL": "0"},
+     "TANDEM_REPLICA_CHECK_INTERVAL must be at least 0.05 seconds"),
+    ((), {"TANDEM_REPLICA_CHECK_INTERVAL": "-1"},
+     "TANDEM_REPLICA_CHECK_INTERVAL must be at least 0.05 seconds"),
+    (("--auto-cancel-interval", "-1"), {}, "or 0 to turn the job off"),
+    ((), {"TANDEM_SEND_QUEUE": "0"}, "TANDEM_SEND_QUEUE must be at least 1 frame"),
+])
+def test_settings_that_cannot_work_are_refused(tmp_path: Path, args: tuple[str, ...],
+                                               env: dict[str, str], words: str) -> None:
+    db = tmp_path / "a.db"
+    refused(run("--port", str(free_port()), "--database-url", f"sqlite:///{db}", *args,
+                env=env), words)
+    assert list(tmp_path.iterdir()) == []  # refused before touching anything
+
+
+def test_settings_are_checked_in_process_too() -> None:
+    from server.settings import ServerSettings, SettingsError
+
+    with pytest.raises(SettingsError, match="TANDEM_REPLICA_CHECK_INTERVAL"):
+        ServerSettings(database_url="postgresql://u:p@db/t", replica_check_interval=0).resolved()
+    ok = ServerSettings(database_url="postgresql://u:p@db/t", secret_key="k" * 40,
+                        response_minutes=0, auto_cancel_interval=0, log_retention_days=0)
+    assert ok.resolved() == ok
 
 
 def test_settings_come_from_the_environment(tmp_path: Path) -> None:
