@@ -62,10 +62,14 @@ def test_main_path_through_the_api(op: Api, t1: Api, d1: Api, d2: Api,
     assert appt["status"] == "completed" and appt["materials"][0]["name"] == "oil"
 
     # Both drivers are free: the longest-idle one gets the pickup at once.
+    # driver1 became idle at the drop-off above; driver2 has been idle since
+    # the seed (domain.pickup: the oldest last_available_at goes first).
+    idle = {s["id"]: s["last_available_at"] for s in op.bootstrap()["staff"]}
+    assert idle[d2.id] < idle[d1.id], idle
     appt = step(t1, "request_pickup", appt, urgency="urgent", notes="gate 2")
     assert appt["status"] == "driver_assigned_pickup"
-    pickup = d1 if appt["pickup_driver_id"] == d1.id else d2
-    assert appt["pickup_driver_id"] in (d1.id, d2.id)
+    assert appt["pickup_driver_id"] == d2.id
+    pickup = d2
     appt = step(pickup, "confirm_pickup", appt)
     appt = step(pickup, "complete_return", appt)
     assert appt["status"] == "transport_completed" and appt["returned_by"] == pickup.id
@@ -229,3 +233,28 @@ def test_notifications_mark_read(op: Api, t1: Api) -> None:
     assert (a.status, a.code) == (404, "not_found")
     t1.cmd("notification.mark_all_read").ok()
     assert not [n for n in t1.bootstrap()["notifications"] if not n["read"]]
+
+
+def test_a_driver_assigned_by_an_edit_is_told(op: Api, t1: Api, d1: Api, d2: Api) -> None:
+    appt = book(op, [t1], None)
+    cursor = d1.cursor()
+    appt = op.cmd("appointment.update", appt["id"], base_version=appt["version"],
+                  driver_id=d1.id).ok().record
+    assert appt["driver_id"] == d1.id
+    # driver1 gets the appointment and an "assigned" notification, on the stream too.
+    got = [(e["entity"], e["op"]) for e in d1.events(cursor)
+           if e["id"] == appt["id"] or (e["data"] or {}).get("appointment_id") == appt["id"]]
+    assert got == [("appointment", "upsert"), ("notification", "upsert")], got
+    notes = [n for n in d1.bootstrap()["notifications"] if n["appointment_id"] == appt["id"]]
+    assert [n["kind"] for n in notes] == ["assigned"] and notes[0]["read"] is False
+    # The therapist, already on it, isn't told again.
+    assert [n["kind"] for n in t1.bootstrap()["notifications"]
+            if n["appointment_id"] == appt["id"]] == ["created"]
+    # Another driver instead: driver2 is told, driver1 is told to drop it.
+    cursor = d1.cursor()
+    appt = op.cmd("appointment.update", appt["id"], base_version=appt["version"],
+                  driver_id=d2.id).ok().record
+    assert [n["kind"] for n in d2.bootstrap()["notifications"]
+            if n["appointment_id"] == appt["id"]] == ["assigned"]
+    mine = [e for e in d1.events(cursor) if e["id"] == appt["id"]]
+    assert [e["op"] for e in mine] == ["delete"]
