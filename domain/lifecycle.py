@@ -1,7 +1,8 @@
 """The appointment lifecycle as data: one row per action, one lookup.
 
-Each row says who may act (the party), from which statuses, to which status,
-and which timestamp it stamps (`<stamp>_at` and `<stamp>_by`). Handlers in
+Each row says who may act (the party), from which statuses (narrower for one
+role of the party where the brief says so), to which status, and which
+timestamp it stamps (`<stamp>_at` and `<stamp>_by`). Handlers in
 `domain.appointments` add what a row cannot say (group acceptance, payment
 fields, pickup assignment). `check` refuses with the reason a person needs:
 "Can't start the session: the driver hasn't dropped you off yet".
@@ -9,14 +10,15 @@ fields, pickup assignment). `check` refuses with the reason a person needs:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from domain.commands import Actor
 from domain.errors import Forbidden, InvalidTransition
 from domain.records import Record, bumped
-from domain.status import LABEL, MAIN_PATH, TERMINAL, Status
+from domain.status import LABEL, MAIN_PATH, TERMINAL, Role, Status
 from domain.times import iso
 
 S = Status
@@ -33,12 +35,24 @@ class Transition:
     stamp: str
     verb: str  # completes "Can't …"
     not_yet: str  # why, when the appointment hasn't reached a source yet
+    # the sources for one role of the party, where they are fewer
+    by_role: Mapping[Role, frozenset[Status]] = field(default_factory=dict, hash=False)
+
+    def sources_for(self, role: Role) -> frozenset[Status]:
+        return self.by_role.get(role, self.sources)
 
 
 def _row(
-    sources: set[Status], to: Status | None, party: Party, stamp: str, verb: str, not_yet: str
+    sources: set[Status],
+    to: Status | None,
+    party: Party,
+    stamp: str,
+    verb: str,
+    not_yet: str,
+    by_role: Mapping[Role, set[Status]] | None = None,
 ) -> Transition:
-    return Transition(frozenset(sources), to, party, stamp, verb, not_yet)
+    narrower = {role: frozenset(only) for role, only in (by_role or {}).items()}
+    return Transition(frozenset(sources), to, party, stamp, verb, not_yet, narrower)
 
 
 NON_TERMINAL = frozenset(set(Status) - TERMINAL)
@@ -52,6 +66,7 @@ TABLE: dict[str, Transition] = {
         "accept the appointment",
         "it isn't waiting for acceptance",
     ),
+    # a therapist rejects a request; a driver, also the trip asked to confirm
     "reject": _row(
         {S.PENDING, S.THERAPIST_CONFIRMED},
         S.REJECTED,
@@ -59,6 +74,7 @@ TABLE: dict[str, Transition] = {
         "rejected",
         "reject the appointment",
         "it isn't waiting for a response",
+        by_role={"therapist": {S.PENDING}},
     ),
     "review_rejection": _row(
         {S.REJECTED}, None, "operator", "reviewed", "review the rejection", "nobody has rejected it"
@@ -180,13 +196,6 @@ TABLE: dict[str, Transition] = {
     ),
 }
 
-# Which actions a driver confirms only from therapist_confirmed: the driver
-# rejects a trip when asked to confirm it; a therapist only while pending.
-REJECT_SOURCES: dict[str, frozenset[Status]] = {
-    "therapist": frozenset({S.PENDING}),
-    "driver": frozenset({S.PENDING, S.THERAPIST_CONFIRMED}),
-}
-
 STAMPS: tuple[str, ...] = tuple(t.stamp for t in TABLE.values())
 
 _PARTY_WORDS: dict[Party, str] = {
@@ -215,12 +224,6 @@ def is_party(appt: Record, actor: Actor, party: Party) -> bool:
     return therapist or driver  # "assigned"
 
 
-def sources_for(action: str, actor: Actor) -> frozenset[Status]:
-    if action == "reject":
-        return REJECT_SOURCES.get(actor.role, frozenset())
-    return TABLE[action].sources
-
-
 def why_not(action: str, status: Status, sources: frozenset[Status]) -> str:
     """The reason `action` can't happen in `status`."""
     row = TABLE[action]
@@ -240,7 +243,7 @@ def check(appt: Record, actor: Actor, action: str) -> Transition:
     if not is_party(appt, actor, row.party):
         raise Forbidden(f"Only {_PARTY_WORDS[row.party]} can {row.verb}.")
     status = Status(appt["status"])
-    sources = sources_for(action, actor)
+    sources = row.sources_for(actor.role)
     if status not in sources:
         raise InvalidTransition(why_not(action, status, sources))
     return row

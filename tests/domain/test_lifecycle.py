@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from domain import DomainError
+from domain import Actor, DomainError
 from domain.errors import Forbidden, InvalidTransition, NotFound
+from domain.lifecycle import allowed
 from domain.status import STATUS_TEXT, Status, status_text
-from tests.domain.world import MAIN_PATH, OP, SYSTEM, T1, T2, World, booking, world_at
+from tests.domain.world import D1, MAIN_PATH, OP, SYSTEM, T1, T2, World, booking, world_at
 
 STAMP = {
     "accept": "accepted",
@@ -170,3 +171,31 @@ def test_operator_actions_are_forbidden_to_staff() -> None:
     w = world_at("driver_confirmed")
     with pytest.raises(Forbidden, match="Only the operator"):
         w.do(T1, "appointment.start", "a1")
+
+
+# Who may reject, from where (DESIGN.md: a therapist a request; the driver
+# also the trip asked to confirm): actor, status, whether it applies.
+REJECTS: list[tuple[Actor, str, bool]] = [
+    (T1, "pending", True),
+    (T1, "therapist_confirmed", False),
+    (T1, "driver_confirmed", False),
+    (D1, "pending", True),
+    (D1, "therapist_confirmed", True),
+    (D1, "driver_confirmed", False),
+    (D1, "journey", False),
+]
+
+
+@pytest.mark.parametrize(("actor", "status", "applies"), REJECTS)
+def test_who_may_reject_from_where(actor: Actor, status: str, applies: bool) -> None:
+    w = world_at(status)
+    assert allowed(w.appt(), actor, "reject") == applies
+    if not applies:
+        before = w.state()
+        with pytest.raises(InvalidTransition, match="Can't reject the appointment: it's"):
+            w.do(actor, "appointment.reject", "a1", reason="Busy")
+        assert w.state() == before
+        return
+    w.do(actor, "appointment.reject", "a1", reason="Busy")
+    appt = w.appt()
+    assert appt["status"] == "rejected" and appt["rejection"]["previous_status"] == status
