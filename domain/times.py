@@ -15,12 +15,21 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 Interval = tuple[int, int]
 
+# The dates a booking may name. Far wider than any business needs, and
+# narrow enough that the day either side always exists (0001-01-01 has no
+# day before it: `neighbours` would overflow).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
 
 def parse_date(value: str) -> date:
-    """Raise ValueError unless `value` is a real YYYY-MM-DD date."""
+    """Raise ValueError unless `value` is a real YYYY-MM-DD date between
+    FIRST_DAY and LAST_DAY."""
     if not isinstance(value, str) or not _DATE.match(value):
         raise ValueError(value)
-    return date.fromisoformat(value)
+    d = date.fromisoformat(value)
+    if not FIRST_DAY <= d <= LAST_DAY:
+        raise ValueError(f"{value} is out of range")
+    return d
 
 
 def parse_time(value: str) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.errors import InvalidArgs
-from domain.times import is_date, is_time
+from domain.times import FIRST_DAY, LAST_DAY, is_date, is_time
 
 MAX_TEXT = 2000
 
@@ -38,7 +38,9 @@ def required_text(args: Mapping[str, Any], key: str, what: str) -> str:
 def day(args: Mapping[str, Any], key: str = "date") -> str:
     value = args.get(key)
     if not is_date(value):
-        raise InvalidArgs("Please give a date as YYYY-MM-DD.")
+        raise InvalidArgs(
+            f"Please give a date as YYYY-MM-DD, between {FIRST_DAY.year} and {LAST_DAY.year}."
+        )
     return str(value)
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from domain import Actor, DomainError
+from domain import Actor, DomainError, touched_dates
 from domain.errors import InvalidArgs, NotFound
-from tests.domain.world import D1, D2, OP, T1, World, staff, world_at
+from tests.domain.world import D1, D2, OP, T1, World, booking, staff, world_at
 
 OIL = {"name": "oil", "quantity": 1}
 
@@ -152,3 +152,25 @@ def test_assign_pickup_driver_refuses_bad_drivers(
     assert w.state() == before
     w.do(OP, "appointment.assign_pickup_driver", "a1", driver_id="d2")
     assert w.appt()["pickup_driver_id"] == "d2"
+
+
+# dates at the edge of the calendar: the day either side must exist
+EDGE_DAYS = ["0001-01-01", "1899-12-31", "3000-01-01", "9999-12-31"]
+
+
+@pytest.mark.parametrize("day", EDGE_DAYS)
+def test_dates_out_of_range_are_refused_in_words(day: str) -> None:
+    w = World()
+    before = w.state()
+    with pytest.raises(InvalidArgs, match="between 1900 and 2999"):
+        w.do(OP, "appointment.create", "new", **booking(date=day))
+    with pytest.raises(InvalidArgs, match="between 1900 and 2999"):
+        w.do(OP, "availability.create", "slot", user_id="t1", date=day,
+             start_time="09:00", end_time="10:00", available=True)
+    assert w.state() == before
+    assert touched_dates(w.command("appointment.accept", "a1", date=day), None) == set()
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "2999-12-31"])
+def test_the_first_and_last_days_have_neighbours(day: str) -> None:
+    assert len(touched_dates(World().command("appointment.accept", "a1", date=day), None)) == 3
