@@ -3,11 +3,16 @@ and the overdue sweep (job and manual, idempotent)."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import httpx
+import orjson
 
 from tests.server.helpers import (
     Answer,
@@ -166,3 +171,70 @@ def test_only_operators_sweep(staff_server: ServerProcess) -> None:
     assert (a.status, a.code) == (403, "forbidden")
     a = t1.cmd("appointments.auto_assign_pickups")
     assert (a.status, a.code) == (403, "forbidden")
+
+
+def test_the_manual_sweep_racing_the_job_cancels_each_appointment_once(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    """Bookings that are overdue the moment they exist (response window 0),
+    the job sweeping every 50 ms and two operator devices sweeping as fast as
+    they can, all at once: each appointment is auto-cancelled exactly once,
+    by whichever sweep came first, and each person is told once."""
+    srv = server_factory(seed="staff", args=("--response-minutes", "0",
+                                             "--auto-cancel-interval", "0.05",
+                                             "--pickup-interval", "0"))
+    op, op2 = Api(srv, "operator"), Api(srv, "operator")
+    therapists = [Api(srv, f"therapist{i}") for i in (1, 2, 3)]
+    client, service = new_client(op), service_id(op)
+    made: list[str] = []
+    stop = threading.Event()
+    sweeps: list[Answer] = []
+
+    def sweep(api: Api) -> None:
+        while not stop.is_set():
+            sweeps.append(api.cmd("appointments.auto_cancel_overdue").ok())
+
+    def winners() -> Counter[str]:
+        return Counter(a.get("auto_cancelled_by") for a in op.bootstrap()["appointments"]
+                       if a["id"] in made and a["status"] == "auto_cancelled")
+
+    with ThreadPoolExecutor(2) as pool:
+        sweepers = [pool.submit(sweep, api) for api in (op, op2)]
+        try:
+            # Rounds until each kind of sweep has won some (the job wins ~1 in 4).
+            for round_ in range(60):
+                if round_ >= 6 and len(winners()) == 2:
+                    break
+                day = fresh_day()
+                make_world(op, day, [t.username for t in therapists])
+                batch = []
+                for n in range(3):
+                    for t in therapists:
+                        aid = str(uuid.uuid4())
+                        made.append(aid)
+                        batch.append(op.body(
+                            "appointment.create", aid, client_id=client, service_ids=[service],
+                            therapist_ids=[t.id], date=day, start_time=f"1{n}:00",
+                            end_time=f"1{n}:30", location="x"))
+                r = httpx.post(srv.url + "/api/commands/batch", json={"commands": batch},
+                               headers=op.headers, timeout=30)
+                assert [x["status_code"] for x in r.json()["results"]] == [200] * len(batch)
+        finally:
+            stop.set()
+            for f in sweepers:
+                f.result()
+    wait_for(lambda: all(a["status"] == "auto_cancelled" for a in op.bootstrap()["appointments"]
+                         if a["id"] in made))
+
+    rows = log_rows(srv)
+    cause = "appointments.auto_cancel_overdue"
+    cancels = Counter(r["id"] for r in rows if r["entity"] == "appointment"
+                      and r["cause"] == cause)
+    assert cancels == dict.fromkeys(made, 1)
+    notes = Counter((n["appointment_id"], n["user_id"])
+                    for r in rows if r["entity"] == "notification" and r["cause"] == cause
+                    for n in [orjson.loads(r["data"])])
+    assert set(notes.values()) == {1} and len(notes) == 2 * len(made)  # operator + therapist
+    by = winners()
+    assert set(by) <= {"system", op.id} and len(sweeps) > 12, (by, len(sweeps))
+    assert by["system"] > 0 and by[op.id] > 0, by  # both sweeps were in the race
