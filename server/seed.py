@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -95,8 +97,24 @@ ARGS: dict[str, dict[str, Any]] = {
 }
 
 
+# The response window of the demo's pending group booking (see seed_demo).
+GROUP_WINDOW_MINUTES = 8 * 60
+
+
 class SeedError(RuntimeError):
     pass
+
+
+@contextmanager
+def response_window(rt: Runtime, minutes: int) -> Iterator[None]:
+    """Commands run meanwhile get `minutes` to be answered. Only for the seed,
+    which runs before the server takes requests or starts its jobs."""
+    before = rt.commands.domain_settings
+    rt.commands.domain_settings = replace(before, response_minutes=minutes)
+    try:
+        yield
+    finally:
+        rt.commands.domain_settings = before
 
 
 class Seeder:
@@ -247,8 +265,12 @@ async def seed_demo(rt: Runtime, *, bookings: bool = True) -> None:
     await s.run("appointment.request_pickup", aid, {"urgency": "urgent"}, t2)
 
     # Tomorrow: waiting ones, a group booking, and the side paths.
-    await s.book(n + 1, 1, [t1], d1, tomorrow, 9)  # pending
-    await s.book(n + 2, 2, [t2, t3], d2, tomorrow, 10, 90)  # pending group booking
+    await s.book(n + 1, 1, [t1], d1, tomorrow, 9)  # pending: the usual response window
+    # A pending group booking with a working day to answer, so the demo still
+    # has a booking in every status hours after it started (the one above is
+    # auto-cancelled by the job when its window ends: that's part of the demo).
+    with response_window(rt, max(rt.settings.response_minutes, GROUP_WINDOW_MINUTES)):
+        await s.book(n + 2, 2, [t2, t3], d2, tomorrow, 10, 90)
     rejected = await s.book(n + 3, 3, [t3], d1, tomorrow, 13)
     await s.run("appointment.reject", rejected, {"reason": "I have a family emergency"}, t3)
     cancelled = await s.book(n + 4, 4, [t1], d2, tomorrow, 15)

@@ -1,0 +1,89 @@
+"""`--seed demo`: the believable small business the issue asks for — six
+logins with the demo password, services with prices, clients with addresses,
+availability for today and tomorrow, and an appointment in every status that
+stays so for a working day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from domain.status import Status
+from domain.times import parse_instant
+from tests.server.helpers import Api
+from tests.support.server import DEMO_PASSWORD, ServerProcess
+
+ROLES = {"operator": "operator", "therapist1": "therapist", "therapist2": "therapist",
+         "therapist3": "therapist", "driver1": "driver", "driver2": "driver"}
+
+
+@pytest.fixture(scope="module")
+def op(demo_server: ServerProcess) -> Api:
+    return Api(demo_server, "operator")
+
+
+def test_six_logins_with_the_demo_password(demo_server: ServerProcess) -> None:
+    assert DEMO_PASSWORD == "demo1234"
+    for username, role in ROLES.items():
+        r = httpx.post(demo_server.url + "/api/auth/login",
+                       json={"username": username, "password": "demo1234"}, timeout=15)
+        assert r.status_code == 200, (username, r.text)
+        user = r.json()["user"]
+        assert (user["username"], user["role"]) == (username, role) and user["name"]
+    staff = Api(demo_server, "operator").bootstrap()["staff"]
+    assert sorted(s["username"] for s in staff) == sorted(ROLES)
+
+
+def test_an_appointment_in_every_status(op: Api) -> None:
+    appointments = op.bootstrap()["appointments"]
+    assert {a["status"] for a in appointments} == {s.value for s in Status}
+    group = [a for a in appointments if len(a["therapist_ids"]) > 1]
+    assert group and all(a["status"] == "pending" for a in group)
+
+
+def test_pending_bookings_stay_pending_for_a_working_day(op: Api) -> None:
+    """The usual window (30 min) for one, so the auto-cancel job shows itself;
+    a working day for the group booking, so "pending" doesn't vanish from the
+    demo half an hour after it started. Each deadline is before the booking."""
+    pending = [a for a in op.bootstrap()["appointments"] if a["status"] == "pending"]
+    windows = sorted(parse_instant(a["response_deadline"]) - parse_instant(a["created_at"])
+                     for a in pending)
+    assert windows[0] == timedelta(minutes=30) and windows[-1] >= timedelta(hours=8), windows
+    zone = ZoneInfo("Asia/Manila")
+    for a in pending:
+        starts = datetime.fromisoformat(f"{a['date']}T{a['start_time']}").replace(tzinfo=zone)
+        assert parse_instant(a["response_deadline"]) < starts, a
+
+
+def test_availability_for_today_and_tomorrow(op: Api) -> None:
+    boot = op.bootstrap()
+    people = {s["id"]: s["username"] for s in boot["staff"] if s["role"] != "operator"}
+    days: dict[str, set[str]] = {}
+    for slot in boot["availability"]:
+        assert slot["available"] is True
+        days.setdefault(people[slot["user_id"]], set()).add(slot["date"])
+    assert set(days) == set(people.values())
+    (first, second), = {tuple(sorted(d)) for d in days.values()}  # the same two for all
+    today = date.fromisoformat(first)
+    assert date.fromisoformat(second) == today + timedelta(days=1)
+    # "today" in the business's time zone (a day either side: a run across midnight)
+    here = datetime.now(ZoneInfo("Asia/Manila")).date()
+    assert abs((today - here).days) <= 1, (today, here)
+    # The main-path bookings are today's, the waiting ones tomorrow's.
+    dates = {a["date"] for a in boot["appointments"]}
+    assert dates == {first, second}
+
+
+def test_services_with_prices_and_clients_with_addresses(op: Api) -> None:
+    boot = op.bootstrap()
+    assert len(boot["services"]) >= 3
+    for s in boot["services"]:
+        assert s["name"] and s["minutes"] > 0 and s["price"] > 0, s
+    assert len(boot["clients"]) >= 3
+    for c in boot["clients"]:
+        assert c["first_name"] and c["last_name"] and c["phone"] and len(c["address"]) > 10, c
+    named = {c["id"] for c in boot["clients"]}
+    assert all(a["client_id"] in named and a["location"] for a in boot["appointments"])
