@@ -47,7 +47,7 @@ class Jobs:
         jobs = [(s.auto_cancel_interval, self.auto_cancel, None),
                 (s.pickup_interval, self.assign_pickups, self._pickup_kick),
                 (s.trim_interval, self.trim, None)]
-        # An interval of 0 or less turns that job off (tests of manual paths).
+        # An interval of 0 turns that job off (tests of manual paths; settings refuse < 0).
         self._tasks = [asyncio.create_task(self._every(every, job, kick))
                        for every, job, kick in jobs if every > 0]
 
