@@ -15,10 +15,7 @@ from domain.times import Interval, covers, interval, neighbours, overlaps
 
 def slots_of(snap: Snapshot, user_id: str, day: str) -> list[Record]:
     """Every slot of `user_id` that can touch `day` (the day either side too)."""
-    days = set(neighbours(day))
-    return [
-        s for s in snap.all("availability") if s.get("user_id") == user_id and s.get("date") in days
-    ]
+    return [s for s in snap.on_days("availability", neighbours(day)) if s.get("user_id") == user_id]
 
 
 def is_available(snap: Snapshot, user_id: str, span: Interval, day: str) -> bool:
@@ -32,12 +29,8 @@ def clashing(
     snap: Snapshot, therapist_id: str, span: Interval, day: str, ignore_id: str | None
 ) -> Record | None:
     """A non-terminal appointment of this therapist overlapping `span`."""
-    days = set(neighbours(day))
-    for appt in snap.all("appointment"):
-        # the cheap test first: most of a long history is on other days
-        if appt.get("date") not in days or appt["id"] == ignore_id:
-            continue
-        if therapist_id not in (appt.get("therapist_ids") or []):
+    for appt in snap.on_days("appointment", neighbours(day)):
+        if appt["id"] == ignore_id or therapist_id not in (appt.get("therapist_ids") or []):
             continue
         if Status(appt["status"]) in TERMINAL:
             continue

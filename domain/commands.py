@@ -4,7 +4,7 @@ pure `apply` function works on."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -81,6 +81,12 @@ class Snapshot(Protocol):
 
     def all(self, entity: Entity) -> Iterable[Record]: ...
 
+    def on_days(self, entity: Entity, days: Collection[str]) -> Iterable[Record]:
+        """The records of `entity` whose `date` is one of `days` (what the
+        booking checks read: a client holding years of history answers from
+        an index instead of a scan)."""
+        ...
+
 
 class MemorySnapshot:
     """A Snapshot over dicts of records: the in-memory twin used by tests,
@@ -104,6 +110,9 @@ class MemorySnapshot:
 
     def all(self, entity: Entity) -> Iterator[Record]:
         return iter(list(self.tables.get(entity, {}).values()))
+
+    def on_days(self, entity: Entity, days: Collection[str]) -> Iterator[Record]:
+        return iter([r for r in self.tables.get(entity, {}).values() if r.get("date") in days])
 
     def put(self, entity: Entity, record: Record) -> None:
         self.tables.setdefault(entity, {})[record["id"]] = record

@@ -13,7 +13,7 @@ a record back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from tinydb import TinyDB
 from tinydb.table import Table
 
 from domain.records import ENTITIES, Entity, Record
+from store.days import DATED, DayIndex
 from store.storage import MemoryFileStorage, gc_paused
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,9 @@ class Cache:
             self.db = TinyDB(storage=lambda: storage)  # TinyDB wants a factory
             self.db.table_class = StrIdTable
             self.corrupt = self.storage.corrupt
+            self.days = DayIndex()
             for entity in ENTITIES:
-                self.storage.data.setdefault(entity, {})
+                self.days.rebuild(entity, self.storage.data.setdefault(entity, {}))
         except BaseException:
             storage.release()
             raise
@@ -70,6 +72,12 @@ class Cache:
 
     def all(self, entity: Entity) -> Iterator[Record]:
         return iter(self.storage.data.get(entity, {}).values())
+
+    def on_days(self, entity: Entity, days: Collection[str]) -> Iterator[Record]:
+        if entity not in DATED:
+            return iter([r for r in self.all(entity) if r.get("date") in days])
+        table = self.storage.data.get(entity, {})
+        return iter([table[id] for id in self.days.ids(entity, days)])
 
     @property
     def tables(self) -> Mapping[str, Mapping[str, Record]]:
@@ -120,6 +128,7 @@ class Cache:
                 if old.get(id) != new.get(id):
                     changed.add((entity, id))
             data[entity] = new
+            self.days.rebuild(entity, new)
 
     def put(self, entity: Entity, record: Record) -> bool:
         """Store a confirmed record (a copy) unless we already hold a newer
@@ -142,7 +151,8 @@ class Cache:
             dead = data.get(_TOMBSTONES, {}).get(f"{entity}:{id}")
             if dead is not None and int(dead["version"]) >= version:
                 return False
-        table[id] = dict(record) if copy else record
+        table[id] = new = dict(record) if copy else record
+        self.days.move(entity, id, current, new)
         self.storage.touch()
         return True
 
@@ -157,6 +167,7 @@ class Cache:
         if current is None:
             return False
         del table[id]
+        self.days.move(entity, id, current, None)
         self.storage.touch()
         return True
 
@@ -184,6 +195,7 @@ class Cache:
     def clear(self) -> None:
         for entity in ENTITIES:
             self.storage.data[entity] = {}
+            self.days.rebuild(entity, {})
         self.storage.data.pop(_META, None)
         self.storage.data.pop(_TOMBSTONES, None)
         self.storage.touch()

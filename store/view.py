@@ -4,10 +4,11 @@ on top, in order, by `domain.apply` (the function the server runs).
 Rebase, never restore: a rejection drops one command and replays; an event
 updates the confirmed records and replays. Replays are incremental: each
 pending command remembers what it read (records by key, whole entities it
-scanned) and what it wrote, and is re-run only when something it read
-changed, seeing exactly the writes of the commands before it. So a local
-action costs one `apply`, an answer or event costs the replays it really
-causes, and neither grows with the cache or the queue.
+scanned, the days it read through `on_days`) and what it wrote, and is
+re-run only when something it read changed, seeing exactly the writes of
+the commands before it. So a local action costs one `apply`, an answer or
+event costs the replays it really causes, and neither grows with the cache
+or the queue.
 
 When a replay makes a pending command impossible (someone changed the record
 first), the command keeps its place in the outbox with `conflict` set: its
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,8 +32,9 @@ from domain.commands import Actor, Command, Outcome, Settings, Snapshot
 from domain.errors import DomainError
 from domain.records import Entity, Record
 from store.cache import Cache, Key
+from store.days import DATED, day_of
 from store.outbox import Entry
-from store.overlay import Layer, Overlay
+from store.overlay import DayKey, Layer, Overlay
 
 ApplyFn = Callable[[Snapshot, Actor, Command, datetime, Settings], Outcome]
 Change = tuple[Record | None, Record | None]  # (before, after) as views saw it
@@ -79,6 +81,7 @@ class Pending:
     writes: dict[Key, Record | None] = field(default_factory=dict)
     reads: set[Key] = field(default_factory=set)
     scans: set[Entity] = field(default_factory=set)
+    days_read: set[DayKey] = field(default_factory=set)
     conflict: DomainError | None = None  # replay refused it; the server decides
     told: bool = False  # the user has been told about the conflict
 
@@ -105,6 +108,7 @@ class _Before:
         self.view, self.seq = view, seq
         self.reads: set[Key] = set()
         self.scans: set[Entity] = set()
+        self.days_read: set[DayKey] = set()
 
     def get(self, entity: Entity, id: str) -> Record | None:
         key = (entity, id)
@@ -115,6 +119,24 @@ class _Before:
     def all(self, entity: Entity) -> Iterator[Record]:
         self.scans.add(entity)
         return self._all(entity)
+
+    def on_days(self, entity: Entity, days: Collection[str]) -> Iterator[Record]:
+        if entity not in DATED:
+            return iter([r for r in self.all(entity) if r.get("date") in days])
+        self.days_read.update((entity, day) for day in days)
+        view, seq = self.view, self.seq
+        written = view._written_ids.get(entity, {})
+        found: list[Record] = []
+        for record in view.cache.on_days(entity, days):
+            if record["id"] not in written:
+                found.append(record)
+        for id in written:  # as the commands before this one left them
+            ok, value = view._written_before((entity, id), seq)
+            if not ok:
+                value = view.cache.get(entity, id)
+            if value is not None and day_of(value) in days:
+                found.append(value)
+        return iter(found)
 
     def _all(self, entity: Entity) -> Iterator[Record]:
         written = self.view._written_ids.get(entity, {})
@@ -154,6 +176,7 @@ class OptimisticView:
         self._written_ids: dict[Entity, dict[str, None]] = {}  # ids with writers, in order
         self._readers: dict[Key, set[int]] = {}
         self._scanners: dict[Entity, set[int]] = {}
+        self._day_readers: dict[DayKey, set[int]] = {}
         self._touch: dict[Key, int] = {}  # "syncing" marks, reference counted
         # During one operation: old visible layer values and flipped marks.
         self._old: dict[Key, Record | None] = {}
@@ -178,6 +201,9 @@ class OptimisticView:
     def all(self, entity: Entity) -> Iterator[Record]:
         return Overlay(self.cache.tables, self.layer).all(entity)
 
+    def on_days(self, entity: Entity, days: Collection[str]) -> Iterator[Record]:
+        return Overlay(self.cache.tables, self.layer, dated=self.cache).on_days(entity, days)
+
     def is_pending(self, entity: Entity, id: str) -> bool:
         """Has this record changes waiting to reach the server ("syncing")?"""
         return (entity, id) in self._touch
@@ -201,19 +227,23 @@ class OptimisticView:
         a_writes, b_writes = a.touched(), b.touched()
         if a_writes & (b.reads | b_writes) or b_writes & a.reads:
             return True
-        return bool({e for e, _ in a_writes} & b.scans or {e for e, _ in b_writes} & a.scans)
+        # (a day read counts as a scan of its entity here: conservative)
+        a_scans = a.scans | {e for e, _ in a.days_read}
+        b_scans = b.scans | {e for e, _ in b.days_read}
+        return bool({e for e, _ in a_writes} & b_scans or {e for e, _ in b_writes} & a_scans)
 
     # Local actions --------------------------------------------------------
     def attempt(self, command: Command, now: datetime) -> tuple[Outcome, Overlay]:
         """Run a new command on the current view; raises DomainError when it
         is not possible. Changes nothing."""
-        snap = Overlay(self.cache.tables, self.layer, track=True)
+        snap = Overlay(self.cache.tables, self.layer, dated=self.cache, track=True)
         return self._apply(snap, self.actor, command, now, self.settings), snap
 
     def push(self, entry: Entry, command: Command, now: datetime, outcome: Outcome,
              snap: Overlay) -> dict[Key, Change]:
         """Append an accepted local command (from `attempt`); the visible changes."""
-        p = Pending(entry, command, now, writes_of(outcome), snap.reads, snap.scans)
+        p = Pending(entry, command, now, writes_of(outcome), snap.reads, snap.scans,
+                    snap.days_read)
         self._begin()
         self._pending[p.seq] = p
         self._index(p)
@@ -238,16 +268,24 @@ class OptimisticView:
             return out, []
         self._begin()
         changed: set[Key] = set(confirmed_before)
+        # the days the changed records were or are on, as anyone may have seen them
+        days: set[DayKey] = {(k[0], d) for k, r in confirmed_before.items()
+                             if (d := day_of(r)) is not None}
         for seq in removed:
             p = self._pending.pop(seq, None)
             if p is not None:
                 self._unindex(p)
                 changed.update(p.writes)
+                days.update(_days_of(p.writes))
+        for key in changed:
+            days.update(self._days_now(key))
         queue: list[int] = []
         for key in changed:
             queue.extend(self._readers.get(key, ()))
         for entity in {e for e, _ in changed}:
             queue.extend(self._scanners.get(entity, ()))
+        for day in days:
+            queue.extend(self._day_readers.get(day, ()))
         heapq.heapify(queue)
         newly: list[Pending] = []
         done: set[int] = set()
@@ -257,15 +295,18 @@ class OptimisticView:
             if p is None or seq in done:
                 continue
             done.add(seq)
-            for key in self._replay(p, newly):
+            diff, moved = self._replay(p, newly)
+            for key in diff:
                 queue.extend(s for s in self._readers.get(key, ()) if s > seq)
                 queue.extend(s for s in self._scanners.get(key[0], ()) if s > seq)
+            for day in moved:
+                queue.extend(s for s in self._day_readers.get(day, ()) if s > seq)
             heapq.heapify(queue)  # once per replay, after all its keys
         return self._finish(confirmed_before), newly
 
-    def _replay(self, p: Pending, newly: list[Pending]) -> set[Key]:
+    def _replay(self, p: Pending, newly: list[Pending]) -> tuple[set[Key], set[DayKey]]:
         """Re-run one pending command where it stands; the keys whose
-        written value changed."""
+        written value changed, and the days those values were or are on."""
         snap = _Before(self, p.seq)
         try:
             writes = writes_of(self._apply(snap, self.actor, p.command, p.now, self.settings))
@@ -274,12 +315,16 @@ class OptimisticView:
             writes, conflict = {}, exc
         diff = {k for k in p.writes.keys() | writes.keys()
                 if p.writes.get(k, _MISSING) != writes.get(k, _MISSING)}
+        moved = _days_of({k: p.writes.get(k) for k in diff})  # where it wrote them
         if conflict is not None and p.conflict is None:
             newly.append(p)
         self._unindex(p)
         p.writes, p.reads, p.scans, p.conflict = writes, snap.reads, snap.scans, conflict
+        p.days_read = snap.days_read
         self._index(p)
-        return diff
+        for key in diff:  # where they are now, for everyone after it
+            moved |= self._days_now(key)
+        return diff, moved
 
     def reset(self, entries: list[tuple[Entry, Command, datetime]]) -> list[Pending]:
         """Start over with these pending commands (on open); returns the
@@ -317,6 +362,8 @@ class OptimisticView:
             self._readers.setdefault(key, set()).add(p.seq)
         for entity in p.scans:
             self._scanners.setdefault(entity, set()).add(p.seq)
+        for day in p.days_read:
+            self._day_readers.setdefault(day, set()).add(p.seq)
         for key in p.touched():
             count = self._touch.get(key, 0)
             self._touch[key] = count + 1
@@ -340,6 +387,12 @@ class OptimisticView:
                     del self._readers[key]
         for entity in p.scans:
             self._scanners.get(entity, set()).discard(p.seq)
+        for day in p.days_read:
+            day_readers = self._day_readers.get(day)
+            if day_readers is not None:
+                day_readers.discard(p.seq)
+                if not day_readers:
+                    del self._day_readers[day]
         for key in p.touched():
             count = self._touch.get(key, 0) - 1
             if count <= 0:
@@ -347,6 +400,12 @@ class OptimisticView:
                 self._flipped ^= {key}
             else:
                 self._touch[key] = count
+
+    def _days_now(self, key: Key) -> set[DayKey]:
+        """The days `key` is on now: confirmed, and as each pending command
+        writes it."""
+        values = [self.cache.get(*key)] + [w.writes[key] for w in self._writers.get(key, ())]
+        return {(key[0], d) for v in values if (d := day_of(v)) is not None}
 
     def _refresh(self, key: Key) -> None:
         """Set the visible layer value of `key` from its last writer."""
@@ -380,3 +439,7 @@ class OptimisticView:
                 out[key] = (old, new)
         self._old, self._had, self._flipped = {}, set(), set()
         return out
+
+
+def _days_of(writes: dict[Key, Record | None]) -> set[DayKey]:
+    return {(k[0], d) for k, v in writes.items() if (d := day_of(v)) is not None}

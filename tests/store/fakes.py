@@ -14,6 +14,7 @@ from domain import Actor, Command, DomainError, MemorySnapshot, Record, apply
 from domain.policy import can_see
 from domain.records import ENTITIES, Entity
 from store.cache import BOOTSTRAP_FIELDS
+from store.view import command_entity
 
 DAY = "2026-11-21"
 NOW = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
@@ -103,7 +104,8 @@ class FakeServer:
 
     def act(self, actor: Actor, name: str, target: str | None = None, **args: Any) -> None:
         """Someone else acts directly on the server (must succeed)."""
-        current = self.snap.get("appointment", target) if target else None
+        entity = command_entity(name)
+        current = self.snap.get(entity, target) if target and entity else None
         base = current["version"] if current and name.endswith(".update") else None
         outcome = apply(self.snap, actor, Command(name, target, args, base, "other",
                                                   len(self.log) + 1000), self.now)
