@@ -157,10 +157,12 @@ def embedded_app(ns: argparse.Namespace, data_dir: Path) -> tuple[Any, Any, bool
     try:
         settings = ServerSettings(
             host=ns.host, port=ns.port, database_url=f"sqlite:///{db}", seed=seed
-        ).resolved()
+        ).checked()
         import asyncio
 
         asyncio.run(preflight(settings))
+        # only now, with the database known good: no <db>.secret beside a bad file
+        settings = settings.resolved()
     except SettingsError as exc:
         raise ConfigError(str(exc)) from exc
     local = (

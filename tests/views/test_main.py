@@ -45,3 +45,15 @@ def test_port_in_use_is_a_clear_message(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         r = run_main("--server", "http://127.0.0.1:9", "--port", str(port), tmp=tmp_path)
     assert r.returncode == 2 and "already in use" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_damaged_database_is_a_clear_message_and_gets_no_secret(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tandem.db").write_bytes(b"this is not a database" * 100)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    r = run_main("--port", str(port), tmp=tmp_path)
+    assert r.returncode == 2 and r.stderr.startswith("tandem: ") and "Traceback" not in r.stderr
+    assert not (data / "tandem.db.secret").exists()
