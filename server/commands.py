@@ -57,6 +57,13 @@ MALFORMED = {"status": "rejected", "code": "invalid_args",
 # An unexpected exception: not applied, try again (the traceback is logged).
 SERVER_ERROR: Response = (500, {"status": "rejected", "code": "server_error",
                                 "message": SERVER_ERROR_MESSAGE})
+# A batch's command after one that failed that way: not run, so the caller's
+# order holds when it sends them again (a later change to the same record
+# must not land before the earlier one).
+NOT_ATTEMPTED: Response = (503, {
+    "status": "rejected", "code": "not_attempted",
+    "message": "Not attempted: an earlier change sent with it didn't go through. "
+               "Please send both again."})
 
 
 def utcnow() -> datetime:
@@ -76,12 +83,27 @@ def _visible_change(actor: Actor, c: Change) -> bool:
 
 
 @dataclass
+class _Request:
+    """The commands of one batch request: once one of them fails for a
+    reason other than the domain's (500/503), the rest are not attempted."""
+
+    broken: bool = False
+
+
+@dataclass
 class _Job:
     actor: Actor
     command: Command
     log_it: bool
     now: datetime | None
     done: asyncio.Future[Response]
+    request: _Request | None = None
+
+    def fail(self, exc: BaseException) -> None:
+        if self.request is not None:
+            self.request.broken = True
+        if not self.done.done():
+            self.done.set_exception(exc)
 
 
 @dataclass
@@ -148,18 +170,22 @@ class CommandService:
         Their jobs enter the queue together, so the writer takes them in this
         order, usually into one transaction (`max_batch` permitting). Each is
         still its own command: exactly once by (client_id, seq), all-or-nothing
-        alone, answered alone; a rejected one doesn't stop those after it."""
+        alone, answered alone; a rejected one doesn't stop those after it, but
+        one that fails (500/503: "try again") does: they answer NOT_ATTEMPTED."""
         if not commands:
             return []
         loop = asyncio.get_running_loop()
-        jobs = [_Job(actor, c, True, None, loop.create_future()) for c in commands]
+        request = _Request()
+        jobs = [_Job(actor, c, True, None, loop.create_future(), request) for c in commands]
         self._enqueue(jobs)
         # Shielded like `execute`: a client that hangs up doesn't cancel them.
         done = await asyncio.shield(asyncio.gather(*(j.done for j in jobs),
                                                    return_exceptions=True))
         out: list[Response] = []
         for result in done:
-            if isinstance(result, BaseException):
+            if isinstance(result, _NotAttempted):
+                out.append(NOT_ATTEMPTED)
+            elif isinstance(result, BaseException):
                 out.append(_failed(result))
             else:
                 out.append(result)
@@ -188,16 +214,17 @@ class CommandService:
             except Exception as exc:
                 if len(jobs) == 1:
                     log.exception("command %s failed", jobs[0].command.name)
-                    if not jobs[0].done.done():
-                        jobs[0].done.set_exception(exc)
+                    jobs[0].fail(exc)
                     continue
                 for job in jobs:  # isolate the culprit
+                    if job.request is not None and job.request.broken:
+                        job.fail(_NotAttempted())
+                        continue
                     try:
                         await self._run([job])
                     except Exception as one:
                         log.exception("command %s failed", job.command.name)
-                        if not job.done.done():
-                            job.done.set_exception(one)
+                        job.fail(one)
 
     async def _run(self, jobs: list[_Job]) -> None:
         keys = [(j.command.client_id, j.command.seq) for j in jobs if j.log_it]
@@ -226,6 +253,9 @@ class CommandService:
              prior: dict[tuple[str, int], tuple[str, int, dict[str, Any]]]) -> None:
         cmd, actor = job.command, job.actor
         key = (cmd.client_id, cmd.seq)
+        if job.request is not None and job.request.broken:
+            batch.answers.append((job, NOT_ATTEMPTED, None))
+            return
         if job.log_it:
             stored = prior.get(key)
             earlier = batch.seen.get(key) or (
@@ -254,6 +284,8 @@ class CommandService:
             # 500 server_error (not stored: a retry runs it again); the rest of
             # the batch goes on.
             log.exception("command %s failed unexpectedly", cmd.name)
+            if job.request is not None:
+                job.request.broken = True
             batch.answers.append((job, SERVER_ERROR, None))
             return
         if job.log_it:
@@ -315,6 +347,10 @@ class CommandService:
                         listener(job.command, outcome)
                     except Exception:  # a listener must never undo a committed command
                         log.exception("command listener failed")
+
+
+class _NotAttempted(Exception):
+    """A batch job skipped after an earlier one of its request failed."""
 
 
 def _failed(exc: BaseException) -> Response:

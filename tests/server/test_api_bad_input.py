@@ -298,21 +298,31 @@ def test_an_unexpected_database_error_is_a_json_500_and_nothing_is_applied(
     assert r.status_code == 500
     assert json_answer(r) == {"status": "rejected", "code": "server_error",
                               "message": "The server had a problem. Please try again."}
-    # In a batch: that command gets the 500, the others apply.
-    fine = op.body("client.create", str(uuid.uuid4()), first_name="Fine", last_name="B",
-                   phone="1", address="C")
-    r = httpx.post(srv.url + "/api/commands/batch", json={"commands": [boom(), fine]},
+    # In a batch: those before it apply; it gets the 500; those after it are
+    # not attempted (503), so nothing lands ahead of it when all are sent again.
+    def client(name: str) -> dict[str, Any]:
+        return op.body("client.create", str(uuid.uuid4()), first_name=name, last_name="B",
+                       phone="1", address="C")
+
+    before, culprit, after = client("Before"), boom(), client("After")
+    r = httpx.post(srv.url + "/api/commands/batch", json={"commands": [before, culprit, after]},
                    headers=op.headers, timeout=30)
     assert r.status_code == 200
-    first, second = json_answer(r)["results"]
-    assert first["status_code"] == 500 and first["body"]["code"] == "server_error"
-    assert second["status_code"] == 200 and second["body"]["record"]["first_name"] == "Fine"
-    assert [e["data"]["first_name"] for e in op.events(head)] == ["Fine"]
+    first, second, third = json_answer(r)["results"]
+    assert first["status_code"] == 200 and first["body"]["record"]["first_name"] == "Before"
+    assert second["status_code"] == 500 and second["body"]["code"] == "server_error"
+    assert third["status_code"] == 503 and third["body"]["code"] == "not_attempted"
+    assert [e["data"]["first_name"] for e in op.events(head)] == ["Before"]
     assert "refused by a test trigger" in srv.output() and "Traceback" in srv.output()
     # Not remembered as the command's answer: once the cause is gone, a retry applies.
     run_sql(srv, "DROP TRIGGER refuse_boom")
     again = op.send(single).ok()
     assert again.record["first_name"] == "Boom"
+    r = httpx.post(srv.url + "/api/commands/batch", json={"commands": [culprit, after]},
+                   headers=op.headers, timeout=30)
+    assert [x["status_code"] for x in json_answer(r)["results"]] == [200, 200]
+    assert [e["data"]["first_name"] for e in op.events(head)] == [
+        "Before", "Boom", "Boom", "After"]
 
 
 def test_any_route_answers_an_unexpected_error_with_json(
