@@ -229,28 +229,16 @@ class CommandService:
     async def _run(self, jobs: list[_Job]) -> None:
         keys = [(j.command.client_id, j.command.seq) for j in jobs if j.log_it]
         async with self.db.write() as tx:
-            conn = tx.conn
-            if self.db.is_sqlite:  # one hand-off to the driver's thread (repo.py)
-                head, _, prior = await repo.sqlite_prepare(conn, keys)
-            else:
-                head, _ = await repo.head(conn)
-                prior = await repo.logged_responses(conn, keys)
-            await self.state.refresh(conn, head)  # a no-op unless another process wrote
+            head, prior = await tx.prepare(keys)
+            await self.state.refresh(tx.conn, head)  # a no-op unless another process wrote
             now = self.clock()
             batch = _Batch(head=head, now=now, stamp=iso(now))
             for job in jobs:
                 self._one(job, batch, prior)
-            final = _final(batch.changes, self.state)
-            if self.db.is_sqlite:
-                await repo.sqlite_write(conn, final, batch.events, batch.logged)
-            else:
-                await repo.write_final(conn, final)
-                await repo.append_events(conn, batch.events)
-                await repo.log_responses(conn, batch.logged)
+            await tx.save(_final(batch.changes, self.state), batch.events, batch.logged)
             tx.after_commit.append(lambda: self._committed(batch))
 
-    def _one(self, job: _Job, batch: _Batch,
-             prior: dict[tuple[str, int], tuple[str, int, dict[str, Any]]]) -> None:
+    def _one(self, job: _Job, batch: _Batch, prior: repo.Prior) -> None:
         cmd, actor = job.command, job.actor
         key = (cmd.client_id, cmd.seq)
         if job.request is not None and job.request.broken:

@@ -11,6 +11,11 @@ On PostgreSQL every write also sends `pg_notify('tandem_log', <head>)` before
 its commit, so other replicas hear about it exactly when it becomes visible
 (server.replication).
 
+The transaction's reads and writes for a batch of commands go through
+`WriteTx.prepare` / `WriteTx.save`: SQLite does each in one hand-off to its
+driver's thread, PostgreSQL reuses the head it locked. Nothing else in the
+command path knows which database it runs on.
+
 `read()` is a consistent read-only snapshot (SQLite: a deferred transaction
 in WAL mode; PostgreSQL: REPEATABLE READ) for bootstrap and event reads.
 """
@@ -18,7 +23,7 @@ in WAL mode; PostgreSQL: REPEATABLE READ) for bootstrap and event reads.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +35,8 @@ from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from server import repo
+from server.events import Event
 from server.migrations import HEAD
 from server.schema import log_head
 from server.settings import ServerSettings, async_url
@@ -45,7 +52,28 @@ _NOTIFY = sa.text(
 @dataclass
 class WriteTx:
     conn: AsyncConnection
+    sqlite: bool
+    locked_head: int | None = None  # PostgreSQL: the head read under FOR UPDATE
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    async def prepare(self, keys: Sequence[tuple[str, int]]) -> tuple[int, repo.Prior]:
+        """The log's head and the stored answers for these (client_id, seq)."""
+        if self.sqlite:
+            head, _, prior = await repo.sqlite_prepare(self.conn, keys)
+            return head, prior
+        assert self.locked_head is not None
+        return self.locked_head, await repo.logged_responses(self.conn, keys)
+
+    async def save(self, writes: repo.Writes, events: Sequence[Event],
+                   logged: Sequence[dict[str, Any]]) -> None:
+        """Write the records, append the events (moving the head) and store
+        the answers."""
+        if self.sqlite:
+            await repo.sqlite_write(self.conn, writes, events, logged)
+            return
+        await repo.write_final(self.conn, writes)
+        await repo.append_events(self.conn, events)
+        await repo.log_responses(self.conn, logged)
 
 
 class Database:
@@ -96,13 +124,14 @@ class Database:
         writer lock, so whatever they publish is published in commit order."""
         async with self._lock:
             async with self.writer.begin() as conn:
+                tx = WriteTx(conn, self.is_sqlite)
                 if not self.is_sqlite:
                     locked = (await conn.execute(
                         sa.select(log_head.c.seq).where(log_head.c.id == 1).with_for_update()
                     )).scalar_one()
+                    tx.locked_head = int(locked)
                     if self.on_locked is not None:
                         await self.on_locked(int(locked))
-                tx = WriteTx(conn)
                 yield tx
                 if not self.is_sqlite:
                     # Tell the other replicas, on commit (NOTIFY is transactional;
