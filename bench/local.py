@@ -58,6 +58,22 @@ def _time_enqueues(store: Store) -> list[float]:
     return enqueue_ms
 
 
+def _tap(store: Store, server: FakeServer, notified: list[float], name: str, target: str,
+         args: dict[str, Any]) -> float:
+    """One tap: ms until the subscriber (appending to `notified`) was called.
+    The server's answer is then acknowledged, untimed."""
+    notified.clear()
+    t0 = time.perf_counter()
+    result = store.dispatch(name, target, args)
+    if not result.ok or not notified:
+        raise RuntimeError(f"{name} refused or not notified: {result.message}")
+    entry = store.next_command()
+    assert entry is not None
+    _, body = server.command(store.actor, entry.wire())
+    store.acknowledge(entry.seq, body)
+    return (notified[0] - t0) * 1000
+
+
 def measure(n: int, taps: int, folder: Path) -> dict[str, list[float]]:
     server = FakeServer(business(n))
     ids = []
@@ -77,16 +93,7 @@ def measure(n: int, taps: int, folder: Path) -> dict[str, list[float]]:
     enqueue_ms = _time_enqueues(store)
     tap_ms: list[float] = []
     for id in ids:
-        notified.clear()
-        t0 = time.perf_counter()
-        result = store.dispatch("appointment.accept", id)
-        if not result.ok or not notified:
-            raise RuntimeError(f"tap refused or not notified: {result.message}")
-        tap_ms.append((notified[0] - t0) * 1000)
-        entry = store.next_command()
-        assert entry is not None
-        _, body = server.command(T1, entry.wire())
-        store.acknowledge(entry.seq, body)
+        tap_ms.append(_tap(store, server, notified, "appointment.accept", id, {}))
     sub.cancel()
     store.flush()
     store.close()
@@ -121,16 +128,7 @@ def measure_booking(n: int, taps: int, folder: Path) -> list[float]:
                 "driver_id": "d1", "date": DAY, "location": "12 Rizal St",
                 "start_time": f"{start // 60:02d}:{start % 60:02d}",
                 "end_time": f"{(start + 5) // 60:02d}:{(start + 5) % 60:02d}"}
-        notified.clear()
-        t0 = time.perf_counter()
-        result = store.dispatch("appointment.create", f"book{i}", args)
-        if not result.ok or not notified:
-            raise RuntimeError(f"booking refused or not notified: {result.message}")
-        out.append((notified[0] - t0) * 1000)
-        entry = store.next_command()
-        assert entry is not None
-        _, body = server.command(OP, entry.wire())
-        store.acknowledge(entry.seq, body)
+        out.append(_tap(store, server, notified, "appointment.create", f"book{i}", args))
     sub.cancel()
     store.close()
     return [t - e for t, e in zip(out, enqueue_ms, strict=True)]
