@@ -2,15 +2,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
 import pytest
 from tinydb import Query
 
+from store import storage as storage_module
+from store.atomic import atomic_write_parts
 from store.cache import Cache
 from store.claims import AlreadyOpen
 from store.storage import MemoryFileStorage
+from store.store import CACHE_FILE, Store
+from tests.store.fakes import NOW, OP, T1, FakeServer, appointment, business
 
 
 def _path(place: Path | None, name: str) -> Path | None:
@@ -54,14 +61,72 @@ def test_flush_leaves_no_temp_files_and_replaces_whole(tmp_path: Path) -> None:
     assert orjson.loads(path.read_bytes()) == {"t": {"2": {"n": 2}}}
 
 
-def test_change_during_flush_stays_dirty(place: Path | None) -> None:
-    storage = MemoryFileStorage(_path(place, "db.json"))
-    storage.write({"t": {}})
-    generation_before = storage._generation
-    storage.flush()
-    storage.touch()
-    assert storage.dirty and storage._generation == generation_before + 1
-    storage.close()
+class Paused:
+    """Holds the flusher's file write (store.storage's atomic_write and
+    atomic_write_parts) after its first bytes until `go` is set, so a test
+    can change the data while the worker thread is in the middle of it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.started, self.go = threading.Event(), threading.Event()
+        monkeypatch.setattr(storage_module, "atomic_write_parts", self.write_parts)
+        monkeypatch.setattr(storage_module, "atomic_write", self.write)
+
+    def write_parts(self, path: Path, parts: Iterable[bytes | memoryview]) -> None:
+        def held() -> Iterator[bytes | memoryview]:
+            for n, part in enumerate(parts):
+                yield part
+                if n == 0:
+                    self.started.set()
+                    assert self.go.wait(10)
+        atomic_write_parts(path, held())
+
+    def write(self, path: Path, data: bytes) -> None:
+        self.write_parts(path, (data[:1], data[1:]))
+
+
+@pytest.mark.parametrize("how", ["two_steps", "flush"])
+def test_change_during_flush_stays_dirty(place: Path | None, how: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app flushes from a worker thread (Store.prepare_flush on the loop,
+    the writer in a thread) while the loop keeps changing the store: a
+    change made after the copy, while the writer is still writing, is not
+    in that write, stays dirty, and the next flush persists it."""
+    store = Store(T1, directory=place, clock=lambda: NOW)
+    server = FakeServer(business())
+    server.snap.put("appointment", appointment("a1"))
+    store.bootstrap(server.bootstrap(T1))
+    paused = Paused(monkeypatch)
+    with ThreadPoolExecutor(1) as worker:
+        written = None
+        if place is None:  # memory: nothing to write, at once
+            assert (store.prepare_flush() if how == "two_steps" else store.flush()) in (None, False)
+        elif how == "two_steps":
+            write = store.prepare_flush()
+            assert write is not None
+            written = worker.submit(write)
+        else:
+            written = worker.submit(store.flush)
+        if written is not None:
+            assert paused.started.wait(10)  # the writer is mid-file now
+        server.act(OP, "appointment.update", "a1", notes="changed meanwhile")
+        store.apply_events(server.events(T1, store.cursor or 0))  # on the loop, meanwhile
+        assert store.dirty
+        paused.go.set()
+        assert written is None or written.result() is True
+    assert store.dirty  # the change came after the copy: not on disk yet
+    if place is not None:
+        on_disk = orjson.loads((place / CACHE_FILE).read_bytes())
+        assert on_disk["appointment"]["a1"]["version"] == 1  # the write held the copy
+    monkeypatch.undo()
+    assert store.flush() is (place is not None)
+    assert not store.dirty
+    store.close()
+    if place is not None:
+        again = Store(T1, directory=place, clock=lambda: NOW)
+        held = again.cache.get("appointment", "a1")
+        assert held is not None and held["notes"] == "changed meanwhile"
+        assert again.cursor == server.cursor
+        again.close()
 
 
 def test_corrupt_file_starts_empty_and_says_so(tmp_path: Path) -> None:
