@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ class ServicesClient:
     def __init__(self, client: Client) -> None:
         self.client = client
         self.names: dict[int, str] = {}  # outbox seq -> command name, for our own words
+        self.listeners: list[Listener] = []  # the views subscribed (see `dismiss`)
 
     @property
     def actor(self) -> Actor:
@@ -56,12 +58,12 @@ class ServicesClient:
     def sync_info(self) -> SyncInfo:
         c = self.client
         failed = tuple(
-            QueuedCommand(e.name, e.target, (e.error or {}).get("message") or "refused")
+            QueuedCommand(e.seq, e.name, e.target, (e.error or {}).get("message") or "refused")
             for e in c.failed()
         )
         return SyncInfo(
             link=Link(c.status),
-            queued=tuple(QueuedCommand(e.name, e.target) for e in c.queued()),
+            queued=tuple(QueuedCommand(e.seq, e.name, e.target) for e in c.queued()),
             failed=failed,
             cursor=c.cursor,
             last_event=describe_event(c.last_event),
@@ -87,7 +89,9 @@ class ServicesClient:
             # events were missed for good: views built from them start over
             listener(Changed(reset=True, sync=True))
 
+        self.listeners.append(listener)
         offs = [
+            lambda: self.listeners.remove(listener),
             self.client.on_change(changes),
             self.client.on_resync(resync),
             self.client.on_status(status),
@@ -120,6 +124,17 @@ class ServicesClient:
             return Result(ok=True, record=d.record)
         code = d.error.code if d.error is not None else ""
         return Result(ok=False, message=d.message or "That can't be done right now.", code=code)
+
+    async def dismiss(self, seq: int) -> None:
+        """The user has seen a failed command: forget it. The outbox changes
+        no record and tells no one, so the views hear it from here."""
+        if not any(e.seq == seq for e in self.client.failed()):
+            return
+        self.client.dismiss(seq)
+        for listener in list(self.listeners):
+            result = listener(Changed(sync=True))
+            if inspect.isawaitable(result):
+                await result
 
     async def timeline(self, appointment_id: str) -> list[TimelineEntry]:
         try:

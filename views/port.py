@@ -29,6 +29,7 @@ class Link(StrEnum):
 
 @dataclass(frozen=True)
 class QueuedCommand:
+    seq: int  # its place in the outbox: what `ClientPort.dismiss` takes
     name: str
     target: str | None
     error: str | None = None  # set on failed commands: the server's message
@@ -160,6 +161,10 @@ class ClientPort(Protocol):
     def subscribe(self, listener: Listener) -> Callable[[], None]: ...
 
     async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result: ...
+
+    # Forget a failed command (SyncInfo.failed) the user has seen; then the
+    # subscribers hear Changed(sync=True). Any other seq: nothing happens.
+    async def dismiss(self, seq: int) -> None: ...
 
     async def stop(self) -> None: ...  # give waiting changes a moment to sync, then end
 

@@ -40,7 +40,7 @@ class Shell:
         self.on_logout = on_logout
         self.indicator = ConnectionIndicator(client.sync_info())
         self.notifications = NotificationsPanel(page, client)
-        self.inspector = SyncInspector(client.sync_info())
+        self.inspector = SyncInspector(client.sync_info(), client.dismiss)
         self.sections = [
             *sections,
             Section(

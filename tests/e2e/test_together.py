@@ -157,6 +157,9 @@ def test_two_operators_at_once_one_outcome_and_a_friendly_word(
     expect_text(inspector, "Failed (2)", timeout=20_000)
     expect_text(inspector, "Can't review the rejection")
     expect_text(inspector, "Can't cancel")
+    # once read, a refusal can be dismissed: the list shrinks
+    inspector.get_by_role("button", name=re.compile("^Dismiss")).first.click()
+    expect_text(inspector, "Failed (1)", timeout=20_000)
 
     # one outcome on the server, whatever B's window showed for a moment
     assert operator.appointment(reviewed)["status"] == "pending"

@@ -44,6 +44,8 @@ class FakeClient:
         self._actor = Actor(id=user["id"], role=user["role"])
         self.confirmed = MemorySnapshot.of(**records)
         self.pending: list[Command] = []
+        self.failed: list[tuple[Command, str]] = []  # refused, with the server's words
+        self.dismissed: list[int] = []
         self.now = now
         self.link = Link.ONLINE
         self.listeners: list[Listener] = []
@@ -74,7 +76,8 @@ class FakeClient:
     def sync_info(self) -> SyncInfo:
         return SyncInfo(
             link=self.link,
-            queued=tuple(QueuedCommand(c.name, c.target) for c in self.pending),
+            queued=tuple(QueuedCommand(c.seq, c.name, c.target) for c in self.pending),
+            failed=tuple(QueuedCommand(c.seq, c.name, c.target, why) for c, why in self.failed),
             cursor=7,
             last_event=None,
         )
@@ -102,6 +105,15 @@ class FakeClient:
         keys = frozenset((c.entity, c.id) for c in outcome.changes)
         await self._emit(Changed(keys=keys, sync=True))
         return Result(ok=True, record=outcome.record)
+
+    async def dismiss(self, seq: int) -> None:
+        """Forget a failed command, like the real outbox; the sync views hear
+        of it as the binding tells them (Changed(sync=True))."""
+        if not any(c.seq == seq for c, _ in self.failed):
+            return
+        self.failed = [(c, why) for c, why in self.failed if c.seq != seq]
+        self.dismissed.append(seq)
+        await self._emit(Changed(sync=True))
 
     async def stop(self) -> None:
         self.stopped = True
@@ -146,8 +158,10 @@ class FakeClient:
         await self._emit(Changed(keys=frozenset(keys), sync=True, notices=(Notice("Saved"),)))
 
     async def refuse(self, message: str) -> None:
-        """The server rejected the first pending command."""
+        """The server rejected the first pending command: rolled back, and
+        kept in the failed list until the user dismisses it."""
         cmd = self.pending.pop(0)
+        self.failed.append((cmd, message))
         keys = self._keys_of(cmd)
         self._recompute()
         await self._emit(
