@@ -81,21 +81,28 @@ def resume(root: Path, server_url: str, username: str) -> Session | None:
 
 def forget(session: Session, keep_unsent: bool = True) -> None:
     """Log out on this device: everything in this user's folder goes (the
-    token, the cache, the outbox, locks, a temp file a crash left mid-save,
-    an outbox set aside as corrupt), but with `keep_unsent` an outbox still
-    holding commands stays, alone. Call after the store is closed (its files
-    are released)."""
+    token, the cache, the outbox, locks, a temp file a crash left mid-save)
+    but an outbox set aside as damaged (never deleted: someone may recover
+    its commands) and, with `keep_unsent`, an outbox still holding commands.
+    Call after the store is closed (its files are released)."""
     folder = session.directory
     if folder is None or not folder.is_dir():
         return
-    keep = folder / OUTBOX_FILE if keep_unsent and unsent(folder / OUTBOX_FILE) else None
+    keep = set_aside(folder)
+    if keep_unsent and unsent(folder / OUTBOX_FILE):
+        keep.add(folder / OUTBOX_FILE)
     for path in folder.iterdir():
-        if path == keep:
+        if path in keep:
             continue
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+def set_aside(folder: Path) -> set[Path]:
+    """The outboxes `store.outbox` set aside in `folder` as damaged."""
+    return set(folder.glob(f"{OUTBOX_FILE}.corrupt-*"))
 
 
 def left_behind(root: Path, server_url: str, username: str, own: Path | None) -> list[Path]:
@@ -130,10 +137,12 @@ def discard(folder: Path, root: Path) -> None:
 def sweep(root: Path) -> None:
     """Tidy the data dirs under `root` left by an earlier run: everything
     goes but the outboxes that still hold commands (kept, alone, for their
-    user's next sign-in)."""
+    user's next sign-in) and those set aside as damaged."""
     if not root.is_dir():
         return
     keep = {d / OUTBOX_FILE for d in root.glob("*/*/*") if unsent(d / OUTBOX_FILE)}
+    for d in root.glob("*/*/*"):
+        keep |= set_aside(d)
     for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
         if path in keep:
             continue

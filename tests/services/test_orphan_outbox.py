@@ -152,7 +152,8 @@ async def test_a_live_tabs_queue_is_left_to_it(
 
 def test_a_restart_keeps_only_unsent_outboxes(tmp_path: Path) -> None:
     """main.py sweeps the sessions folder at start: leftovers of the last
-    run go, but for the outboxes that still hold commands."""
+    run go, but for the outboxes that still hold commands and those set
+    aside as damaged."""
     root = tmp_path / "sessions"
     user = sessions.user_dir(root / "crashed", "http://127.0.0.1:8000", "driver1")
     user.mkdir(parents=True)
@@ -168,12 +169,17 @@ def test_a_restart_keeps_only_unsent_outboxes(tmp_path: Path) -> None:
     (sent / OUTBOX_FILE).write_bytes(
         orjson.dumps({"op": "meta", "client_id": "c2", "next_seq": 1}) + b"\n")
     (sent / CACHE_FILE).write_bytes(b"{}")
+    damaged = sessions.user_dir(root / "damaged", "http://127.0.0.1:8000", "therapist1")
+    damaged.mkdir(parents=True)
+    (damaged / f"{OUTBOX_FILE}.corrupt-20261121T000000000000").write_bytes(b"{not json")
+    (damaged / CACHE_FILE).write_bytes(b"{}")
     (root / "empty").mkdir()
 
     sessions.sweep(root)
-    assert [p.relative_to(root) for p in root.rglob("*") if p.is_file()] == [
-        (user / OUTBOX_FILE).relative_to(root)]
-    assert sorted(p.name for p in root.iterdir()) == ["crashed"]
+    assert sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file()) == sorted([
+        (user / OUTBOX_FILE).relative_to(root),
+        (damaged / f"{OUTBOX_FILE}.corrupt-20261121T000000000000").relative_to(root)])
+    assert sorted(p.name for p in root.iterdir()) == ["crashed", "damaged"]
 
 
 async def test_the_same_tab_signing_in_again_keeps_its_own_queue(

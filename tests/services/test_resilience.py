@@ -193,18 +193,18 @@ ADD = orjson.dumps({"op": "add", "client_id": "c1", "seq": 1, "name": "appointme
 
 def test_forget_empties_the_users_folder_but_for_an_unsent_outbox(tmp_path: Path) -> None:
     user = {"id": "op", "username": "operator", "role": "operator", "name": "Op"}
+    aside = "outbox.jsonl.corrupt-20261121T000000000000"  # set aside as damaged: never goes
     for keep, outbox, left in [
-        (True, _meta("c1", 2) + ADD, ["outbox.jsonl"]),  # unsent: kept, alone
-        (True, _meta("c1", 1), []),  # nothing to send: goes
-        (False, _meta("c1", 2) + ADD, []),  # told to drop it
+        (True, _meta("c1", 2) + ADD, ["outbox.jsonl", aside]),  # unsent: kept
+        (True, _meta("c1", 1), [aside]),  # nothing to send: goes
+        (False, _meta("c1", 2) + ADD, [aside]),  # told to drop it
     ]:
         folder = tmp_path / f"{keep}-{len(outbox)}"
         session = sessions.Session("http://127.0.0.1:9", "token", user, folder)
         session.save()
         (folder / "outbox.jsonl").write_bytes(outbox)
         for name in ("cache.json", "cache.json.lock", "outbox.jsonl.lock",
-                     ".cache.json.4242.tmp", ".outbox.jsonl.77.tmp",
-                     "outbox.jsonl.corrupt-20261121T000000000000"):
+                     ".cache.json.4242.tmp", ".outbox.jsonl.77.tmp", aside):
             (folder / name).write_bytes(b'{"client": {"c1": {"phone": "+63 917"}}}')
         (folder / "later-version-dir").mkdir()
         (folder / "later-version-dir" / "x").write_bytes(b"x")
