@@ -80,10 +80,10 @@ from typing import Any
 from domain.commands import Actor
 from domain.records import Entity, Record
 from services import session as sessions
-from services.api import Api, ApiError, NetworkError
+from services.api import Api, ApiError
 from services.backoff import backoff
 from services.listener import Link, Listener, Transport
-from services.sender import UNREADABLE, Sender, Verdict, classify
+from services.sender import Sender, Verdict, answer_of, classify
 from store.cache import Key
 from store.claims import AlreadyOpen
 from store.messages import Message, label
@@ -376,12 +376,7 @@ class Client:
         while True:
             await self.sender.allowed()
             since = self.sender.wakes  # a reconnect while it is in flight counts
-            try:
-                status, body = await self.api.command(entry.wire())
-            except NetworkError:
-                status, body = None, None
-            except ApiError as exc:  # BadAnswer
-                status, body = exc.status, UNREADABLE
+            status, body = await answer_of(self.api.command(entry.wire()))
             verdict = self.sender.judge((entry.client_id, entry.seq), classify(status, body))
             if verdict.kind == "auth":
                 self._auth_failed(verdict.message)

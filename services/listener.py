@@ -110,11 +110,7 @@ class Listener:
 
     def _applied(self, events: list[dict[str, Any]]) -> None:
         self.last_event = events[-1]
-        for callback in list(self._event_listeners):
-            try:
-                callback(events)
-            except Exception:
-                log.exception("event listener failed")
+        _notify(self._event_listeners, "event", events)
 
     def _set(self, status: Link, transport: Transport | None = None) -> None:
         if transport is not None:
@@ -123,11 +119,7 @@ class Listener:
             return
         log.info("link %s -> %s (%s)", self.status, status, self.transport)
         self.status = status
-        for callback in list(self._status_listeners):
-            try:
-                callback(status)
-            except Exception:
-                log.exception("status listener failed")
+        _notify(self._status_listeners, "status", status)
         if status == "online" and self._on_online is not None:
             self._on_online()
 
@@ -185,11 +177,7 @@ class Listener:
         payload = await self.api.bootstrap()
         self.store.bootstrap(payload)
         self._must_bootstrap = False
-        for callback in list(self._resync_listeners):
-            try:
-                callback()
-            except Exception:
-                log.exception("resync listener failed")
+        _notify(self._resync_listeners, "resync")
 
     # Websocket ------------------------------------------------------------
     async def _websocket(self) -> bool:
@@ -336,3 +324,12 @@ def _closed(ws: ClientConnection) -> BaseException:
 
 
 __all__ = ["AuthFailed", "Link", "Listener", "NetworkError"]
+
+
+def _notify(listeners: list[Callable[..., None]], what: str, *args: Any) -> None:
+    """Call each listener; one that fails is logged and the rest still run."""
+    for callback in list(listeners):
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("%s listener failed", what)

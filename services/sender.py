@@ -57,7 +57,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -243,14 +243,11 @@ class Sender:
     async def _send(self, wires: list[dict[str, Any]]) -> list[Answer] | None:
         """One request: an answer per command, in order; None: the batch was
         not taken as such (resend its commands, as the batch size now says)."""
-        try:
-            if len(wires) == 1:
-                return [await self.api.command(wires[0])]
-            status, body = await self.api.commands(wires)
-        except NetworkError:
-            return [(None, None)] * len(wires)
-        except ApiError as exc:  # BadAnswer: an answer, unreadable
-            return [(exc.status, UNREADABLE)] * len(wires)
+        if len(wires) == 1:
+            return [await answer_of(self.api.command(wires[0]))]
+        status, body = await answer_of(self.api.commands(wires))
+        if status is None or body is UNREADABLE:
+            return [(status, body)] * len(wires)
         if status == 200:
             results = body.get("results") if isinstance(body, dict) else None
             if isinstance(results, list) and len(results) == len(wires) and all(
@@ -351,6 +348,18 @@ class Sender:
             return False
         await self.pause(delay, since)
         return False
+
+
+async def answer_of(request: Awaitable[Answer]) -> Answer:
+    """The (status, body) of a command request as `classify` reads it: (None,
+    None) when no answer came, body UNREADABLE when one came that can't be
+    read (BadAnswer)."""
+    try:
+        return await request
+    except NetworkError:
+        return None, None
+    except ApiError as exc:
+        return exc.status, UNREADABLE
 
 
 def _answers(task: asyncio.Task[list[Answer] | None], n: int) -> list[Answer] | None:
