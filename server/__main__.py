@@ -92,26 +92,25 @@ async def preflight(settings: ServerSettings) -> None:
     from server.settings import shown
 
     where = shown(settings.url)
+
+    def refused(text: str) -> SettingsError:
+        logging.getLogger("tandem").debug("preflight", exc_info=True)
+        return SettingsError(text)
+
     try:
         db = Database(settings)
     except Exception as exc:  # the driver refusing the URL's parts
-        logging.getLogger("tandem").debug("preflight", exc_info=True)
-        raise SettingsError(f"Can't use the database {where}: {exc}") from exc
+        raise refused(f"Can't use the database {where}: {exc}") from exc
     try:
         await db.migrate()
     except CommandError as exc:  # e.g. a revision this version doesn't know
-        logging.getLogger("tandem").debug("preflight", exc_info=True)
-        raise SettingsError(
-            f"Can't bring the database {where} up to date: {exc}. "
-            "Was it made by a newer version of Tandem?"
-        ) from exc
+        raise refused(f"Can't bring the database {where} up to date: {exc}. "
+                      "Was it made by a newer version of Tandem?") from exc
     except (SQLAlchemyError, OSError) as exc:
         detail = getattr(exc, "orig", None) or exc
-        raise SettingsError(f"Can't open the database {where}: {detail}") from exc
+        raise refused(f"Can't open the database {where}: {detail}") from exc
     except Exception as exc:
-        logging.getLogger("tandem").debug("preflight", exc_info=True)
-        raise SettingsError(
-            f"Can't open the database {where}: {type(exc).__name__}: {exc}") from exc
+        raise refused(f"Can't open the database {where}: {type(exc).__name__}: {exc}") from exc
     finally:
         await db.close()
 
