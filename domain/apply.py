@@ -14,7 +14,9 @@ from domain import appointments, availability, people
 from domain.commands import Actor, Command, Outcome, Settings, Snapshot
 from domain.context import Ctx
 from domain.errors import InvalidArgs, UnknownCommand
+from domain.pickup import DRIVING
 from domain.records import Record
+from domain.status import Status
 from domain.times import is_date, neighbours
 
 HANDLERS: Mapping[str, Callable[[Ctx], Outcome]] = {
@@ -24,6 +26,11 @@ HANDLERS: Mapping[str, Callable[[Ctx], Outcome]] = {
 }
 COMMANDS: frozenset[str] = frozenset(HANDLERS)
 DEFAULT_SETTINGS = Settings()
+# Beyond the driving statuses every command may read (who is free for a
+# pickup), the statuses a sweep reads whatever the appointment's date.
+_SWEEPS_READ: Mapping[str, frozenset[Status]] = {
+    "appointments.auto_cancel_overdue": appointments.AWAITING_ANSWERS,
+}
 
 
 def apply(
@@ -54,3 +61,8 @@ def touched_dates(command: Command, target: Record | None) -> set[str]:
         if is_date(day):
             days.update(neighbours(str(day)))
     return days
+
+
+def touched_statuses(command: Command) -> frozenset[Status]:
+    """The statuses whose appointments the command may read on any date."""
+    return DRIVING | _SWEEPS_READ.get(command.name, frozenset())

@@ -46,6 +46,9 @@ SCHEDULE_FIELDS = frozenset(
 SLOT = ("date", "start_time", "end_time")
 # Waiting for, or past, every therapist's acceptance, before the operator starts it.
 ANSWERING = frozenset({S.PENDING, S.THERAPIST_CONFIRMED, S.DRIVER_CONFIRMED})
+# An appointment waits for its answers until its response deadline; the
+# overdue sweep reads every appointment in one of these, whatever its date.
+AWAITING_ANSWERS = frozenset({S.PENDING})
 PAYMENT_METHODS = ("cash", "gcash", "bank_transfer", "card")
 URGENCIES = ("normal", "urgent")
 
@@ -576,7 +579,7 @@ def overdue(appointments: Iterable[Record], now: datetime) -> list[Record]:
     return [
         a
         for a in appointments
-        if a["status"] == S.PENDING.value
+        if a["status"] in AWAITING_ANSWERS
         and a.get("response_deadline")
         and parse_instant(a["response_deadline"]) <= now
     ]

@@ -72,8 +72,8 @@ class Snapshot(Protocol):
     """What `apply` may read. The client passes its whole cache; the server
     loads, per command, at least: the target; all staff, services and the
     clients named; every non-terminal appointment on the dates the command
-    touches and the day either side (see `lifecycle.touched_dates`), plus
-    every appointment in a driving status; the availability of the people
+    touches and the day either side (see `apply.touched_dates`), plus
+    every appointment in a status of `apply.touched_statuses`; the availability of the people
     involved on those dates; the actor's unread notifications for
     notification.mark_all_read."""
 

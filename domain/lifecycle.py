@@ -17,6 +17,7 @@ from typing import Literal
 
 from domain.commands import Actor
 from domain.errors import Forbidden, InvalidTransition
+from domain.pickup import DRIVER_BUSY
 from domain.records import Record, bumped
 from domain.status import LABEL, MAIN_PATH, TERMINAL, Role, Status
 from domain.times import iso
@@ -197,6 +198,18 @@ TABLE: dict[str, Transition] = {
 }
 
 STAMPS: tuple[str, ...] = tuple(t.stamp for t in TABLE.values())
+
+
+def _leaves(row: Transition, statuses: frozenset[Status]) -> bool:
+    return bool(row.sources & statuses) and row.to not in statuses
+
+
+# After these a driver may be free for a waiting pickup: every move out of a
+# status that keeps a driver busy, and a driver coming on duty.
+FREES_A_DRIVER: frozenset[str] = frozenset(
+    {f"appointment.{a}" for a, row in TABLE.items() if _leaves(row, DRIVER_BUSY)}
+    | {"staff.set_duty"}
+)
 
 _PARTY_WORDS: dict[Party, str] = {
     "operator": "the operator",

@@ -10,6 +10,10 @@ from domain.status import Status
 # A driver is busy while carrying a therapist out or back.
 OUTBOUND_BUSY = frozenset({Status.IN_PROGRESS, Status.JOURNEY, Status.ARRIVED})
 RETURN_BUSY = frozenset({Status.DRIVER_ASSIGNED_PICKUP, Status.RETURN_JOURNEY})
+DRIVER_BUSY = OUTBOUND_BUSY | RETURN_BUSY
+# Ties up a driver or waits for one: the pickup commands read every appointment
+# in one of these, whatever its date.
+DRIVING = DRIVER_BUSY | {Status.PICKUP_REQUESTED}
 
 
 def busy_drivers(appointments: Iterable[Record]) -> set[str]:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from domain.commands import SYSTEM, Command, Outcome
+from domain.lifecycle import FREES_A_DRIVER
 from domain.times import iso
 from server import repo
 from server.tasks import cancel_and_wait
@@ -25,12 +26,6 @@ if TYPE_CHECKING:
     from server.runtime import Runtime
 
 log = logging.getLogger("tandem.jobs")
-
-# After these commands a driver may have become free: try the waiting pickups.
-FREES_A_DRIVER = frozenset({
-    "appointment.complete_return", "appointment.drop_off", "staff.set_duty",
-    "appointment.cancel",
-})
 
 
 class Jobs:

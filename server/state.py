@@ -19,21 +19,12 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.apply import touched_dates
+from domain.apply import touched_dates, touched_statuses
 from domain.commands import Actor, Change, Command, MemorySnapshot
 from domain.policy import can_see
 from domain.records import ENTITIES, Entity, Record
-from domain.status import Status
+from domain.status import TERMINAL
 from server import repo
-
-# Statuses in which an appointment ties up a driver or waits for one.
-DRIVING = frozenset({
-    Status.IN_PROGRESS.value, Status.JOURNEY.value, Status.ARRIVED.value,
-    Status.PICKUP_REQUESTED.value, Status.DRIVER_ASSIGNED_PICKUP.value,
-    Status.RETURN_JOURNEY.value,
-})
-TERMINAL = frozenset({Status.TRANSPORT_COMPLETED.value, Status.CANCELLED.value,
-                      Status.AUTO_CANCELLED.value})
 
 _PREFIX: dict[str, Entity] = {e: e for e in ENTITIES}
 
@@ -152,10 +143,7 @@ class State:
                     snap.put("appointment", appt)
             for id in self._by_date["availability"].get(day, ()):
                 snap.put("availability", t["availability"][id])
-        statuses = set(DRIVING)
-        if command.name == "appointments.auto_cancel_overdue":
-            statuses.add(Status.PENDING.value)
-        for status in statuses:
+        for status in touched_statuses(command):
             for id in self._by_status.get(status, ()):
                 snap.put("appointment", t["appointment"][id])
 

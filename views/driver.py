@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import flet as ft
 
+from domain.pickup import DRIVER_BUSY, RETURN_BUSY
 from domain.records import Record
 from domain.status import TERMINAL, Status
 from views.components import clock
@@ -17,17 +18,6 @@ from views.components.runner import ActionRunner
 from views.components.section import Section
 from views.port import Changed, ClientPort
 
-# Statuses in which the driver is on the road (or about to be) for this job.
-ON_THE_ROAD = frozenset(
-    {
-        Status.IN_PROGRESS,
-        Status.JOURNEY,
-        Status.ARRIVED,
-        Status.DRIVER_ASSIGNED_PICKUP,
-        Status.RETURN_JOURNEY,
-    }
-)
-
 
 def classify_for(client: ClientPort) -> Callable[[Record], str | None]:
     me = client.actor.id
@@ -36,11 +26,11 @@ def classify_for(client: ClientPort) -> Callable[[Record], str | None]:
         status = Status(appt["status"])
         if status in TERMINAL or status == Status.REJECTED:
             return "done" if str(appt.get("date")) >= clock.today().isoformat() else None
-        if status in ON_THE_ROAD:
+        if status in DRIVER_BUSY:
             # the outbound trip is the assigned driver's; the return trip the pickup driver's
             theirs = (
                 appt.get("pickup_driver_id")
-                if status in (Status.DRIVER_ASSIGNED_PICKUP, Status.RETURN_JOURNEY)
+                if status in RETURN_BUSY
                 else appt.get("driver_id")
             )
             return "current" if theirs == me else "assigned"

@@ -18,7 +18,7 @@ from typing import Any
 
 import flet as ft
 
-from domain.pickup import OUTBOUND_BUSY, RETURN_BUSY, busy_drivers
+from domain.pickup import DRIVER_BUSY, busy_drivers
 from domain.records import Record, staff_name
 from domain.status import Status
 from views.components import clock, style
@@ -32,7 +32,6 @@ ROLES: tuple[tuple[str, str, str], ...] = (
     ("therapist", "Therapists", "No therapists"),
     ("driver", "Drivers", "No drivers"),
 )
-ON_THE_ROAD = OUTBOUND_BUSY | RETURN_BUSY
 
 
 def on_duty(person: Record) -> bool:
@@ -153,7 +152,7 @@ class StaffPage:
         self.today = today or clock.today
         self.day = self.today()
         self.todays = Subset(lambda a: a.get("date") == self.day.isoformat())
-        self.moving = Subset(lambda a: Status(a["status"]) in ON_THE_ROAD)
+        self.moving = Subset(lambda a: Status(a["status"]) in DRIVER_BUSY)
         self.lines: dict[str, StaffLine] = {}
         self.search = ft.TextField(
             label="Search staff",
