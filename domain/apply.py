@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from domain import appointments, availability, people
+from domain import appointments, availability, overdue, people
 from domain.commands import Actor, Command, Outcome, Settings, Snapshot
 from domain.context import Ctx
 from domain.errors import InvalidArgs, UnknownCommand
-from domain.pickup import DRIVING
 from domain.records import Record
-from domain.status import Status
+from domain.status import DRIVING, Status
 from domain.times import is_date, neighbours
 
 HANDLERS: Mapping[str, Callable[[Ctx], Outcome]] = {
@@ -29,7 +28,7 @@ DEFAULT_SETTINGS = Settings()
 # Beyond the driving statuses every command may read (who is free for a
 # pickup), the statuses a sweep reads whatever the appointment's date.
 _SWEEPS_READ: Mapping[str, frozenset[Status]] = {
-    "appointments.auto_cancel_overdue": appointments.AWAITING_ANSWERS,
+    "appointments.auto_cancel_overdue": overdue.AWAITING_ANSWERS,
 }
 
 

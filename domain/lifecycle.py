@@ -1,11 +1,13 @@
 """The appointment lifecycle as data: one row per action, one lookup.
 
 Each row says who may act (the party), from which statuses (narrower for one
-role of the party where the brief says so), to which status, and which
-timestamp it stamps (`<stamp>_at` and `<stamp>_by`). Handlers in
-`domain.appointments` add what a row cannot say (group acceptance, payment
-fields, pickup assignment). `check` refuses with the reason a person needs:
-"Can't start the session: the driver hasn't dropped you off yet".
+role of the party where the rules say so), to which status, which timestamp
+it stamps (`<stamp>_at` and `<stamp>_by`) and what else it leaves behind (a
+notice for the people it concerns, a driver free again). `domain.appointments`
+derives a handler from each plain row; the modules of the other ideas add
+what a row cannot say (group acceptance in `answers`, the driver choice in
+`pickup`). `check` refuses with the reason a person needs: "Can't start the
+session: the driver hasn't dropped you off yet".
 """
 
 from __future__ import annotations
@@ -17,15 +19,38 @@ from typing import Literal
 
 from domain.commands import Actor
 from domain.errors import Forbidden, InvalidTransition
-from domain.pickup import DRIVER_BUSY
 from domain.records import Record, bumped
-from domain.status import LABEL, MAIN_PATH, TERMINAL, Role, Status
+from domain.status import DRIVER_BUSY, LABEL, MAIN_PATH, TERMINAL, Role, Status
 from domain.times import iso
 
 S = Status
 Party = Literal[
     "operator", "therapist", "driver", "pickup_driver", "assigned", "operator_or_system"
 ]
+
+
+Audience = Literal["assigned", "therapists", "operators"]
+
+
+@dataclass(frozen=True)
+class Notify:
+    """A notification for `audience`; `{booking}` in the text is the
+    appointment in a few words (`domain.notify.describe`)."""
+
+    audience: Audience
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FreeAgain:
+    """The driver in `driver` has finished a trip: free again from now (the
+    longest-idle rule of `domain.pickup` reads the stamp)."""
+
+    driver: Literal["driver_id", "pickup_driver_id"]
+
+
+Effect = Notify | FreeAgain
 
 
 @dataclass(frozen=True)
@@ -38,6 +63,7 @@ class Transition:
     not_yet: str  # why, when the appointment hasn't reached a source yet
     # the sources for one role of the party, where they are fewer
     by_role: Mapping[Role, frozenset[Status]] = field(default_factory=dict, hash=False)
+    effects: tuple[Effect, ...] = ()  # in order, after the appointment's own change
 
     def sources_for(self, role: Role) -> frozenset[Status]:
         return self.by_role.get(role, self.sources)
@@ -51,9 +77,10 @@ def _row(
     verb: str,
     not_yet: str,
     by_role: Mapping[Role, set[Status]] | None = None,
+    effects: tuple[Effect, ...] = (),
 ) -> Transition:
     narrower = {role: frozenset(only) for role, only in (by_role or {}).items()}
-    return Transition(frozenset(sources), to, party, stamp, verb, not_yet, narrower)
+    return Transition(frozenset(sources), to, party, stamp, verb, not_yet, narrower, effects)
 
 
 NON_TERMINAL = frozenset(set(Status) - TERMINAL)
@@ -87,6 +114,7 @@ TABLE: dict[str, Transition] = {
         "driver_confirmed",
         "confirm the trip",
         "the therapist hasn't accepted yet",
+        effects=(Notify("therapists", "driver_confirmed", "Your driver confirmed: {booking}"),),
     ),
     "start": _row(
         {S.DRIVER_CONFIRMED},
@@ -95,6 +123,7 @@ TABLE: dict[str, Transition] = {
         "started",
         "start the appointment",
         "the driver hasn't confirmed yet",
+        effects=(Notify("assigned", "started", "Started: {booking}"),),
     ),
     "start_journey": _row(
         {S.IN_PROGRESS},
@@ -113,7 +142,13 @@ TABLE: dict[str, Transition] = {
         "the journey hasn't started yet",
     ),
     "drop_off": _row(
-        {S.ARRIVED}, S.DROPPED_OFF, "driver", "dropped_off", "drop off", "you haven't arrived yet"
+        {S.ARRIVED},
+        S.DROPPED_OFF,
+        "driver",
+        "dropped_off",
+        "drop off",
+        "you haven't arrived yet",
+        effects=(FreeAgain("driver_id"),),
     ),
     "start_session": _row(
         {S.DROPPED_OFF},
@@ -130,6 +165,7 @@ TABLE: dict[str, Transition] = {
         "payment_requested",
         "request payment",
         "the session hasn't started yet",
+        effects=(Notify("operators", "payment_requested", "Payment to verify: {booking}"),),
     ),
     "verify_payment": _row(
         {S.AWAITING_PAYMENT},
@@ -138,6 +174,7 @@ TABLE: dict[str, Transition] = {
         "payment_verified",
         "verify the payment",
         "the therapist hasn't requested payment yet",
+        effects=(Notify("therapists", "payment_verified", "Payment verified: {booking}"),),
     ),
     "complete": _row(
         {S.PAYMENT_VERIFIED},
@@ -178,6 +215,7 @@ TABLE: dict[str, Transition] = {
         "returned",
         "complete the return",
         "the return journey hasn't started yet",
+        effects=(FreeAgain("pickup_driver_id"),),
     ),
     "cancel": _row(
         set(NON_TERMINAL),
@@ -186,6 +224,7 @@ TABLE: dict[str, Transition] = {
         "cancelled",
         "cancel the appointment",
         "it can't be cancelled now",
+        effects=(Notify("assigned", "cancelled", "Cancelled: {booking}"),),
     ),
     "auto_cancel": _row(
         {S.PENDING},

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from domain.commands import Change, Command, Snapshot
+from domain.commands import Change, Command, Outcome, Snapshot
+from domain.context import Ctx, upsert
 from domain.records import Record
 from domain.times import iso
 
@@ -58,3 +59,15 @@ def notices(
         }
         out.append(Change("notification", nid, "upsert", record, None))
     return out
+
+
+def told(
+    ctx: Ctx, before: Record | None, after: Record, users: Iterable[str], kind: str, text: str
+) -> Outcome:
+    """The appointment's change, and a notice of it for each of `users`."""
+    return Outcome(
+        (
+            upsert("appointment", after, before),
+            *notices(ctx.cmd, ctx.now, users, kind, text, after["id"]),
+        )
+    )

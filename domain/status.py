@@ -53,6 +53,14 @@ TERMINAL: frozenset[Status] = frozenset(
     {Status.TRANSPORT_COMPLETED, Status.CANCELLED, Status.AUTO_CANCELLED}
 )
 
+# A driver is busy while carrying a therapist out or back.
+OUTBOUND_BUSY = frozenset({Status.IN_PROGRESS, Status.JOURNEY, Status.ARRIVED})
+RETURN_BUSY = frozenset({Status.DRIVER_ASSIGNED_PICKUP, Status.RETURN_JOURNEY})
+DRIVER_BUSY = OUTBOUND_BUSY | RETURN_BUSY
+# Ties up a driver or waits for one: the pickup commands read every appointment
+# in one of these, whatever its date.
+DRIVING = DRIVER_BUSY | {Status.PICKUP_REQUESTED}
+
 # Short labels, for sentences like "it's already <label>".
 LABEL: dict[Status, str] = {
     Status.PENDING: "waiting for the therapist",

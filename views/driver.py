@@ -8,9 +8,8 @@ from collections.abc import Callable
 
 import flet as ft
 
-from domain.pickup import DRIVER_BUSY, RETURN_BUSY
 from domain.records import Record
-from domain.status import TERMINAL, Status
+from domain.status import DRIVER_BUSY, RETURN_BUSY, TERMINAL, Status
 from views.components import clock
 from views.components.board import Board, Group
 from views.components.feedback import snack

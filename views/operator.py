@@ -6,7 +6,7 @@ from typing import Any
 
 import flet as ft
 
-from domain.appointments import overdue
+from domain.overdue import overdue
 from domain.records import Record
 from domain.status import TERMINAL, Status
 from views import operator_dialogs

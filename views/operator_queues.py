@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 
 import flet as ft
 
-from domain.appointments import PLANNING, overdue
+from domain.edits import PLANNING
 from domain.lifecycle import allowed
+from domain.overdue import overdue
 from domain.records import Record
 from domain.status import Status
 from domain.times import parse_instant

@@ -18,9 +18,9 @@ from typing import Any
 
 import flet as ft
 
-from domain.pickup import DRIVER_BUSY, busy_drivers
+from domain.pickup import busy_drivers
 from domain.records import Record, staff_name
-from domain.status import Status
+from domain.status import DRIVER_BUSY, Status
 from views.components import clock, style
 from views.components.feedback import snack
 from views.components.section import Section

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from domain.appointments import overdue
 from domain.booking import slot_problem
 from domain.errors import (
     DoubleBooked,
@@ -16,6 +15,7 @@ from domain.errors import (
     Unavailable,
     VersionConflict,
 )
+from domain.overdue import overdue
 from domain.status import TERMINAL, Status
 from tests.domain.world import (
     D1,
