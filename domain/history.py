@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.lifecycle import TABLE
+from domain.lifecycle import TABLE, command_of
 from domain.records import Record
 from domain.status import Status
 from domain.times import parse_instant
@@ -72,13 +72,6 @@ def instant(value: object) -> datetime | None:
     return when if when.tzinfo is not None else None
 
 
-def _cause(action: str) -> str:
-    """The command a lifecycle action is taken by (the reverse of actor_field)."""
-    if action == "auto_cancel":
-        return "appointments.auto_cancel_overdue"
-    return f"appointment.{action}"
-
-
 def _decision(appt: Record) -> str | None:
     """The decision of the latest review, while the rejection on the record
     is the one it decided (a later rejection replaces it)."""
@@ -126,7 +119,7 @@ def steps(appt: Record) -> list[Step]:
 
     add(-1, "appointment.create", "created", Status.PENDING.value)
     for order, (action, row) in enumerate(TABLE.items()):
-        cause, status = _cause(action), row.to.value if row.to else None
+        cause, status = command_of(action), row.to.value if row.to else None
         if action == "accept":  # a group booking moves once everyone has accepted
             accepted = appt.get("accepted_ids")
             status = None

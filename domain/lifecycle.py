@@ -22,6 +22,7 @@ from domain.errors import Forbidden, InvalidTransition
 from domain.records import Record, bumped
 from domain.status import DRIVER_BUSY, LABEL, MAIN_PATH, TERMINAL, Role, Status
 from domain.times import iso
+from domain.words import WORDS
 
 S = Status
 Party = Literal[
@@ -59,7 +60,6 @@ class Transition:
     to: Status | None  # None: the handler decides
     party: Party
     stamp: str
-    verb: str  # completes "Can't …"
     not_yet: str  # why, when the appointment hasn't reached a source yet
     # the sources for one role of the party, where they are fewer
     by_role: Mapping[Role, frozenset[Status]] = field(default_factory=dict, hash=False)
@@ -74,13 +74,12 @@ def _row(
     to: Status | None,
     party: Party,
     stamp: str,
-    verb: str,
     not_yet: str,
     by_role: Mapping[Role, set[Status]] | None = None,
     effects: tuple[Effect, ...] = (),
 ) -> Transition:
     narrower = {role: frozenset(only) for role, only in (by_role or {}).items()}
-    return Transition(frozenset(sources), to, party, stamp, verb, not_yet, narrower, effects)
+    return Transition(frozenset(sources), to, party, stamp, not_yet, narrower, effects)
 
 
 NON_TERMINAL = frozenset(set(Status) - TERMINAL)
@@ -91,7 +90,6 @@ TABLE: dict[str, Transition] = {
         S.THERAPIST_CONFIRMED,
         "therapist",
         "accepted",
-        "accept the appointment",
         "it isn't waiting for acceptance",
     ),
     # a therapist rejects a request; a driver, also the trip asked to confirm
@@ -100,19 +98,15 @@ TABLE: dict[str, Transition] = {
         S.REJECTED,
         "assigned",
         "rejected",
-        "reject the appointment",
         "it isn't waiting for a response",
         by_role={"therapist": {S.PENDING}},
     ),
-    "review_rejection": _row(
-        {S.REJECTED}, None, "operator", "reviewed", "review the rejection", "nobody has rejected it"
-    ),
+    "review_rejection": _row({S.REJECTED}, None, "operator", "reviewed", "nobody has rejected it"),
     "confirm": _row(
         {S.THERAPIST_CONFIRMED},
         S.DRIVER_CONFIRMED,
         "driver",
         "driver_confirmed",
-        "confirm the trip",
         "the therapist hasn't accepted yet",
         effects=(Notify("therapists", "driver_confirmed", "Your driver confirmed: {booking}"),),
     ),
@@ -121,7 +115,6 @@ TABLE: dict[str, Transition] = {
         S.IN_PROGRESS,
         "operator",
         "started",
-        "start the appointment",
         "the driver hasn't confirmed yet",
         effects=(Notify("assigned", "started", "Started: {booking}"),),
     ),
@@ -130,7 +123,6 @@ TABLE: dict[str, Transition] = {
         S.JOURNEY,
         "driver",
         "journey_started",
-        "start the journey",
         "the operator hasn't started the appointment yet",
     ),
     "arrive": _row(
@@ -138,7 +130,6 @@ TABLE: dict[str, Transition] = {
         S.ARRIVED,
         "driver",
         "arrived",
-        "mark arrival",
         "the journey hasn't started yet",
     ),
     "drop_off": _row(
@@ -146,7 +137,6 @@ TABLE: dict[str, Transition] = {
         S.DROPPED_OFF,
         "driver",
         "dropped_off",
-        "drop off",
         "you haven't arrived yet",
         effects=(FreeAgain("driver_id"),),
     ),
@@ -155,7 +145,6 @@ TABLE: dict[str, Transition] = {
         S.SESSION_IN_PROGRESS,
         "therapist",
         "session_started",
-        "start the session",
         "the driver hasn't dropped you off yet",
     ),
     "request_payment": _row(
@@ -163,7 +152,6 @@ TABLE: dict[str, Transition] = {
         S.AWAITING_PAYMENT,
         "therapist",
         "payment_requested",
-        "request payment",
         "the session hasn't started yet",
         effects=(Notify("operators", "payment_requested", "Payment to verify: {booking}"),),
     ),
@@ -172,7 +160,6 @@ TABLE: dict[str, Transition] = {
         S.PAYMENT_VERIFIED,
         "operator",
         "payment_verified",
-        "verify the payment",
         "the therapist hasn't requested payment yet",
         effects=(Notify("therapists", "payment_verified", "Payment verified: {booking}"),),
     ),
@@ -181,7 +168,6 @@ TABLE: dict[str, Transition] = {
         S.COMPLETED,
         "therapist",
         "completed",
-        "complete the session",
         "the payment hasn't been verified yet",
     ),
     "request_pickup": _row(
@@ -189,7 +175,6 @@ TABLE: dict[str, Transition] = {
         None,
         "therapist",
         "pickup_requested",
-        "request a pickup",
         "the session isn't completed yet",
     ),
     "assign_pickup_driver": _row(
@@ -197,7 +182,6 @@ TABLE: dict[str, Transition] = {
         S.DRIVER_ASSIGNED_PICKUP,
         "operator",
         "pickup_assigned",
-        "assign a pickup driver",
         "no pickup has been requested yet",
     ),
     "confirm_pickup": _row(
@@ -205,7 +189,6 @@ TABLE: dict[str, Transition] = {
         S.RETURN_JOURNEY,
         "pickup_driver",
         "pickup_confirmed",
-        "confirm the pickup",
         "no pickup driver is assigned yet",
     ),
     "complete_return": _row(
@@ -213,7 +196,6 @@ TABLE: dict[str, Transition] = {
         S.TRANSPORT_COMPLETED,
         "pickup_driver",
         "returned",
-        "complete the return",
         "the return journey hasn't started yet",
         effects=(FreeAgain("pickup_driver_id"),),
     ),
@@ -222,7 +204,6 @@ TABLE: dict[str, Transition] = {
         S.CANCELLED,
         "operator",
         "cancelled",
-        "cancel the appointment",
         "it can't be cancelled now",
         effects=(Notify("assigned", "cancelled", "Cancelled: {booking}"),),
     ),
@@ -231,7 +212,6 @@ TABLE: dict[str, Transition] = {
         S.AUTO_CANCELLED,
         "operator_or_system",
         "auto_cancelled",
-        "auto-cancel the appointment",
         "it isn't pending",
     ),
 }
@@ -260,6 +240,18 @@ _PARTY_WORDS: dict[Party, str] = {
 }
 
 
+def command_of(action: str) -> str:
+    """The command a row's action is taken by."""
+    return (
+        "appointments.auto_cancel_overdue" if action == "auto_cancel" else f"appointment.{action}"
+    )
+
+
+def verb(action: str) -> str:
+    """What `action` does, completing "Can't …" (the words table's)."""
+    return WORDS[command_of(action)].verb or action.replace("_", " ")
+
+
 def is_party(appt: Record, actor: Actor, party: Party) -> bool:
     if actor.role == "system":
         return party == "operator_or_system"
@@ -280,12 +272,12 @@ def why_not(action: str, status: Status, sources: frozenset[Status]) -> str:
     """The reason `action` can't happen in `status`."""
     row = TABLE[action]
     if status in TERMINAL or status == S.REJECTED:
-        return f"Can't {row.verb}: it's {LABEL[status]}."
+        return f"Can't {verb(action)}: it's {LABEL[status]}."
     position = {s: i for i, s in enumerate(MAIN_PATH)}
     firsts = [position[s] for s in sources if s in position]
     if status in position and firsts and position[status] < min(firsts):
-        return f"Can't {row.verb}: {row.not_yet}."
-    return f"Can't {row.verb}: it's already {LABEL[status]}."
+        return f"Can't {verb(action)}: {row.not_yet}."
+    return f"Can't {verb(action)}: it's already {LABEL[status]}."
 
 
 def check(appt: Record, actor: Actor, action: str) -> Transition:
@@ -293,7 +285,7 @@ def check(appt: Record, actor: Actor, action: str) -> Transition:
     party, InvalidTransition when the status doesn't allow it."""
     row = TABLE[action]
     if not is_party(appt, actor, row.party):
-        raise Forbidden(f"Only {_PARTY_WORDS[row.party]} can {row.verb}.")
+        raise Forbidden(f"Only {_PARTY_WORDS[row.party]} can {verb(action)}.")
     status = Status(appt["status"])
     sources = row.sources_for(actor.role)
     if status not in sources:

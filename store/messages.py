@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from domain.words import label as label  # a command's name for a person, from the words table
+
 Kind = Literal["success", "rollback", "conflict", "problem"]
 
 
@@ -19,10 +21,3 @@ class Message:
     text: str
     code: str | None = None
     seq: int | None = None
-
-
-def label(name: str) -> str:
-    """'appointment.request_pickup' -> 'Request pickup (appointment)'."""
-    entity, _, action = name.partition(".")
-    words = action.replace("_", " ") or entity
-    return f"{words[:1].upper()}{words[1:]} ({entity.rstrip('s')})"

@@ -25,8 +25,9 @@ from domain.errors import DomainError
 from domain.policy import can_see
 from domain.records import ENTITIES, Entity, Record
 from domain.times import iso, parse_instant
+from domain.words import label
 from store.cache import Cache, Key
-from store.messages import Message, label
+from store.messages import Message
 from store.outbox import Entry, Outbox
 from store.subscriptions import Callback, Hub, Query, QuerySubscription, RecordSubscription
 from store.view import ApplyFn, Change, OptimisticView, Pending, command_entity

@@ -22,6 +22,7 @@ from domain.history import SYSTEM_ID, Step, actor_field, actor_id, as_left
 from domain.records import Record, client_name, staff_name
 from domain.status import Status, status_text
 from domain.times import parse_time
+from domain.words import WORDS
 from views.operator_dialogs import METHOD_LABELS
 from views.operator_stats import money, revenue
 from views.port import ServerEvent
@@ -29,34 +30,8 @@ from views.port import ServerEvent
 SYSTEM_NAME = "Tandem"  # what the server's own jobs are called in the feed
 STATUSES = frozenset(s.value for s in Status)
 
-# cause -> the sentence. {who}: the actor; {booking}: "Maria Santos's 2 pm
-# Swedish massage"; {client}: "Maria Santos"; {therapists}, {pickup_driver}.
-SENTENCES: dict[str, str] = {
-    "appointment.create": "{who} booked {booking} with {therapists}",
-    "appointment.update": "{who} changed {booking}",
-    "appointment.accept": "{who} accepted {booking}",
-    "appointment.reject": "{who} rejected {booking}",
-    "appointment.confirm": "{who} confirmed the trip for {booking}",
-    "appointment.start": "{who} started {booking}",
-    "appointment.start_journey": "{who} is on the way to {client}",
-    "appointment.arrive": "{who} arrived at {client}'s",
-    "appointment.drop_off": "{who} dropped {therapists} off at {client}'s",
-    "appointment.start_session": "{who} started the session for {booking}",
-    "appointment.request_payment": "{who} asked for payment for {booking}",
-    "appointment.verify_payment": "{who} verified {payment} for {booking}",
-    "appointment.complete": "{who} completed {booking}",
-    "appointment.request_pickup": "{who} asked for a pickup from {client}'s",
-    "appointment.assign_pickup_driver": (
-        "{who} sent {pickup_driver} to pick up {therapists} from {client}'s"
-    ),
-    "appointments.auto_assign_pickups": (
-        "{who} sent {pickup_driver} to pick up {therapists} from {client}'s"
-    ),
-    "appointment.confirm_pickup": "{who} picked up {therapists} from {client}'s",
-    "appointment.complete_return": "{who} brought {therapists} back from {client}'s",
-    "appointment.cancel": "{who} cancelled {booking}",
-    "appointments.auto_cancel_overdue": "{booking} was cancelled: nobody accepted in time",
-}
+# cause -> the sentence, from the words table (its `done`).
+SENTENCES: dict[str, str] = {name: w.done for name, w in WORDS.items() if w.done}
 REVIEWS: dict[str, str] = {
     "deny": "{who} turned down the rejection of {booking}",
     "accept": "{who} accepted the rejection and cancelled {booking}",

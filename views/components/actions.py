@@ -4,27 +4,15 @@ words. Whether an action shows is decided by `domain.lifecycle.allowed`."""
 from __future__ import annotations
 
 from domain.commands import Actor
-from domain.lifecycle import allowed
+from domain.lifecycle import TABLE, allowed, command_of
 from domain.records import Record
 from domain.status import Role
+from domain.words import WORDS
 
+# A card's button per action, from the words table.
 LABELS: dict[str, str] = {
-    "accept": "Accept",
-    "reject": "Reject",
-    "confirm": "Confirm trip",
-    "start": "Start",
-    "start_journey": "Start journey",
-    "arrive": "Arrive",
-    "drop_off": "Drop off",
-    "start_session": "Start session",
-    "request_payment": "Request payment",
-    "complete": "Complete",
-    "request_pickup": "Request pickup",
-    "confirm_pickup": "Confirm pickup",
-    "complete_return": "Complete return",
-    "cancel": "Cancel",
+    action: button for action in TABLE if (button := WORDS[command_of(action)].button)
 }
-
 # What each role's card offers, in the order the buttons show.
 OFFERED: dict[Role, tuple[str, ...]] = {
     "therapist": (
@@ -63,35 +51,6 @@ def actions_for(appt: Record, actor: Actor) -> list[str]:
 
 
 # What a snackbar says when the server has applied a command ("each
-# success"). None: too small to announce.
-SAVED: dict[str, str | None] = {
-    "appointment.create": "Booking saved",
-    "appointment.update": "Changes saved",
-    "appointment.review_rejection": "Review saved",
-    "appointment.verify_payment": "Payment verified — saved",
-    "appointment.assign_pickup_driver": "Pickup driver assigned — saved",
-    "appointments.auto_cancel_overdue": "Overdue bookings cancelled — saved",
-    "client.create": "Client added — saved",
-    "client.update": "Client details saved",
-    "appointment.accept": "Accepted — saved",
-    "appointment.reject": "Rejection sent to the operator",
-    "appointment.confirm": "Trip confirmed — saved",
-    "appointment.start": "Appointment started — saved",
-    "appointment.start_journey": "Journey started — saved",
-    "appointment.arrive": "Arrival saved",
-    "appointment.drop_off": "Drop-off saved",
-    "appointment.start_session": "Session started — saved",
-    "appointment.request_payment": "Payment requested — saved",
-    "appointment.complete": "Session completed — saved",
-    "appointment.request_pickup": "Pickup requested — saved",
-    "appointment.confirm_pickup": "Pickup confirmed — saved",
-    "appointment.complete_return": "Return completed — saved",
-    "appointment.cancel": "Appointment cancelled — saved",
-    "availability.create": "Slot added — saved",
-    "availability.update": "Slot updated — saved",
-    "availability.delete": "Slot deleted — saved",
-    "availability.bulk_create": "Slots added — saved",
-    "staff.set_duty": "Duty status saved",
-    "notification.mark_read": None,
-    "notification.mark_all_read": None,
-}
+# success"), from the words table. None: too small to announce; a command
+# not here is announced in the outbox's own words.
+SAVED: dict[str, str | None] = {name: w.saved for name, w in WORDS.items() if w.saved != ""}
