@@ -2,7 +2,7 @@
 #
 #   make run   [ARGS="--server http://host:8000"]   run the app (embedded server + web UI)
 #   make test  [PYTEST_ARGS="tests/domain -x"]       ruff, mypy, pytest
-#   make bench                                       the DESIGN.md targets, measured
+#   make bench                                       the README's performance targets, measured
 #
 # Both create .venv on first use and reinstall from pyproject.toml only when it changed.
 

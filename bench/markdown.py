@@ -53,7 +53,7 @@ def write(path: Path, results: list[Result], info: dict[str, str], seconds: floa
         "## Reproduce",
         "",
         "```",
-        "cd /work/main",
+        "# from the repository's root",
         ".venv/bin/pip install -e '.[bench]'        # matplotlib (plots), py-spy, pyinstrument",
         ".venv/bin/python -m bench all              # all benchmarks, rewrites this file",
         ".venv/bin/python -m bench fanout           # one of: propagation throughput fanout",

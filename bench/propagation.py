@@ -25,7 +25,7 @@ from bench.common import ROOT, cpu_seconds, login, pct, pid_of, start_server
 from bench.report import Result
 
 PER_PROCESS = 250
-TARGET_P50_MS, TARGET_P99_MS = 15.0, 50.0  # DESIGN.md, at 1,000 clients
+TARGET_P50_MS, TARGET_P99_MS = 15.0, 50.0  # README "Performance targets", at 1,000 clients
 
 
 def _read(out: IO[str], timeout: float) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from bench.common import (
 )
 from bench.report import Result
 
-TARGET = 1500.0  # commands/s, DESIGN.md
+TARGET = 1500.0  # commands/s, README "Performance targets"
 BATCH = 100  # commands per request in the batched rows (the sender's default)
 
 

@@ -1,4 +1,4 @@
-"""HTTP routes of the wire protocol (DESIGN.md): login, commands, bootstrap, events."""
+"""HTTP routes of the wire protocol (docs/architecture.md): login, commands, bootstrap, events."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ class Notice:
 
 @dataclass(frozen=True)
 class ServerEvent:
-    """One event as the server sent it (DESIGN.md, wire protocol): what
+    """One event as the server sent it (docs/architecture.md, the wire contract): what
     happened (`cause`, the command's name) besides what it changed."""
 
     seq: int

@@ -173,7 +173,7 @@ def test_operator_actions_are_forbidden_to_staff() -> None:
         w.do(T1, "appointment.start", "a1")
 
 
-# Who may reject, from where (DESIGN.md: a therapist a request; the driver
+# Who may reject, from where (docs/architecture.md: a therapist a request; the driver
 # also the trip asked to confirm): actor, status, whether it applies.
 REJECTS: list[tuple[Actor, str, bool]] = [
     (T1, "pending", True),

@@ -1,7 +1,7 @@
 """Every role x every appointment action x own / someone else's appointment.
 
-The expected party of each action is written out here from DESIGN.md, not
-read from the domain's table, so the table is checked against the brief.
+The expected party of each action is written out here from docs/architecture.md, not
+read from the domain's table, so the table is checked against the written rules.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who may run which command, written down from DESIGN.md (not from the server).
+"""Who may run which command, written down from docs/architecture.md (not from the server).
 
 `PARTY[action]` is the set of roles-in-relation that may run an appointment
 action on a record in the action's source status: "operator", "therapist_own"
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# Every command of DESIGN.md's table (copied here: DESIGN.md is not in the repo).
-DESIGN_COMMANDS = frozenset({
+# Every command of the contract's table in docs/architecture.md (copied by hand;
+# test_access_matrix checks the two agree).
+CONTRACT_COMMANDS = frozenset({
     "appointment.create", "appointment.update", "appointment.accept", "appointment.confirm",
     "appointment.start", "appointment.start_journey", "appointment.arrive",
     "appointment.drop_off", "appointment.start_session", "appointment.request_payment",
@@ -25,7 +26,7 @@ DESIGN_COMMANDS = frozenset({
 
 ACTORS = ("operator", "therapist_own", "therapist_other", "driver_own", "driver_other")
 
-# action -> who may run it (DESIGN.md "The appointment lifecycle" + side paths).
+# action -> who may run it (docs/architecture.md, "Every command, and who may run it").
 PARTY: dict[str, frozenset[str]] = {
     "accept": frozenset({"therapist_own"}),
     "reject": frozenset({"therapist_own", "driver_own"}),

@@ -1,10 +1,10 @@
 """Every role x every command x own / someone else's record, over real HTTP.
 
-The expected answer comes from tests/reliability/access.py (DESIGN.md), never
-from the server. Appointment actions are tried in the status where they are
-legal, so the only reason left to refuse is who is asking: refusals must be
-403 forbidden or 404 not_found (the record is hidden), and must change nothing
-(the rightful party then succeeds from the same version).
+The expected answer comes from tests/reliability/access.py (written down from
+docs/architecture.md), never from the server. Appointment actions are tried in
+the status where they are legal, so the only reason left to refuse is who is
+asking: refusals must be 403 forbidden or 404 not_found (the record is hidden),
+and must change nothing (the rightful party then succeeds from the same version).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.access import ACTORS, DESIGN_COMMANDS, PARTY, args_for, prefix
+from tests.reliability.access import ACTORS, CONTRACT_COMMANDS, PARTY, args_for, prefix
 from tests.reliability.wire import Device, Reply, book, fresh_day
 from tests.support.server import ServerProcess
 
@@ -166,18 +166,27 @@ OTHER_TESTED = {"appointment.create", "client.create", "client.update",
                 "availability.delete", "notification.mark_read", "notification.mark_all_read"}
 
 
-def test_matrix_covers_every_command_of_the_design() -> None:
+def test_matrix_covers_every_command_of_the_contract() -> None:
     tested = {"appointment." + a for a in PARTY} | OTHER_TESTED
-    assert tested >= DESIGN_COMMANDS, DESIGN_COMMANDS - tested
-    design = Path("/work/shared/DESIGN.md")  # when present, the copy must match it
-    if not design.exists():
-        return
+    assert tested >= CONTRACT_COMMANDS, CONTRACT_COMMANDS - tested
+
+
+def test_the_copy_matches_the_architecture_docs_table() -> None:
+    design = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
     kinds = ("appointment.", "appointments.", "availability.", "client.", "staff.",
              "notification.")
     names: set[str] = set()
-    for line in design.read_text().splitlines():
+    for line in design.read_text(encoding="utf-8").splitlines():
         cell = line.split("|")[1].strip() if line.startswith("|") else ""
         if cell.startswith(kinds):  # "appointment.accept / confirm / …" rows too
             kind, _, rest = cell.partition(".")
             names.update(f"{kind}.{part.strip()}" for part in rest.split("/"))
-    assert names == DESIGN_COMMANDS, names ^ DESIGN_COMMANDS
+    assert names == CONTRACT_COMMANDS, names ^ CONTRACT_COMMANDS
+
+
+def test_the_copy_names_every_command_the_domain_knows() -> None:
+    from domain.apply import COMMANDS
+
+    # the pickup job's sweep is the server's own, outside the contract's table
+    outside = COMMANDS - CONTRACT_COMMANDS
+    assert outside == {"appointments.auto_assign_pickups"}
