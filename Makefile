@@ -1,7 +1,8 @@
 # Tandem — the two commands of the README's quick start, plus benchmarks.
 #
 #   make run   [ARGS="--server http://host:8000"]   run the app (embedded server + web UI)
-#   make test  [PYTEST_ARGS="tests/domain -x"]       ruff, mypy, pytest
+#   make test  [PYTEST_ARGS="tests/domain -x"]       ruff, mypy, pytest (the whole suite, as CI)
+#   make test-fast                                   pytest without e2e, scale, reliability, PostgreSQL
 #   make bench                                       the README's performance targets, measured
 #
 # Both create .venv on first use and reinstall from pyproject.toml only when it changed.
@@ -20,12 +21,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.tandem-installed
 
 # mypy over the parts that exist so far (domain/ and store/ are strict via pyproject).
-MYPY_TARGETS = $(wildcard domain store services server views bench main.py)
+MYPY_TARGETS = $(wildcard domain store services server views bench testkit main.py)
 
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench install clean
+.PHONY: run test test-fast lint typecheck pytest bench install clean
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -55,6 +56,13 @@ test: $(STAMP)
 	echo "== pytest"; \
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
 	exit $$rc
+
+# The inner loop while writing code: the markers (tests/conftest.py) leave out the real
+# browser, the replicas, the fault and load suites and every PostgreSQL run.
+FAST_MARKERS := not slow and not e2e and not postgres
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,7 +6,9 @@ importlib mode, so test directories are not on sys.path and files may share name
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Two cores shared by several processes: a wall-clock deadline per example would make
@@ -18,3 +20,33 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tandem"))
+
+
+# The markers (pyproject.toml), applied by where a test lives and what it needs, so
+# `make test-fast` (-m "not slow and not e2e and not postgres") is the inner loop and
+# `make test` still runs everything.
+FOLDER_MARKS: dict[str, tuple[str, ...]] = {
+    "e2e": ("e2e", "slow"),  # a server, the web UI and a real browser per test
+    "scale": ("postgres", "slow"),  # replicas on a real PostgreSQL
+    "reliability": ("slow",),  # faults, crashes, sprays, the access matrix over HTTP
+}
+POSTGRES_FIXTURES = frozenset({"postgres_cluster", "postgres_url", "postgres_database"})
+TESTS = Path(__file__).parent
+
+
+def needs_postgres(item: pytest.Item) -> bool:
+    """A PostgreSQL fixture, or the `[postgresql]` run of a server suite."""
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("backend") if callspec is not None else None
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return backend == "postgresql" or bool(POSTGRES_FIXTURES & fixtures)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        marks = set(FOLDER_MARKS.get(folder, ()))
+        if needs_postgres(item):
+            marks.add("postgres")
+        for mark in sorted(marks):
+            item.add_marker(mark)
