@@ -23,7 +23,7 @@ import httpx
 from bench.common import start_server
 from bench.report import Result
 from services.client import Client
-from tests.support.server import DEMO_PASSWORD, ServerProcess
+from testkit.server import DEMO_PASSWORD, ServerProcess
 
 TARGET_S = 3.0
 

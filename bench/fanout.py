@@ -41,8 +41,8 @@ from bench.common import (
     run_loop,
     start_server,
 )
-from bench.report import Result
-from tests.support.server import free_port
+from bench.report import Result, figure
+from testkit.server import free_port
 
 TARGET_MS = 250.0  # all 5,000 delivered
 TARGET_RATIO = 1.5  # within 1.5x of raw websockets.broadcast
@@ -222,25 +222,16 @@ def run(sizes: tuple[int, ...] = (1000, 5000), repeats: int = 5,
 
 def _plot(sizes: tuple[int, ...], tandem: dict[int, list[float]],
           bare: dict[int, list[float]], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    xs = range(len(sizes))
-    w = 0.38
-    ax.bar([x - w / 2 for x in xs], [pct(tandem[n], 50) for n in sizes], w, label="Tandem")
-    ax.bar([x + w / 2 for x in xs], [pct(bare[n], 50) for n in sizes], w,
-           label="bare websockets.broadcast")
-    ax.axhline(TARGET_MS, color="red", ls=":", label=f"target {TARGET_MS:.0f} ms")
-    ax.set_xticks(list(xs), [f"{n:,}" for n in sizes])
-    ax.set_xlabel("sockets")
-    ax.set_ylabel("ms until the last socket has the event")
-    ax.set_title("Fan-out of one event (median)")
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, figsize=(6, 3.5)) as (_, ax):
+        xs = range(len(sizes))
+        w = 0.38
+        ax.bar([x - w / 2 for x in xs], [pct(tandem[n], 50) for n in sizes], w, label="Tandem")
+        ax.bar([x + w / 2 for x in xs], [pct(bare[n], 50) for n in sizes], w,
+               label="bare websockets.broadcast")
+        ax.axhline(TARGET_MS, color="red", ls=":", label=f"target {TARGET_MS:.0f} ms")
+        ax.set_xticks(list(xs), [f"{n:,}" for n in sizes])
+        ax.set_xlabel("sockets")
+        ax.set_ylabel("ms until the last socket has the event")
+        ax.set_title("Fan-out of one event (median)")
+        ax.legend()
     return path

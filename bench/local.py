@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import pct
-from bench.report import Result
+from bench.report import Result, figure
 from store.store import Store
 from store.subscriptions import Query
-from tests.store.fakes import DAY, NOW, OP, T1, FakeServer, appointment, business
+from testkit.fake_server import DAY, NOW, OP, T1, FakeServer, appointment, business
 
 TARGET_APPLY_MS, TARGET_ENQUEUE_MS = 2.0, 5.0
 
@@ -160,31 +160,22 @@ def run(sizes: tuple[int, ...] = (1000, 10_000, 50_000), taps: int = 200,
 
 
 def _plot(data: dict[int, dict[str, list[float]]], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     sizes = list(data)
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for key, label in (("apply", "apply + notify"), ("enqueue", "durable enqueue")):
-        ax.plot(sizes, [pct(data[n][key], 99) for n in sizes], marker="o", label=f"{label} p99")
-        ax.plot(sizes, [pct(data[n][key], 50) for n in sizes], marker=".", ls="--",
-                label=f"{label} p50")
-    ax.axhline(TARGET_APPLY_MS, color="tab:blue", ls=":", label="apply target p99")
-    ax.axhline(TARGET_ENQUEUE_MS, color="tab:orange", ls=":", label="enqueue target p99")
-    ax.set_xscale("log")
-    ax.set_xlabel("cached appointments")
-    ax.set_ylabel("ms")
-    ax.set_title("Local action")
-    ax.legend(fontsize=7)
-    bx.plot(sizes, [pct(data[n]["cold"], 50) for n in sizes], marker="o")
-    bx.set_xscale("log")
-    bx.set_xlabel("cached appointments")
-    bx.set_ylabel("ms")
-    bx.set_title("Cold start (open cache + first view)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, 1, 2, figsize=(10, 3.8)) as (_, (ax, bx)):
+        for key, label in (("apply", "apply + notify"), ("enqueue", "durable enqueue")):
+            ax.plot(sizes, [pct(data[n][key], 99) for n in sizes], marker="o", label=f"{label} p99")
+            ax.plot(sizes, [pct(data[n][key], 50) for n in sizes], marker=".", ls="--",
+                    label=f"{label} p50")
+        ax.axhline(TARGET_APPLY_MS, color="tab:blue", ls=":", label="apply target p99")
+        ax.axhline(TARGET_ENQUEUE_MS, color="tab:orange", ls=":", label="enqueue target p99")
+        ax.set_xscale("log")
+        ax.set_xlabel("cached appointments")
+        ax.set_ylabel("ms")
+        ax.set_title("Local action")
+        ax.legend(fontsize=7)
+        bx.plot(sizes, [pct(data[n]["cold"], 50) for n in sizes], marker="o")
+        bx.set_xscale("log")
+        bx.set_xlabel("cached appointments")
+        bx.set_ylabel("ms")
+        bx.set_title("Cold start (open cache + first view)")
     return path

@@ -62,7 +62,7 @@ def write(path: Path, results: list[Result], info: dict[str, str], seconds: floa
         "```",
         "",
         "Everything runs on 127.0.0.1: each benchmark starts its own `python -m server` "
-        "(fresh SQLite file, `--seed staff`) through `tests/support/server.py` and stops it. "
+        "(fresh SQLite file, `--seed staff`) through `testkit/server.py` and stops it. "
         "Plots go to `bench/results/`. Profiles: `.venv/bin/py-spy record -p <server pid>` "
         "while a benchmark runs (py-spy 0.4.3 and pyinstrument 5.1.3, pinned in the `bench` "
         "extra).",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bench.common import ROOT, cpu_seconds, login, pct, pid_of, start_server
-from bench.report import Result
+from bench.report import Result, figure
 
 PER_PROCESS = 250
 TARGET_P50_MS, TARGET_P99_MS = 15.0, 50.0  # README "Performance targets", at 1,000 clients
@@ -160,25 +160,16 @@ def run(sizes: tuple[int, ...] = (10, 100, 1000), plan: dict[int, tuple[int, flo
 
 
 def _plot(per_n: dict[int, list[float]], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for n, lat in per_n.items():
-        xs = sorted(lat)
-        ys = [(i + 1) / len(xs) * 100 for i in range(len(xs))]
-        ax.plot(xs, ys, label=f"N={n:,}")
-    ax.axvline(TARGET_P50_MS, color="grey", ls=":", label="p50 target")
-    ax.axvline(TARGET_P99_MS, color="red", ls=":", label="p99 target")
-    ax.set_xscale("log")
-    ax.set_xlabel("send on A -> applied in recipient's store (ms, log)")
-    ax.set_ylabel("% of deliveries")
-    ax.set_title("Propagation latency (CDF)")
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, figsize=(7, 4)) as (_, ax):
+        for n, lat in per_n.items():
+            xs = sorted(lat)
+            ys = [(i + 1) / len(xs) * 100 for i in range(len(xs))]
+            ax.plot(xs, ys, label=f"N={n:,}")
+        ax.axvline(TARGET_P50_MS, color="grey", ls=":", label="p50 target")
+        ax.axvline(TARGET_P99_MS, color="red", ls=":", label="p99 target")
+        ax.set_xscale("log")
+        ax.set_xlabel("send on A -> applied in recipient's store (ms, log)")
+        ax.set_ylabel("% of deliveries")
+        ax.set_title("Propagation latency (CDF)")
+        ax.legend()
     return path

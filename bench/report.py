@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 OK, MISS, INFO = "pass", "MISS", "-"
 
@@ -51,6 +54,25 @@ class Result:
         row = Row(self.name, metric, measured, unit, target, higher_is_better, note)
         self.rows.append(row)
         return row
+
+
+@contextmanager
+def figure(path: Path, *grid: int, dpi: int = 100, **options: Any) -> Iterator[tuple[Any, Any]]:
+    """A headless matplotlib figure and its axes (`plt.subplots(*grid, **options)`),
+    laid out and saved to `path` when the block ends, closed either way."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(*grid, **options)
+    try:
+        yield fig, axes
+        fig.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi)
+    finally:
+        plt.close(fig)
 
 
 def _num(x: float) -> str:

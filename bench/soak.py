@@ -65,10 +65,10 @@ from bench.common import (
     start_server,
 )
 from bench.propagation import _read
-from bench.report import Result, table
+from bench.report import Result, figure, table
 from bench.soak_worker import TEAM
-from tests.support.server import ServerProcess
-from tests.support.workload import LISTS, witness_problems
+from testkit.server import ServerProcess
+from testkit.workload import LISTS, witness_problems
 
 PER_PROCESS = 50
 SAMPLE_S = 10.0
@@ -544,47 +544,38 @@ def minutes_table(soak: Soak) -> str:
 
 
 def plot(soak: Soak, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     v = verdicts(soak)
     ts = [s.t / 60 for s in soak.samples]
-    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
-    ax1.plot(ts, [s.rss / 2**20 for s in soak.samples], marker=".", label="server RSS")
-    if not math.isnan(v["rss_first"]):
-        ax1.axhspan(v["rss_first"] * 0.9, v["rss_first"] * 1.1, color="green", alpha=0.1,
-                    label="first minute after warm-up +/- 10 %")
-    ax1.axvspan(0, soak.window / 60, color="grey", alpha=0.15, label="warm-up")
-    ax1.set_ylabel("MB")
-    ax1.legend(loc="lower right", fontsize=8)
-    ax1b = ax1.twinx()
-    ax1b.plot(ts, [s.records for s in soak.samples], color="purple", ls=":")
-    ax1b.set_ylabel("records in the log (dotted)", color="purple")
-    ax1.set_title(f"Soak: {soak.clients} clients, {soak.minutes:g} min, one server process")
-    for attr, name in (("cmd", "command"), ("prop", "propagation")):
-        for q, ls in ((50, "-"), (95, "--")):
-            ax2.plot(ts, [pct(getattr(s, attr), q) for s in soak.samples], ls=ls,
-                     marker=".", label=f"{name} p{q}")
-    ax2.plot(ts, [max(s.probe, default=float("nan")) for s in soak.samples], color="black",
-             lw=0.8, label="server round trip (idle probe), max")
-    ax2.set_yscale("log")
-    ax2.set_ylabel("ms per sample (log)")
-    ax2.legend(loc="upper left", fontsize=8, ncol=2)
-    ax3.plot(ts, [s.applied / soak.sample_s for s in soak.samples], marker=".",
-             label="commands applied/s")
-    ax3.plot(ts, [s.cpu for s in soak.samples], label="server CPU %")
-    ax3.set_ylabel("per s  |  % of a core")
-    ax3b = ax3.twinx()
-    ax3b.plot(ts, [s.load for s in soak.samples], color="red", ls=":", label="load (1 min)")
-    ax3b.set_ylabel("load average", color="red")
-    ax3.set_xlabel("minutes since the clients started acting")
-    ax3.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    with figure(path, 3, 1, figsize=(8, 8), sharex=True, dpi=90) as (_, (ax1, ax2, ax3)):
+        ax1.plot(ts, [s.rss / 2**20 for s in soak.samples], marker=".", label="server RSS")
+        if not math.isnan(v["rss_first"]):
+            ax1.axhspan(v["rss_first"] * 0.9, v["rss_first"] * 1.1, color="green", alpha=0.1,
+                        label="first minute after warm-up +/- 10 %")
+        ax1.axvspan(0, soak.window / 60, color="grey", alpha=0.15, label="warm-up")
+        ax1.set_ylabel("MB")
+        ax1.legend(loc="lower right", fontsize=8)
+        ax1b = ax1.twinx()
+        ax1b.plot(ts, [s.records for s in soak.samples], color="purple", ls=":")
+        ax1b.set_ylabel("records in the log (dotted)", color="purple")
+        ax1.set_title(f"Soak: {soak.clients} clients, {soak.minutes:g} min, one server process")
+        for attr, name in (("cmd", "command"), ("prop", "propagation")):
+            for q, ls in ((50, "-"), (95, "--")):
+                ax2.plot(ts, [pct(getattr(s, attr), q) for s in soak.samples], ls=ls,
+                         marker=".", label=f"{name} p{q}")
+        ax2.plot(ts, [max(s.probe, default=float("nan")) for s in soak.samples], color="black",
+                 lw=0.8, label="server round trip (idle probe), max")
+        ax2.set_yscale("log")
+        ax2.set_ylabel("ms per sample (log)")
+        ax2.legend(loc="upper left", fontsize=8, ncol=2)
+        ax3.plot(ts, [s.applied / soak.sample_s for s in soak.samples], marker=".",
+                 label="commands applied/s")
+        ax3.plot(ts, [s.cpu for s in soak.samples], label="server CPU %")
+        ax3.set_ylabel("per s  |  % of a core")
+        ax3b = ax3.twinx()
+        ax3b.plot(ts, [s.load for s in soak.samples], color="red", ls=":", label="load (1 min)")
+        ax3b.set_ylabel("load average", color="red")
+        ax3.set_xlabel("minutes since the clients started acting")
+        ax3.legend(loc="upper left", fontsize=8)
     return path
 
 

@@ -19,7 +19,7 @@ each step of a team's appointment is taken by that team's device of the user
 whose turn it is, after it saw the step before in its own store. So no two
 devices ever race for the same record and every command is one the server
 should apply: anything refused is an error. Clients beyond whole teams
-("solo") only do side work (tests.support.workload.Worker).
+("solo") only do side work (testkit.workload.Worker).
 
 Times are time.monotonic() (CLOCK_MONOTONIC is one clock for all processes of
 the machine), so bench.soak can pair a send here with an arrival elsewhere.
@@ -51,7 +51,7 @@ from services.client import Client, Dispatched
 from store.cache import Key
 from store.messages import Message
 from store.view import Change
-from tests.support.workload import (
+from testkit.workload import (
     TERMINAL,
     Worker,
     converge,

@@ -30,7 +30,7 @@ from bench.common import (
     run_loop,
     start_server,
 )
-from bench.report import Result
+from bench.report import Result, figure
 
 TARGET = 1500.0  # commands/s, README "Performance targets"
 BATCH = 100  # commands per request in the batched rows (the sender's default)
@@ -158,22 +158,13 @@ def run(levels: tuple[int, ...] = (1, 10, 100), seconds: float = 6.0,
 
 
 def _plot(rates: dict[str, float], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    xs = list(rates)
-    ax.bar(xs, list(rates.values()),
-           color=["tab:orange" if "/req" in x else "tab:blue" for x in xs])
-    ax.axhline(TARGET, color="red", ls=":", label=f"target {TARGET:,.0f}/s")
-    ax.set_xlabel(f"concurrent senders (single commands; batches of {BATCH})")
-    ax.set_ylabel("commands applied / s")
-    ax.set_title("Throughput, one server process, SQLite")
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with figure(path, figsize=(6, 3.5)) as (_, ax):
+        xs = list(rates)
+        ax.bar(xs, list(rates.values()),
+               color=["tab:orange" if "/req" in x else "tab:blue" for x in xs])
+        ax.axhline(TARGET, color="red", ls=":", label=f"target {TARGET:,.0f}/s")
+        ax.set_xlabel(f"concurrent senders (single commands; batches of {BATCH})")
+        ax.set_ylabel("commands applied / s")
+        ax.set_title("Throughput, one server process, SQLite")
+        ax.legend()
     return path

@@ -5,9 +5,7 @@
         websockets.connect(srv.ws_url)
         srv.kill(); srv.start()       # kill -9, then restart on the same port + db
 
-Fixtures: `demo_server` (module-scoped, demo seed), `staff_server` (demo
-people and availability, no appointments) and `empty_server` (no seed);
-`server_factory` (function-scoped) makes more.
+Shared by the tests (whose fixtures wrap it) and the benchmarks.
 `login(srv, username)` returns a bearer token ("demo1234" by default).
 """
 
@@ -20,14 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
 import httpx
-import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEMO_PASSWORD = "demo1234"
 
 
@@ -176,44 +173,3 @@ class ServerProcess:
 def login(srv: ServerProcess, username: str, password: str = DEMO_PASSWORD) -> str:
     return srv.login(username, password)
 
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One demo-seeded server per test module."""
-    srv = ServerProcess(tmp_path_factory.mktemp("demo-server"), seed="demo")
-    srv.start()
-    yield srv
-    srv.close()
-
-
-@pytest.fixture(scope="module")
-def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """The demo people, services, clients and availability, but no appointments
-    (so both drivers are free)."""
-    srv = ServerProcess(tmp_path_factory.mktemp("staff-server"), seed="staff")
-    srv.start()
-    yield srv
-    srv.close()
-
-
-@pytest.fixture(scope="module")
-def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    srv = ServerProcess(tmp_path_factory.mktemp("empty-server"))
-    srv.start()
-    yield srv
-    srv.close()
-
-
-@pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    """Make (and later stop) servers: `server_factory(seed="demo", args=(...))`."""
-    made: list[ServerProcess] = []
-
-    def make(**kwargs: object) -> ServerProcess:
-        srv = ServerProcess(tmp_path / f"srv{len(made)}", **kwargs)  # type: ignore[arg-type]
-        made.append(srv)
-        return srv.start()
-
-    yield make
-    for srv in made:
-        srv.close()

@@ -31,7 +31,7 @@ import orjson
 
 from domain.records import Entity
 from services.client import Client
-from tests.support.server import DEMO_PASSWORD
+from testkit.server import DEMO_PASSWORD
 
 _days = itertools.count()
 

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the real API server (tests/support/server.py), the web
+"""End-to-end fixtures: the real API server (testkit/server.py), the web
 UI as `main.py --server URL` in its own process (so the API can be stopped
 under a live UI), and Debian's Chromium driven by Playwright."""
 
@@ -21,10 +21,10 @@ import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from testkit.server import ROOT, ServerProcess, free_port
 from tests.e2e.proxy import Relay
 from tests.e2e.ui import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, accessible_text
 from tests.support.requires import require_binary
-from tests.support.server import ROOT, ServerProcess, free_port
 
 ZONE = ZoneInfo("Asia/Manila")  # the server's default business time zone
 

@@ -8,7 +8,7 @@ import contextlib
 import socket
 import threading
 
-from tests.support.server import free_port
+from testkit.server import free_port
 
 
 class Relay:

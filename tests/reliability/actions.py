@@ -12,8 +12,8 @@ import random
 import uuid
 from typing import Any
 
+from testkit.workload import TERMINAL, fresh_day, next_action, party_id, step_args
 from tests.reliability.wire import Device, Reply
-from tests.support.workload import TERMINAL, fresh_day, next_action, party_id, step_args
 
 
 class Actions:

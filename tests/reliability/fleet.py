@@ -1,6 +1,6 @@
 """Headless clients (the real services.client.Client) doing random valid work,
 with exactly-once witnesses, and the checks that they converged. The workers
-and the convergence check live in tests.support.workload (the soak benchmark
+and the convergence check live in testkit.workload (the soak benchmark
 uses them too); what is asserted here is the reliability suites' own.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from testkit.server import ServerProcess
+from testkit.workload import Worker
 from tests.support import workload
-from tests.support.server import ServerProcess
-from tests.support.workload import Worker
 
 
 def check_exactly_once(srv: ServerProcess, workers: list[Worker]) -> int:

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import random
 
-from tests.support.server import free_port
+from testkit.server import free_port
 
 
 class FaultyProxy:

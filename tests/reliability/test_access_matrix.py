@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from testkit.server import ServerProcess
 from tests.reliability.access import ACTORS, CONTRACT_COMMANDS, PARTY, args_for, prefix
 from tests.reliability.wire import Device, Reply, book, fresh_day
-from tests.support.server import ServerProcess
 
 USERS = {"operator": "operator", "therapist_own": "therapist1",
          "therapist_other": "therapist2", "driver_own": "driver1", "driver_other": "driver2"}

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from services.client import Client
+from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.reliability.proxy import FaultyProxy
-from tests.support.server import DEMO_PASSWORD, ServerProcess
 
 SCRIPT = Path(__file__).with_name("crash_client.py")
 ROOT = Path(__file__).resolve().parents[2]

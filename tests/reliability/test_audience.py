@@ -20,11 +20,11 @@ from websockets.asyncio.client import connect
 
 from domain.commands import Actor
 from domain.policy import can_see
+from testkit.server import ServerProcess
+from testkit.workload import LISTS
 from tests.reliability.actions import Actions
 from tests.reliability.wire import Device
 from tests.server.helpers import log_rows
-from tests.support.server import ServerProcess
-from tests.support.workload import LISTS
 
 PEOPLE = ("operator", "therapist1", "therapist2", "therapist3", "driver1", "driver2")
 STEPS = 300

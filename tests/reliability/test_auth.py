@@ -17,7 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.support.server import DEMO_PASSWORD, ServerProcess
+from testkit.server import DEMO_PASSWORD, ServerProcess
 
 TTL = 10  # seconds: long enough to use a token once on a loaded machine
 SECRET = "reliability-auth-secret-0123456789abcdef-xyz"

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from testkit.server import ServerProcess
 from tests.reliability.wire import Device
-from tests.support.server import ServerProcess
 
 COMMANDS = [
     "appointment.create", "appointment.update", "appointment.accept", "appointment.confirm",

@@ -13,10 +13,10 @@ import asyncio
 import random
 from pathlib import Path
 
+from testkit.server import ServerProcess
+from testkit.workload import start_fleet, stop_all
 from tests.reliability.fleet import check_database, check_exactly_once, converge
 from tests.reliability.proxy import FaultyProxy
-from tests.support.server import ServerProcess
-from tests.support.workload import start_fleet, stop_all
 
 ENV = {"TANDEM_PICKUP_INTERVAL": "0", "TANDEM_AUTO_CANCEL_INTERVAL": "0",
        "TANDEM_PING_INTERVAL": "2"}

@@ -7,7 +7,7 @@ after logging.basicConfig, `logging.getLogger("aiosqlite").setLevel(logging.INFO
 
 from __future__ import annotations
 
-from tests.support.server import ServerProcess
+from testkit.server import ServerProcess
 
 
 def test_no_password_hash_in_debug_log(tmp_path: object) -> None:

@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.support.server import ServerProcess
+from testkit.server import ServerProcess
 
 EXAMPLES = 25  # per operation (bounded: CI time)
 

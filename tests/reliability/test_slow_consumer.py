@@ -22,8 +22,8 @@ import orjson
 import pytest
 from websockets.asyncio.client import connect
 
+from testkit.server import ServerProcess
 from tests.reliability.wire import Device
-from tests.support.server import ServerProcess
 
 EVENTS = 120
 NOTES = "n" * 1500

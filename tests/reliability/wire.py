@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.support.server import DEMO_PASSWORD, ServerProcess
-from tests.support.workload import fresh_day
+from testkit.server import DEMO_PASSWORD, ServerProcess
+from testkit.workload import fresh_day
 
 __all__ = ["Device", "Reply", "book", "fresh_day"]
 

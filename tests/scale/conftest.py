@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from testkit.server import ServerProcess
 from tests.support.postgres import (
     PostgresCluster,
     postgres_cluster,
     postgres_database,
     postgres_url,
 )
-from tests.support.server import ServerProcess
 
 __all__ = ["postgres_cluster", "postgres_database", "postgres_url", "replicas"]
 

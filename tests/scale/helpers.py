@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 from server.replication import LISTENER_NAME
+from testkit.server import ServerProcess
 from tests.support.postgres import query
-from tests.support.server import ServerProcess
 
 
 def pg_log(srv: ServerProcess, after: int = 0) -> list[dict[str, Any]]:

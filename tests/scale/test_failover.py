@@ -14,10 +14,10 @@ import httpx
 
 from domain.records import Record
 from services.client import Client
+from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.scale.conftest import Replicas
 from tests.scale.helpers import Balancer, pg_log
 from tests.services.helpers import booking, tomorrow, until
-from tests.support.server import DEMO_PASSWORD, ServerProcess
 
 
 def visible_seqs(srv: ServerProcess, after: int) -> list[int]:

@@ -38,10 +38,10 @@ from server.database import Database
 from server.events import drafts_for
 from server.schema import log_head
 from server.settings import ServerSettings
+from testkit.server import ServerProcess
 from tests.scale.conftest import Replicas
 from tests.scale.helpers import terminate_listener, wait_listening
 from tests.server.helpers import Api, Stream, new_client, stream
-from tests.support.server import ServerProcess
 
 NO_JOBS = ("--auto-cancel-interval", "0", "--pickup-interval", "0")
 NO_CHECK = {"TANDEM_REPLICA_CHECK_INTERVAL": "600"}  # never within a test

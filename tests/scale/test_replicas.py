@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import orjson
 
+from testkit.server import ServerProcess
 from tests.scale.conftest import Replicas
 from tests.scale.helpers import pg_log
 from tests.server.helpers import Api, Stream, fresh_day, make_world, new_client, service_id, stream
 from tests.support.postgres import query
-from tests.support.server import ServerProcess
 
 
 def head(srv: ServerProcess) -> int:

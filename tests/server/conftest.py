@@ -1,4 +1,4 @@
-"""The server suites run the real server (tests.support.server) on loopback,
+"""The server suites run the real server (testkit.server) on loopback,
 on SQLite and — for the modules in POSTGRES_MODULES — on PostgreSQL too.
 
 The server fixtures (`demo_server`, `staff_server`, `empty_server`,
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from testkit.server import ServerProcess
 from tests.server.helpers import Api
 from tests.support.postgres import PostgresCluster, postgres_cluster
-from tests.support.server import ServerProcess
 
 __all__ = ["backend", "demo_server", "empty_server", "postgres_cluster", "server_factory",
            "staff_server"]

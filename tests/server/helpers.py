@@ -18,8 +18,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from domain.commands import Actor
 from domain.policy import Audience
+from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.support.postgres import query
-from tests.support.server import DEMO_PASSWORD, ServerProcess
 
 _days = itertools.count()
 

@@ -16,8 +16,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from testkit.server import ServerProcess
 from tests.server.helpers import Api, fresh_day, new_client, service_id, stream
-from tests.support.server import ServerProcess
 
 
 @pytest.fixture(scope="module")

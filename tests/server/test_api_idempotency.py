@@ -7,8 +7,8 @@ import uuid
 
 import httpx
 
+from testkit.server import ServerProcess
 from tests.server.helpers import Api, fresh_day, log_rows
-from tests.support.server import ServerProcess
 
 
 async def test_same_command_five_times_at_once_applies_once(

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import orjson
 
+from testkit.server import ServerProcess
 from tests.server.helpers import (
     Answer,
     Api,
@@ -23,7 +24,6 @@ from tests.server.helpers import (
     new_client,
     service_id,
 )
-from tests.support.server import ServerProcess
 
 PATH_TO_COMPLETED = (
     ("therapist", "accept"), ("driver", "confirm"), ("operator", "start"),

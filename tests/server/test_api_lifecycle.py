@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from testkit.server import ServerProcess
 from tests.server.helpers import Api, fresh_day, make_world, new_client, service_id
-from tests.support.server import ServerProcess
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from testkit.server import ServerProcess
 from tests.server.helpers import Api, audience_of, fresh_day, log_rows, stream
-from tests.support.server import ServerProcess
 
 
 def add_slots(api: Api, n: int) -> None:

@@ -16,6 +16,7 @@ import pytest
 from domain.commands import Actor
 from domain.policy import can_see
 from domain.records import Entity
+from testkit.server import ServerProcess
 from tests.server.helpers import (
     Api,
     audience_of,
@@ -27,7 +28,6 @@ from tests.server.helpers import (
     stream,
 )
 from tests.support.postgres import query
-from tests.support.server import ServerProcess
 
 USERS = ("operator", "therapist1", "therapist2", "therapist3", "driver1", "driver2")
 LISTS: dict[str, Entity] = {

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
+from testkit.server import ServerProcess
 from tests.server.helpers import Answer, Api, fresh_day, log_rows
-from tests.support.server import ServerProcess
 
 BATCH_MAX = 200
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.server import ServerProcess
+from testkit.server import ServerProcess
 
 JSON = {"Content-Type": "application/json"}
 OBJECT = "body: Input should be a valid dictionary or object to extract fields from."

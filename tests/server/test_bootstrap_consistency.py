@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
+from testkit.server import ServerProcess
+from testkit.workload import LISTS
 from tests.server.helpers import Api, fresh_day, make_world, new_client, service_id
-from tests.support.server import ServerProcess
-from tests.support.workload import LISTS
 
 Records = dict[tuple[str, str], dict[str, Any]]
 READERS = ("operator", "therapist1", "therapist2")

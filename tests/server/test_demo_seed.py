@@ -13,8 +13,8 @@ import pytest
 
 from domain.status import Status
 from domain.times import parse_instant
+from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.server.helpers import Api
-from tests.support.server import DEMO_PASSWORD, ServerProcess
 
 ROLES = {"operator": "operator", "therapist1": "therapist", "therapist2": "therapist",
          "therapist3": "therapist", "driver1": "driver", "driver2": "driver"}

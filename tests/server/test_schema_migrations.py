@@ -18,7 +18,7 @@ from server.database import MIGRATIONS, Database
 from server.migrations import HEAD
 from server.schema import metadata
 from server.settings import ServerSettings
-from tests.support.server import ServerProcess
+from testkit.server import ServerProcess
 
 SECRET = "migration-test-secret-0123456789abcdefghij"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import jwt
 
-from tests.support.server import ServerProcess
+from testkit.server import ServerProcess
 
 
 def bootstrap_status(srv: ServerProcess, token: str) -> int:

@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from server.app import create_app
 from server.settings import ServerSettings
-from tests.support.server import free_port
+from testkit.server import free_port
 
 
 async def hello_app(scope: Scope, receive: Receive, send: Send) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from testkit.server import ServerProcess
 from tests.server.helpers import Api, fresh_day, log_rows, make_world, new_client, service_id
-from tests.support.server import ServerProcess
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +177,7 @@ async def test_the_client_side_call(op: Api, t1: Api, t2: Api, srv: ServerProces
     """services.Client.timeline and the views' port over it (views.binding):
     entries as TimelineEntry, a refusal as TimelineUnavailable in words."""
     from services.client import Client
-    from tests.support.server import DEMO_PASSWORD
+    from testkit.server import DEMO_PASSWORD
     from views.binding import ServicesClient
     from views.port import TimelineUnavailable
 

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 from typing import Literal
 
-from tests.support.server import free_port
+from testkit.server import free_port
 
 Rule = Literal["garble", "hang"]
 GARBLED = (b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\n"

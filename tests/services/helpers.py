@@ -14,7 +14,7 @@ import httpx
 
 from domain.records import ENTITIES, Entity, Record
 from services.client import Client
-from tests.support.server import DEMO_PASSWORD, ServerProcess
+from testkit.server import DEMO_PASSWORD, ServerProcess
 
 
 def tomorrow() -> str:

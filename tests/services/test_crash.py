@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit.server import ServerProcess
 from tests.services.helpers import (
     booking,
     new_id,
@@ -18,7 +19,6 @@ from tests.services.helpers import (
     until,
     view_state,
 )
-from tests.support.server import ServerProcess
 
 SCRIPT = Path(__file__).with_name("crash_client.py")
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,9 +19,9 @@ from services.client import Client
 from services.listener import Link, Listener
 from store.messages import Message
 from store.store import Store
+from testkit.server import DEMO_PASSWORD, ServerProcess, free_port
 from tests.services.gate import Gate
 from tests.services.helpers import new_id, server_state, until
-from tests.support.server import DEMO_PASSWORD, ServerProcess, free_port
 
 MINUTE = lambda: itertools.repeat(60.0)  # noqa: E731 - longer than any test waits
 QUICK = lambda: itertools.repeat(0.05)  # noqa: E731

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from testkit.server import ServerProcess
 from tests.services.helpers import (
     appt,
     booking,
@@ -16,7 +17,6 @@ from tests.services.helpers import (
     until,
     view_state,
 )
-from tests.support.server import ServerProcess
 
 RECORDS, EDITS = 20, 10  # 200 queued actions
 

@@ -18,8 +18,8 @@ from services import session as sessions
 from services.client import Client
 from store.outbox import unsent
 from store.store import CACHE_FILE, OUTBOX_FILE
+from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.services.helpers import new_id, server_events, server_state, sign_in, tomorrow, until
-from tests.support.server import DEMO_PASSWORD, ServerProcess
 from views import binding
 from views.app import remove_empty
 from views.binding import ServicesClient, connect

@@ -15,6 +15,7 @@ from services.client import Client
 from services.listener import Link, Listener
 from store.cache import Cache
 from store.store import Store
+from testkit.server import ServerProcess
 from tests.services.helpers import (
     appt,
     booking,
@@ -24,7 +25,6 @@ from tests.services.helpers import (
     until,
     view_state,
 )
-from tests.support.server import ServerProcess
 
 
 async def test_corrupt_cache_is_reported_and_rebootstrapped(staff_server: ServerProcess,

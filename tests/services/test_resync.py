@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.services.helpers import server_state, until, view_state
-from tests.support.server import DEMO_PASSWORD, ServerProcess
 from views.binding import connect
 from views.port import Changed
 

@@ -22,6 +22,7 @@ from domain.commands import Actor
 from services.api import Api
 from services.sender import Sender
 from store.store import Store
+from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.services.helpers import (
     new_id,
     server_events,
@@ -30,7 +31,6 @@ from tests.services.helpers import (
     until,
     view_state,
 )
-from tests.support.server import DEMO_PASSWORD, ServerProcess
 
 
 def quick() -> Iterator[float]:

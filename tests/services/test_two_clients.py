@@ -6,6 +6,7 @@ import pytest
 
 from services.client import Client
 from store.subscriptions import Delta, Query
+from testkit.server import ServerProcess
 from tests.services.helpers import (
     appt,
     booking,
@@ -16,7 +17,6 @@ from tests.services.helpers import (
     until,
     view_state,
 )
-from tests.support.server import ServerProcess
 
 
 @pytest.fixture

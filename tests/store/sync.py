@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain import Actor
 from store.store import Store
-from tests.store.fakes import FakeServer
+from testkit.fake_server import FakeServer
 
 
 def deliver(store: Store, server: FakeServer, actor: Actor, count: int | None = None) -> None:

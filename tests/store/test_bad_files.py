@@ -20,7 +20,7 @@ from store.claims import is_claimed
 from store.outbox import Outbox
 from store.storage import MemoryFileStorage
 from store.store import CACHE_FILE, OUTBOX_FILE, Store, domain_apply
-from tests.store.fakes import NOW, OP, T1, FakeServer, appointment, business, view_state
+from testkit.fake_server import NOW, OP, T1, FakeServer, appointment, business, view_state
 
 GOOD_ADD = {"op": "add", "client_id": "x", "seq": 1, "name": "appointment.accept",
             "target": "a1", "args": {}, "base_version": None,

@@ -22,7 +22,7 @@ from domain.errors import DomainError
 from domain.records import ENTITIES, Entity
 from store.cache import Cache
 from store.store import Store
-from tests.store.fakes import DAY, NOW, OP, FakeServer, appointment, business, view_state
+from testkit.fake_server import DAY, NOW, OP, FakeServer, appointment, business, view_state
 from tests.store.sync import catch_up, deliver
 
 DAYS = [(date.fromisoformat(DAY) + timedelta(days=n)).isoformat() for n in range(-3, 4)]

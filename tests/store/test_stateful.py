@@ -22,7 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from domain import ENTITIES, Actor, DomainError, MemorySnapshot, apply
 from store.store import Store
-from tests.store.fakes import NOW, OP, T1, T2, FakeServer, appointment, business, view_state
+from testkit.fake_server import NOW, OP, T1, T2, FakeServer, appointment, business, view_state
 from tests.store.sync import catch_up
 
 IDS = ["a0", "a1", "a2"]

@@ -17,7 +17,7 @@ from store.cache import Cache
 from store.claims import AlreadyOpen
 from store.storage import MemoryFileStorage
 from store.store import CACHE_FILE, Store
-from tests.store.fakes import NOW, OP, T1, FakeServer, appointment, business
+from testkit.fake_server import NOW, OP, T1, FakeServer, appointment, business
 
 
 def _path(place: Path | None, name: str) -> Path | None:

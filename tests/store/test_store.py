@@ -10,7 +10,7 @@ from domain.commands import Actor
 from domain.records import Record
 from store.messages import Message
 from store.store import Store
-from tests.store.fakes import DAY, NOW, OP, T1, T2, FakeServer, appointment, business, view_state
+from testkit.fake_server import DAY, NOW, OP, T1, T2, FakeServer, appointment, business, view_state
 from tests.store.sync import catch_up, deliver, sync
 
 BOOKING = {"client_id": "c1", "service_ids": ["s1"], "therapist_ids": ["t1"], "driver_id": "d1",

@@ -8,7 +8,7 @@ from domain.commands import Actor
 from domain.records import Record
 from store.store import Store
 from store.subscriptions import Delta, Query
-from tests.store.fakes import DAY, NOW, OP, T1, FakeServer, appointment, business
+from testkit.fake_server import DAY, NOW, OP, T1, FakeServer, appointment, business
 from tests.store.sync import catch_up, deliver
 
 
