@@ -14,31 +14,30 @@ import contextlib
 import logging
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from domain.commands import SYSTEM, Command, Outcome
 from domain.lifecycle import FREES_A_DRIVER
 from domain.times import iso
 from server import repo
+from server.commands import CommandService
+from server.settings import ServerSettings
 from server.tasks import cancel_and_wait
-
-if TYPE_CHECKING:
-    from server.runtime import Runtime
 
 log = logging.getLogger("tandem.jobs")
 
 
 class Jobs:
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+    def __init__(self, commands: CommandService, settings: ServerSettings) -> None:
+        self.commands = commands
+        self.settings = settings
         self._client_id = f"server-jobs:{uuid.uuid4()}"  # derived ids stay unique
         self._seq = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._pickup_kick = asyncio.Event()
-        rt.commands.listeners.append(self._after_command)
+        commands.listeners.append(self._after_command)
 
     def start(self) -> None:
-        s = self.rt.settings
+        s = self.settings
         jobs = [(s.auto_cancel_interval, self.auto_cancel, None),
                 (s.pickup_interval, self.assign_pickups, self._pickup_kick),
                 (s.trim_interval, self.trim, None)]
@@ -75,7 +74,7 @@ class Jobs:
         """Run one system command; the HTTP-like status."""
         self._seq += 1
         cmd = Command(name=name, target=None, args={}, client_id=self._client_id, seq=self._seq)
-        status, body = await self.rt.commands.execute(SYSTEM, cmd, log_it=False)
+        status, body = await self.commands.execute(SYSTEM, cmd, log_it=False)
         if status != 200 and body.get("code") != "unavailable":
             log.warning("%s refused: %s", name, body.get("message"))
         return status
@@ -87,8 +86,9 @@ class Jobs:
         await self.run("appointments.auto_assign_pickups")
 
     async def trim(self) -> None:
-        cutoff = iso(self.rt.commands.clock() - timedelta(days=self.rt.settings.log_retention_days))
-        async with self.rt.db.write() as tx:
+        cutoff = iso(self.commands.clock() - timedelta(days=self.settings.log_retention_days))
+        async with self.commands.db.write() as tx:
             trimmed = await repo.trim_events(tx.conn, cutoff)
         if trimmed:
-            self.rt.hub.trimmed = max(self.rt.hub.trimmed, trimmed)
+            hub = self.commands.hub
+            hub.trimmed = max(hub.trimmed, trimmed)

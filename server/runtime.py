@@ -11,6 +11,8 @@ from server.commands import CommandService
 from server.database import Database
 from server.events import Event
 from server.hub import Hub
+from server.jobs import Jobs
+from server.seed import seed_demo
 from server.settings import ServerSettings
 from server.state import State
 
@@ -30,9 +32,7 @@ class Runtime:
         self.tokens = Tokens(settings)
         self.passwords = Passwords(settings)
         self.throttle = LoginThrottle(settings)
-        from server.jobs import Jobs  # jobs use the command service
-
-        self.jobs = Jobs(self)
+        self.jobs = Jobs(self.commands, settings)
 
     async def _load_events(self, after: int, limit: int) -> list[Event]:
         async with self.db.read() as conn:
@@ -45,9 +45,8 @@ class Runtime:
             _, trimmed = await repo.head(conn)
         self.hub.start(self.state.seq, trimmed)
         if self.settings.seed in ("demo", "staff"):
-            from server.seed import seed_demo
-
-            await seed_demo(self, bookings=self.settings.seed == "demo")
+            await seed_demo(self.commands, self.settings, self.passwords.hash,
+                            bookings=self.settings.seed == "demo")
         self.jobs.start()
         log.info("Tandem server ready (event log at %d)", self.hub.head)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -23,11 +23,10 @@ from domain.commands import SYSTEM, Actor, Change, Command
 from domain.records import Record
 from domain.times import iso
 from server import repo
+from server.commands import CommandService
 from server.events import drafts_for
 from server.schema import users
-
-if TYPE_CHECKING:
-    from server.runtime import Runtime
+from server.settings import ServerSettings
 
 log = logging.getLogger("tandem.seed")
 
@@ -106,20 +105,21 @@ class SeedError(RuntimeError):
 
 
 @contextmanager
-def response_window(rt: Runtime, minutes: int) -> Iterator[None]:
+def response_window(commands: CommandService, minutes: int) -> Iterator[None]:
     """Commands run meanwhile get `minutes` to be answered. Only for the seed,
     which runs before the server takes requests or starts its jobs."""
-    before = rt.commands.domain_settings
-    rt.commands.domain_settings = replace(before, response_minutes=minutes)
+    before = commands.domain_settings
+    commands.domain_settings = replace(before, response_minutes=minutes)
     try:
         yield
     finally:
-        rt.commands.domain_settings = before
+        commands.domain_settings = before
 
 
 class Seeder:
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+    def __init__(self, commands: CommandService, hash_password: Callable[[str], str]) -> None:
+        self.commands = commands
+        self.hash_password = hash_password
         self.seq = 0
         self.ids = {p.username: demo_id("user", p.username) for p in PEOPLE}
         self.actors = {p.username: Actor(self.ids[p.username], p.role) for p in PEOPLE}  # type: ignore[arg-type]
@@ -129,7 +129,7 @@ class Seeder:
         self.seq += 1
         actor = SYSTEM if who == "system" else self.actors[who]
         cmd = Command(name=name, target=target, args=args, client_id="seed:demo", seq=self.seq)
-        status, body = await self.rt.commands.execute(actor, cmd, log_it=False, now=at)
+        status, body = await self.commands.execute(actor, cmd, log_it=False, now=at)
         if status != 200:
             raise SeedError(f"demo seed: {name} by {who} refused: {body.get('message')}")
         record: Record | None = body.get("record")
@@ -138,10 +138,10 @@ class Seeder:
     async def people_and_services(self, now: datetime) -> None:
         at = iso(now)
         hashes = await asyncio.gather(*(
-            asyncio.to_thread(self.rt.passwords.hash, PASSWORD) for _ in PEOPLE
+            asyncio.to_thread(self.hash_password, PASSWORD) for _ in PEOPLE
         ))
         changes: list[Change] = []
-        async with self.rt.db.write() as tx:
+        async with self.commands.db.write() as tx:
             for i, (p, pw_hash) in enumerate(zip(PEOPLE, hashes, strict=True)):
                 uid = self.ids[p.username]
                 await tx.conn.execute(users.insert().values(
@@ -169,8 +169,8 @@ class Seeder:
             seq = events[-1].seq
 
             def committed() -> None:
-                self.rt.state.commit(changes, seq)
-                self.rt.hub.publish(events)
+                self.commands.state.commit(changes, seq)
+                self.commands.hub.publish(events)
 
             tx.after_commit.append(committed)
 
@@ -205,23 +205,25 @@ class Seeder:
             await self.run(f"appointment.{action}", aid, dict(ARGS.get(action, {})), actor)
 
     async def _get(self, aid: str) -> Record:
-        async with self.rt.db.read() as conn:
+        async with self.commands.db.read() as conn:
             record = await repo.get(conn, "appointment", aid)
         assert record is not None
         return record
 
 
-async def seed_demo(rt: Runtime, *, bookings: bool = True) -> None:
-    """The demo business; `bookings=False` (--seed staff) stops before the
-    appointments: people, services, clients and availability only."""
-    async with rt.db.read() as conn:
+async def seed_demo(commands: CommandService, settings: ServerSettings,
+                    hash_password: Callable[[str], str], *, bookings: bool = True) -> None:
+    """The demo business, made with real commands; `bookings=False` (--seed
+    staff) stops before the appointments: people, services, clients and
+    availability only."""
+    async with commands.db.read() as conn:
         if (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar():
             log.info("demo seed skipped: the database already has users")
             return
-    now = rt.commands.clock()
-    today = now.astimezone(rt.settings.zone).date()
+    now = commands.clock()
+    today = now.astimezone(settings.zone).date()
     days = [today.isoformat(), (today + timedelta(days=1)).isoformat()]
-    s = Seeder(rt)
+    s = Seeder(commands, hash_password)
     await s.people_and_services(now)
 
     for i, (first, last, phone, address) in enumerate(CLIENTS):
@@ -269,7 +271,7 @@ async def seed_demo(rt: Runtime, *, bookings: bool = True) -> None:
     # A pending group booking with a working day to answer, so the demo still
     # has a booking in every status hours after it started (the one above is
     # auto-cancelled by the job when its window ends: that's part of the demo).
-    with response_window(rt, max(rt.settings.response_minutes, GROUP_WINDOW_MINUTES)):
+    with response_window(commands, max(settings.response_minutes, GROUP_WINDOW_MINUTES)):
         await s.book(n + 2, 2, [t2, t3], d2, tomorrow, 10, 90)
     rejected = await s.book(n + 3, 3, [t3], d1, tomorrow, 13)
     await s.run("appointment.reject", rejected, {"reason": "I have a family emergency"}, t3)
