@@ -95,17 +95,25 @@ class Shell:
             content=ft.IconButton(ft.Icons.LOGOUT, on_click=self._logout, tooltip="Log out"),
         )
         phone = self.layout == "phone"
+        name = str(user.get("name") or user.get("username") or "")
+        # a phone has room for one title: whose phone it is beats the brand
+        title = ft.Text(
+            name if phone else "Tandem",
+            size=20,
+            weight=ft.FontWeight.BOLD,
+            max_lines=1,
+            overflow=ft.TextOverflow.ELLIPSIS,
+            expand=phone,
+        )
         top = ft.Container(
             ft.Row(
                 [
-                    ft.Text("Tandem", size=20, weight=ft.FontWeight.BOLD),
-                    ft.Text(
-                        f"{user.get('name') or user.get('username')}",
-                        color=style.MUTED,
-                        visible=not phone,
-                        expand=True,
+                    title,
+                    *(
+                        []
+                        if phone
+                        else [ft.Text(name, color=style.MUTED, expand=True)]
                     ),
-                    *([ft.Container(expand=True)] if phone else []),
                     self.indicator.root,
                     logout,
                 ],
