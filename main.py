@@ -77,9 +77,10 @@ def ui_app(config: Any) -> Any:
     """The Flet web app for one process; every tab gets its own session."""
     import flet_web.fastapi as flet_fastapi
 
+    from server.mounted import quiet_disconnects
     from views.app import make_main
 
-    return flet_fastapi.app(
+    return quiet_disconnects(flet_fastapi.app(
         make_main(config),
         no_cdn=True,
         assets_dir=str(ROOT / "assets"),
@@ -87,7 +88,7 @@ def ui_app(config: Any) -> Any:
         app_short_name="Tandem",
         app_description="Real-time operations for a home-massage business.",
         session_timeout_seconds=SESSION_TIMEOUT,
-    )
+    ))
 
 
 @contextlib.asynccontextmanager

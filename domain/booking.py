@@ -10,7 +10,7 @@ from domain.commands import Snapshot
 from domain.errors import DomainError, DoubleBooked, InvalidArgs, NotFound, Unavailable
 from domain.records import Record, staff_name
 from domain.status import TERMINAL, Status
-from domain.times import Interval, covers, interval, neighbours, overlaps
+from domain.times import Interval, covers, interval, neighbours, overlaps, parse_time
 
 
 def slots_of(snap: Snapshot, user_id: str, day: str) -> list[Record]:
@@ -49,6 +49,19 @@ def person(snap: Snapshot, user_id: str, role: str) -> Record:
     return record
 
 
+# A booking may run past midnight (a late session), but not for this long:
+# an end this far "into the next day" is an end typed before the start.
+LONGEST_BOOKING_MINUTES = 12 * 60
+
+
+def check_span(start: str, end: str) -> None:
+    """Raise InvalidArgs when the end is before the start (and the booking
+    isn't a short one past midnight)."""
+    first, last = interval("2000-01-01", start, end)
+    if parse_time(end) < parse_time(start) and last - first > LONGEST_BOOKING_MINUTES:
+        raise InvalidArgs(f"The end time {end} is before the start time {start}.")
+
+
 def check_therapists(
     snap: Snapshot,
     therapist_ids: Iterable[str],
@@ -57,7 +70,9 @@ def check_therapists(
     end: str,
     ignore_id: str | None = None,
 ) -> None:
-    """Raise Unavailable or DoubleBooked for the first therapist who can't take it."""
+    """Raise InvalidArgs for a slot that ends before it starts, then
+    Unavailable or DoubleBooked for the first therapist who can't take it."""
+    check_span(start, end)
     span = interval(day, start, end)
     for tid in therapist_ids:
         who = staff_name(person(snap, tid, "therapist"))

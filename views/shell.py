@@ -31,6 +31,14 @@ Logout = Callable[[], Awaitable[None]]
 BAR_MAX = 5  # destinations a phone's bottom bar holds (Material: 3 to 5)
 
 
+def away(missed: Changed | None, changed: Changed) -> Changed:
+    """What a tab that is away has missed: everything may have changed, and
+    the notices and a sign-out still need telling when it is back."""
+    notices = (missed.notices if missed else ()) + changed.notices
+    signed_out = changed.signed_out or (missed is not None and missed.signed_out)
+    return Changed(sync=True, reset=True, notices=notices, signed_out=signed_out)
+
+
 class Shell:
     def __init__(
         self, page: ft.Page, client: ClientPort, sections: list[Section], on_logout: Logout
@@ -65,12 +73,14 @@ class Shell:
         self.layout = ""
         self.nav: ft.NavigationBar | ft.NavigationRail | None = None
         self.more: ft.BottomSheet | None = None  # the open "More" sheet
+        self.missed: Changed | None = None  # while the tab is away
         self.unsubscribe = client.subscribe(self._listener)
 
     # ---- mounting and layout
     def mount(self) -> None:
         self.layout = style.layout_for(self.page.width)
         self.page.on_resize = self._resized
+        self.page.on_connect = self._reconnected
         self._place()
         self.page.update()
 
@@ -85,17 +95,25 @@ class Shell:
             content=ft.IconButton(ft.Icons.LOGOUT, on_click=self._logout, tooltip="Log out"),
         )
         phone = self.layout == "phone"
+        name = str(user.get("name") or user.get("username") or "")
+        # a phone has room for one title: whose phone it is beats the brand
+        title = ft.Text(
+            name if phone else "Tandem",
+            size=20,
+            weight=ft.FontWeight.BOLD,
+            max_lines=1,
+            overflow=ft.TextOverflow.ELLIPSIS,
+            expand=phone,
+        )
         top = ft.Container(
             ft.Row(
                 [
-                    ft.Text("Tandem", size=20, weight=ft.FontWeight.BOLD),
-                    ft.Text(
-                        f"{user.get('name') or user.get('username')}",
-                        color=style.MUTED,
-                        visible=not phone,
-                        expand=True,
+                    title,
+                    *(
+                        []
+                        if phone
+                        else [ft.Text(name, color=style.MUTED, expand=True)]
                     ),
-                    *([ft.Container(expand=True)] if phone else []),
                     self.indicator.root,
                     logout,
                 ],
@@ -279,8 +297,19 @@ class Shell:
     # ---- client changes
     def _listener(self, changed: Changed) -> None:
         # The client may call from its own task: render inside this session.
+        # A tab that is away (closed, or its link dropped; Flet keeps the
+        # session a while) has nowhere to render: what it missed is drawn
+        # afresh if it comes back (`_reconnected`).
+        if self.page.session.connection is None:
+            self.missed = away(self.missed, changed)
+            return
         with contextlib.suppress(RuntimeError):  # the session is gone
             self.page.run_task(self.apply, changed)
+
+    async def _reconnected(self, _: ft.Event[ft.Page]) -> None:
+        missed, self.missed = self.missed, None
+        if missed is not None:
+            await self.apply(missed)
 
     async def apply(self, changed: Changed) -> None:
         for section in self.sections:
@@ -312,4 +341,5 @@ class Shell:
         unsubscribe, self.unsubscribe = self.unsubscribe, lambda: None
         unsubscribe()
         self.page.on_resize = None
+        self.page.on_connect = None
         self.page.navigation_bar = None

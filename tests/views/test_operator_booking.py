@@ -193,3 +193,13 @@ async def test_edit_sends_only_what_changed_and_explains_clashes(mount: Mount) -
     )
     assert not dialog.open
     assert any("16:00–17:00" in t for t in h.texts(h.semantics("queue-a1")))
+
+
+async def test_an_end_before_the_start_is_named_as_such(mount: Mount) -> None:
+    # was: "Ana isn't available on <day> from 15:00 to 14:00."
+    client = FakeClient(OPERATOR, data())
+    h, dialog = await open_dialog(mount, client)
+    await fill(h, start="15:00", end="14:00")
+    assert problem(h) == "The end time 14:00 is before the start time 15:00."
+    await h.click(h.button("Book", within=dialog))
+    assert not client.dispatched

@@ -237,3 +237,12 @@ async def test_resizing_keeps_the_page_shown(mount: Mount) -> None:
     await h.resize(820, 1180)
     assert rail(h).selected_index == OPERATOR_PAGES.index("Activity")
     assert h.page.navigation_bar is None
+
+
+async def test_a_phone_header_says_whose_phone_it_is(mount: Mount) -> None:
+    phone = await mount(FakeClient(DRIVER, world()), width=360, height=740)
+    header = phone.texts()[:3]
+    assert "Ben" in header  # the driver's name, where the brand was
+    assert "Tandem" not in header
+    wide = await mount(FakeClient(DRIVER, world()), width=1440, height=900)
+    assert wide.texts()[:2] == ["Tandem", "Ben"]

@@ -3,6 +3,7 @@ words. Whether an action shows is decided by `domain.lifecycle.allowed`."""
 
 from __future__ import annotations
 
+from domain.acceptance import has_accepted
 from domain.commands import Actor
 from domain.lifecycle import TABLE, allowed, command_of
 from domain.records import Record
@@ -36,6 +37,15 @@ OFFERED: dict[Role, tuple[str, ...]] = {
     "operator": ("start", "cancel"),
     "system": (),
 }
+
+def label_for(appt: Record, actor: Actor, action: str) -> str:
+    """The button's words for `action` on `appt`: a therapist of a group
+    booking who already accepted may still pull out while the others answer
+    (the rules allow it), and the button says that is what it does."""
+    if action == "reject" and actor.role == "therapist" and has_accepted(appt, actor):
+        return "Withdraw"
+    return LABELS[action]
+
 
 # Actions that ask for more before they are sent.
 NEEDS_INPUT = frozenset({"reject", "complete", "request_pickup", "cancel"})

@@ -12,6 +12,7 @@ from typing import Any
 import flet as ft
 
 from domain.records import Record
+from domain.times import parse_time
 from views.components import clock, style
 from views.components.dialogs import close
 from views.components.feedback import snack
@@ -23,6 +24,41 @@ def _icon_button(icon: ft.IconData, label: str, on_click: Any) -> ft.Control:
     return ft.Semantics(
         button=True, label=label, content=ft.IconButton(icon, on_click=on_click, tooltip=label)
     )
+
+
+NEXT_DAY = "Ends the next day"
+
+
+def ends_next_day(start: str, end: str) -> bool:
+    """Whether a slot from `start` to `end` runs past midnight (the rules
+    read an end at or before the start as the next day's)."""
+    try:
+        return parse_time(end) <= parse_time(start)
+    except ValueError:
+        return False
+
+
+def span_text(slot: Record) -> str:
+    """'09:00–12:00', or '22:00–02:00 next day'."""
+    start, end = str(slot.get("start_time") or ""), str(slot.get("end_time") or "")
+    return f"{start}–{end}" + (" next day" if ends_next_day(start, end) else "")
+
+
+def next_day_problem(start: str, end: str, next_day: bool) -> str | None:
+    """A slot past midnight must be asked for: an end before the start is
+    far more often two times typed the wrong way round."""
+    if ends_next_day(start, end) and not next_day:
+        return (
+            f"The end time {end} is before the start time {start}. "
+            f"If the slot ends the next day, tick “{NEXT_DAY}”."
+        )
+    if next_day and not ends_next_day(start, end):
+        try:
+            parse_time(start), parse_time(end)
+        except ValueError:
+            return None  # the domain says what is wrong with the times
+        return f"{start}–{end} ends the same day: untick “{NEXT_DAY}”."
+    return None
 
 
 def parse_slots(text: str) -> list[dict[str, str]] | None:
@@ -54,6 +90,7 @@ class AvailabilityManager:
         self.card = ft.Card(ft.Container(self.slots, padding=12))
         self.start = ft.TextField(label="Start", hint_text="09:00", width=120)
         self.end = ft.TextField(label="End", hint_text="12:00", width=120)
+        self.next_day = ft.Checkbox(label=NEXT_DAY, value=False)
         self.error = ft.Text(color=style.BAD, visible=False)
         self.bulk = ft.TextField(
             label="Slots for the day",
@@ -82,7 +119,7 @@ class AvailabilityManager:
                     self.empty,
                     self.card,
                     ft.Text("Add a slot", weight=ft.FontWeight.BOLD),
-                    ft.Row([self.start, self.end, add], wrap=True),
+                    ft.Row([self.start, self.end, self.next_day, add], wrap=True),
                     self.error,
                     ft.Text("Bulk add for this day", weight=ft.FontWeight.BOLD),
                     ft.Row([self.bulk, bulk_add], wrap=True),
@@ -124,13 +161,20 @@ class AvailabilityManager:
     def _row(self, slot: Record) -> ft.Control:
         sid = slot["id"]
         waiting = self.client.is_pending("availability", sid)
-        span = f"{slot.get('start_time')}–{slot.get('end_time')}"
+        span = span_text(slot)
 
         async def toggle(e: ft.Event[ft.Switch]) -> None:
             await self._send("availability.update", sid, {"available": bool(e.control.value)})
 
         async def delete(_: ft.Event[ft.IconButton]) -> None:
-            await self._send("availability.delete", sid, {})
+            if await self._send("availability.delete", sid, {}):
+                snack(self.page, f"Slot {span} deleted", action="Undo", on_action=undo)
+
+        async def undo() -> None:
+            # the slot comes back as a new one with the same times and switch
+            args = {k: slot.get(k) for k in ("user_id", "date", "start_time", "end_time")}
+            args["available"] = bool(slot.get("available"))
+            await self._send("availability.create", str(uuid.uuid4()), args)
 
         def edit(_: ft.Event[ft.IconButton]) -> None:
             self._edit(slot)
@@ -141,7 +185,7 @@ class AvailabilityManager:
             label=f"Slot {span}, {'available' if slot.get('available') else 'off'}",
             content=ft.Row(
                 [
-                    ft.Text(span, size=16, weight=ft.FontWeight.W_500, width=120),
+                    ft.Text(span, size=16, weight=ft.FontWeight.W_500, width=170),
                     ft.Switch(
                         label="Available", value=bool(slot.get("available")), on_change=toggle
                     ),
@@ -169,23 +213,44 @@ class AvailabilityManager:
             self.root.update()
         return result.ok
 
+    def _refuse(self, error: ft.Text, problem: str | None) -> bool:
+        """Show `problem` under the form; whether there was one."""
+        error.value = problem or ""
+        error.visible = problem is not None
+        return problem is not None
+
     async def _add(self, _: ft.Event[ft.Button]) -> None:
+        start, end = (self.start.value or "").strip(), (self.end.value or "").strip()
         args = {
             "user_id": self.user_id,
             "date": self.day.isoformat(),
-            "start_time": (self.start.value or "").strip(),
-            "end_time": (self.end.value or "").strip(),
+            "start_time": start,
+            "end_time": end,
             "available": True,
         }
+        if self._refuse(self.error, next_day_problem(start, end, bool(self.next_day.value))):
+            self.root.update()
+            return
         if await self._send("availability.create", str(uuid.uuid4()), args, self.error):
             self.start.value = ""
             self.end.value = ""
+            self.next_day.value = False
             self.root.update()
 
     async def _bulk_add(self, _: ft.Event[ft.Button]) -> None:
         slots = parse_slots(self.bulk.value or "")
         if slots is None:
             self.bulk_error.value = "Write slots like 09:00-12:00, 14:00-18:00."
+            self.bulk_error.visible = True
+            self.root.update()
+            return
+        late = [s for s in slots if ends_next_day(s["start_time"], s["end_time"])]
+        if late:
+            first = late[0]
+            self.bulk_error.value = (
+                f"{first['start_time']}-{first['end_time']} ends before it starts. "
+                f"Add a slot that ends the next day on its own, with “{NEXT_DAY}”."
+            )
             self.bulk_error.visible = True
             self.root.update()
             return
@@ -197,14 +262,24 @@ class AvailabilityManager:
     def _edit(self, slot: Record) -> None:
         start = ft.TextField(label="Start", value=str(slot.get("start_time") or ""), width=120)
         end = ft.TextField(label="End", value=str(slot.get("end_time") or ""), width=120)
+        next_day = ft.Checkbox(
+            label=NEXT_DAY,
+            value=ends_next_day(str(slot.get("start_time")), str(slot.get("end_time"))),
+        )
         error = ft.Text(color=style.BAD, visible=False)
 
         async def save(_: ft.Event[ft.Button]) -> None:
-            result = await self.client.dispatch(
-                "availability.update",
-                slot["id"],
-                {"start_time": (start.value or "").strip(), "end_time": (end.value or "").strip()},
+            times = {
+                "start_time": (start.value or "").strip(),
+                "end_time": (end.value or "").strip(),
+            }
+            problem = next_day_problem(
+                times["start_time"], times["end_time"], bool(next_day.value)
             )
+            if self._refuse(error, problem):
+                dlg.update()
+                return
+            result = await self.client.dispatch("availability.update", slot["id"], times)
             if not result.ok:
                 error.value = result.message
                 error.visible = True
@@ -219,7 +294,7 @@ class AvailabilityManager:
         dlg = ft.AlertDialog(
             modal=True,
             title=ft.Text("Edit slot"),
-            content=ft.Column([ft.Row([start, end]), error], tight=True),
+            content=ft.Column([ft.Row([start, end], wrap=True), next_day, error], tight=True),
             actions=[ft.TextButton("Back", on_click=back), ft.FilledButton("Save", on_click=save)],
         )
         self.page.show_dialog(dlg)

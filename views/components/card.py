@@ -14,10 +14,11 @@ from datetime import date, timedelta
 
 import flet as ft
 
-from domain.records import Record
-from domain.status import Role, status_text
+from domain.acceptance import names, status_line
+from domain.records import Record, staff_name
+from domain.status import Role
 from views.components import clock, style
-from views.components.actions import LABELS, SECONDARY, actions_for
+from views.components.actions import SECONDARY, actions_for, label_for
 from views.port import ClientPort
 
 RunAction = Callable[["AppointmentCard", str], Awaitable[None]]
@@ -46,6 +47,18 @@ def service_names(client: ClientPort, appt: Record) -> str:
         rec = client.view().get("service", sid)
         names.append(str(rec.get("name")) if rec else "Service")
     return ", ".join(names) or "—"
+
+
+def name_of(client: ClientPort) -> Callable[[str], str]:
+    """A staff id -> their name, from what the client holds."""
+    return lambda staff_id: staff_name(client.view().get("staff", staff_id))
+
+
+def team_text(client: ClientPort, appt: Record) -> str:
+    """'Therapist: Ana' / 'Therapists: Ana and Bea' (who is asked or booked)."""
+    team = list(appt.get("therapist_ids") or [])
+    noun = "Therapist" if len(team) == 1 else "Therapists"
+    return f"{noun}: {names(team, name_of(client)) or '—'}"
 
 
 class AppointmentCard:
@@ -109,11 +122,15 @@ class AppointmentCard:
                 _line(ft.Icons.SCHEDULE, when_text(appt)),
                 _line(ft.Icons.PLACE, str(appt.get("location") or "—")),
                 _line(ft.Icons.SPA, service_names(self.client, appt)),
+                *self._team_line(),
             ],
             spacing=4,
         )
         status = ft.Container(
-            ft.Text(status_text(str(appt["status"]), self.role), weight=ft.FontWeight.W_500),
+            ft.Text(
+                status_line(appt, self.client.actor, name_of(self.client)),
+                weight=ft.FontWeight.W_500,
+            ),
             bgcolor=ft.Colors.SECONDARY_CONTAINER,
             border_radius=8,
             padding=ft.Padding.symmetric(horizontal=10, vertical=6),
@@ -130,8 +147,16 @@ class AppointmentCard:
             # (an `expand` on a child of a wrapping Row breaks Flutter's layout)
             self.body.controls.append(ft.Row(buttons, wrap=True, spacing=8, run_spacing=8))
 
+    def _team_line(self) -> list[ft.Control]:
+        # the operator and the driver need to know who; a therapist, only
+        # when she shares the booking
+        team = self.record.get("therapist_ids") or []
+        if self.role == "therapist" and len(team) < 2:
+            return []
+        return [_line(ft.Icons.PERSON, team_text(self.client, self.record))]
+
     def _button(self, action: str) -> ft.Control:
-        label = LABELS[action]
+        label = label_for(self.record, self.client.actor, action)
         height = style.BIG_BUTTON_HEIGHT if self.big else style.BUTTON_HEIGHT
 
         async def clicked(_: ft.Event[ft.Button]) -> None:

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 
 import flet as ft
 
 from views.components import style
 
+UNDO_SECONDS = 6  # how long an "Undo" stays on offer
 
-def snack(page: ft.Page, text: str, ok: bool = True) -> None:
+
+def snack(
+    page: ft.Page,
+    text: str,
+    ok: bool = True,
+    action: str | None = None,
+    on_action: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """One line at the bottom; with `action`, a button (e.g. "Undo") that
+    runs `on_action` if tapped while the line shows."""
+
+    async def tapped(_: ft.Event[ft.SnackBar]) -> None:
+        if on_action is not None:
+            await on_action()
+
     bar = ft.SnackBar(
         content=ft.Semantics(
             label=text,
@@ -17,8 +33,13 @@ def snack(page: ft.Page, text: str, ok: bool = True) -> None:
             content=ft.Text(text, color=ft.Colors.WHITE),
         ),
         bgcolor=style.OK if ok else style.BAD,
-        duration=ft.Duration(milliseconds=3500 if ok else 6000),
+        duration=ft.Duration(
+            milliseconds=UNDO_SECONDS * 1000 if action else 3500 if ok else 6000
+        ),
         show_close_icon=not ok,
+        action=action,
+        on_action=tapped if action else None,
+        persist=False,  # an action would keep it up for good otherwise
     )
     # the page may be gone (session closed): nobody to tell then
     with contextlib.suppress(RuntimeError):

@@ -10,6 +10,7 @@ from typing import Any
 
 import flet as ft
 
+from domain.acceptance import has_accepted
 from views.components import dialogs
 from views.components.card import AppointmentCard
 from views.components.feedback import snack
@@ -25,7 +26,14 @@ class ActionRunner:
         async def send(args: dict[str, Any]) -> None:
             await self.send(card, action, args)
 
-        if action == "reject":
+        if action == "reject" and has_accepted(card.record, self.client.actor):
+            dialogs.ask_reason(
+                self.page,
+                "Withdraw your acceptance? The operator will review it.",
+                "Withdraw",
+                send,
+            )
+        elif action == "reject":
             dialogs.ask_reason(self.page, "Reject this appointment?", "Reject", send)
         elif action == "cancel":
             dialogs.ask_reason(
