@@ -64,13 +64,33 @@ class ConfigError(Exception):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    from server.__main__ import bind as server_bind
-    from server.settings import SettingsError
+    from services.listen import CannotListen
+    from services.listen import bind as listen
 
     try:
-        return server_bind(host, port)
-    except SettingsError as exc:
+        return listen(host, port)
+    except CannotListen as exc:
         raise ConfigError(str(exc)) from exc
+
+
+# The top-level modules of what each web mode imports: the web extra (flet-web,
+# FastAPI, uvicorn), and for the embedded server the server's packages too. A
+# base install (a phone's packages) has none of them.
+WEB_UI_MODULES = ("flet_web", "fastapi", "uvicorn")
+SERVER_MODULES = ("sqlalchemy", "alembic", "aiosqlite", "argon2", "jwt", "orjson")
+
+
+def require_web_extra(server: bool) -> None:
+    """ConfigError (one line) when the web extra isn't installed."""
+    from importlib.util import find_spec
+
+    wanted = WEB_UI_MODULES + (SERVER_MODULES if server else ())
+    missing = [m for m in wanted if find_spec(m) is None]
+    if missing:
+        raise ConfigError(
+            "The web UI needs the web extra, which isn't installed here (no "
+            f"{', '.join(missing)}): pip install '.[web]' in Tandem's folder, or `make run`."
+        )
 
 
 def ui_app(config: Any) -> Any:
@@ -290,7 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_dir.mkdir(parents=True, exist_ok=True)
         if ns.desktop:
             check_desktop()
+            if not ns.server:  # the embedded server, with the web UI mounted
+                require_web_extra(server=True)
             return run_desktop(ns, data_dir)
+        require_web_extra(server=not ns.server)
         if ns.server:
             app, seeded = client_app(ns, data_dir), False
         else:

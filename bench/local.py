@@ -10,7 +10,10 @@ Measured per tap: tap -> the "my appointments today" subscriber is called
 `enqueue`); apply + notify = the first minus the second. The server's answer
 is then acknowledged (untimed) so the outbox stays as short as in real use.
 Cold start: open the cache and outbox files and compute the first view
-(that query's rows).
+(that query's rows). Cache write: the whole cache file written once (what
+the client's flusher does in a worker thread after changes), and the
+longest single piece of it: the encoder holds the GIL for a piece, so that
+is the longest the UI's event loop can be held up by a background write.
 
 A booking is the operator's heavier tap: `appointment.create` checks each
 therapist's availability and every booking near that day, so it is the one
@@ -27,6 +30,7 @@ from typing import Any
 
 from bench.common import pct
 from bench.report import Result, figure
+from store.storage import MemoryFileStorage, _dumps_in_pieces
 from store.store import Store
 from store.subscriptions import Query
 from testkit.fake_server import DAY, NOW, OP, T1, FakeServer, appointment, business
@@ -95,7 +99,7 @@ def measure(n: int, taps: int, folder: Path) -> dict[str, list[float]]:
     for id in ids:
         tap_ms.append(_tap(store, server, notified, "appointment.accept", id, {}))
     sub.cancel()
-    store.flush()
+    write_ms, piece_ms = _time_cache_write(store.cache.storage)
     store.close()
 
     cold: list[float] = []
@@ -107,7 +111,28 @@ def measure(n: int, taps: int, folder: Path) -> dict[str, list[float]]:
         assert len(rows) == taps
         again.close()
     apply_ms = [t - e for t, e in zip(tap_ms, enqueue_ms, strict=True)]
-    return {"tap": tap_ms, "enqueue": enqueue_ms, "apply": apply_ms, "cold": cold}
+    return {"tap": tap_ms, "enqueue": enqueue_ms, "apply": apply_ms, "cold": cold,
+            "write": write_ms, "piece": piece_ms}
+
+
+def _time_cache_write(storage: MemoryFileStorage) -> tuple[list[float], list[float]]:
+    """Three whole-file writes of the cache (ms) and the pieces of one
+    serialization, each timed (ms)."""
+    write_ms: list[float] = []
+    for _ in range(3):
+        storage.touch()
+        t0 = time.perf_counter()
+        storage.flush()
+        write_ms.append((time.perf_counter() - t0) * 1000)
+    tables = [(name, dict(table)) for name, table in storage.data.items()]
+    piece_ms: list[float] = []
+    pieces = _dumps_in_pieces(tables)
+    while True:
+        t0 = time.perf_counter()
+        if next(pieces, None) is None:
+            break
+        piece_ms.append((time.perf_counter() - t0) * 1000)
+    return write_ms, piece_ms
 
 
 def measure_booking(n: int, taps: int, folder: Path) -> list[float]:
@@ -150,6 +175,10 @@ def run(sizes: tuple[int, ...] = (1000, 10_000, 50_000), taps: int = 200,
         res.add(f"{n:,} cached: tap -> view notified, incl. enqueue, p99", pct(m["tap"], 99),
                 "ms", note=f"p50 {pct(m['tap'], 50):.2f} ms")
         res.add(f"{n:,} cached: cold start (median of 3)", pct(m["cold"], 50), "ms")
+        res.add(f"{n:,} cached: cache write, whole file (median of 3)", pct(m["write"], 50),
+                "ms", note="in the flusher's worker thread")
+        res.add(f"{n:,} cached: cache write, longest piece", max(m["piece"]), "ms",
+                note=f"{len(m['piece'])} pieces; the GIL is held for one")
         with tempfile.TemporaryDirectory(prefix="tandem-book-") as tmp:
             book = measure_booking(n, min(taps, 200), Path(tmp))
         res.add(f"{n:,} cached: booking apply + notify p99", pct(book, 99), "ms",

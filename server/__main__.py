@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
 import logging
 import signal
-import socket
 import sys
 from collections.abc import Sequence
 
 from server.settings import DEFAULT_DATABASE_URL, ServerSettings, SettingsError, from_env
+from services.listen import CannotListen, bind
 
 EXIT_CONFIG = 2
 
@@ -54,32 +53,6 @@ def settings_from(ns: argparse.Namespace) -> ServerSettings:
         auto_cancel_interval=ns.auto_cancel_interval, pickup_interval=ns.pickup_interval,
         ping_interval=ns.ping_interval,
     ).checked()  # the secret key comes after preflight (see main)
-
-
-def bind(host: str, port: int, sndbuf: int = 0) -> socket.socket:
-    """Bind the listening socket ourselves, so 'in use' is a clear message."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise SettingsError(f"Can't listen on {host!r}: unknown address.") from exc
-    family, _, _, _, addr = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if sndbuf > 0:  # accepted connections inherit it (Linux)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
-    try:
-        sock.bind(addr)
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise SettingsError(
-                f"Port {port} on {host} is already in use. Stop the other program or "
-                f"choose another port with --port."
-            ) from exc
-        raise SettingsError(f"Can't listen on {host}:{port}: {exc.strerror}.") from exc
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 async def preflight(settings: ServerSettings) -> None:
@@ -129,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Only now, with the database known good: no <db>.secret beside a bad file.
         settings = settings.resolved()
         sock = bind(settings.host, settings.port, settings.socket_sndbuf)
-    except SettingsError as exc:
+    except (SettingsError, CannotListen) as exc:
         print(f"tandem: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:

@@ -20,8 +20,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import orjson
 
+from store import jsoncodec
 from store.storage import gc_paused
 
 # httpcore tries `import sniffio` on every request to learn the async library.
@@ -83,8 +83,8 @@ def _json(response: httpx.Response, default: Any = _UNREADABLE) -> Any:
     """The JSON body of `response`; when it isn't JSON, `default`, or (none
     given) raise BadAnswer."""
     try:
-        return orjson.loads(response.content)
-    except orjson.JSONDecodeError as exc:
+        return jsoncodec.loads(response.content)
+    except jsoncodec.DecodeError as exc:
         if default is _UNREADABLE:
             raise BadAnswer(f"not JSON: {exc}", response.status_code) from exc
         return default
@@ -184,7 +184,7 @@ class Api:
         None). 200 → {"results": [{status_code, body}, ...]} in order; 404 →
         an older server without the route (send them one by one)."""
         response = await self.request("POST", "/api/commands/batch",
-                                      content=orjson.dumps({"commands": wires}),
+                                      content=jsoncodec.dumps({"commands": wires}),
                                       headers={"Content-Type": "application/json"})
         return response.status_code, _json(response, None)
 

@@ -30,12 +30,12 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
-import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from services.api import Api, ApiError, NetworkError
 from services.backoff import backoff
+from store import jsoncodec
 from store.store import Store
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class Listener:
                            close_timeout=2, max_size=2**24) as ws:
             self._ws = ws
             try:
-                await ws.send(orjson.dumps({"type": "hello", "token": self.api.token,
+                await ws.send(jsoncodec.dumps({"type": "hello", "token": self.api.token,
                                             "after": self.store.cursor}).decode())
                 await self._pump(ws)
             finally:
@@ -235,7 +235,7 @@ class Listener:
                     batch: list[dict[str, Any] | BaseException] = []
                     while True:  # the next frame, then those already here
                         try:
-                            batch.append(orjson.loads(await ws.recv(decode=False)))
+                            batch.append(jsoncodec.loads(await ws.recv(decode=False)))
                         except ConnectionClosed:
                             batch.append(_closed(ws))
                         except Exception as exc:  # noqa: BLE001 - a bad frame ends it

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from domain.commands import Actor
 from services.api import Api
+from store import jsoncodec
 from store.atomic import atomic_write
 from store.outbox import unsent
 from store.store import OUTBOX_FILE
@@ -56,7 +55,7 @@ class Session:
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.directory / SESSION_FILE, orjson.dumps(
+        atomic_write(self.directory / SESSION_FILE, jsoncodec.dumps(
             {"server_url": self.server_url, "token": self.token, "user": self.user}))
 
 
@@ -73,7 +72,7 @@ def resume(root: Path, server_url: str, username: str) -> Session | None:
     """The saved session of this user on this server, if any."""
     directory = user_dir(root, server_url, username)
     try:
-        data = orjson.loads((directory / SESSION_FILE).read_bytes())
+        data = jsoncodec.loads((directory / SESSION_FILE).read_bytes())
         return Session(data["server_url"], data["token"], data["user"], directory)
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -39,9 +39,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
-import orjson
-
 from domain.times import parse_instant
+from store import jsoncodec
 from store.atomic import atomic_write, fsync_dir, remove_stale_temps, write_all
 from store.claims import FileClaim
 
@@ -302,7 +301,7 @@ def _stored(entry: Entry) -> dict[str, Any]:
 
 
 def _line(record: Mapping[str, Any]) -> bytes:
-    return orjson.dumps(record) + b"\n"
+    return jsoncodec.dumps(record) + b"\n"
 
 
 def _parse(raw: bytes) -> _Log:
@@ -315,8 +314,8 @@ def _parse(raw: bytes) -> _Log:
     if not lines:
         raise CorruptOutbox("the outbox is empty or has no header")
     try:
-        records = [orjson.loads(line) for line in lines]
-    except orjson.JSONDecodeError as exc:
+        records = [jsoncodec.loads(line) for line in lines]
+    except jsoncodec.DecodeError as exc:
         raise CorruptOutbox(f"unreadable line: {exc}") from None
     head = records[0]
     if not isinstance(head, dict) or head.get("op") != "meta" \

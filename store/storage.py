@@ -4,12 +4,12 @@ atomically, when told to.
 TinyDB's JSONStorage re-reads and rewrites the whole file on every operation
 (~53 ms per update at 10k documents) and writes in place, so a crash
 mid-write corrupts it. Here `read`/`write` touch only memory and mark the data
-dirty; `flush()` serializes with orjson and replaces the file atomically. The
+dirty; `flush()` serializes (store.jsoncodec) and replaces the file atomically. The
 services layer flushes from a background flusher (debounced, at most every
 0.5 s), so no UI tap waits for the disk: `prepare_flush()` on the event loop
 copies the tables (shallow: ~1 ms at 50k records) and the returned writer
 serializes and writes from a worker thread in pieces, so the loop keeps
-running (one orjson call over a 50k-record cache holds the GIL ~50 ms).
+running (one JSON call over a 50k-record cache holds the GIL for its whole length).
 With `path=None` it is a pure in-memory storage.
 """
 
@@ -24,9 +24,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import orjson
 from tinydb.storages import Storage
 
+from store import jsoncodec
 from store.atomic import atomic_write, atomic_write_parts, remove_stale_temps
 from store.claims import FileClaim
 
@@ -36,7 +36,9 @@ Tables = dict[str, dict[str, Any]]
 # Checks a loaded document beyond "an object of objects": raises ValueError
 # (with the reason) when it is not what the owner wrote.
 Validate = Callable[[Tables], None]
-PIECE = 2_000  # records per orjson call when a copy is written (~1-2 ms each)
+# Records per JSON call when a copy is written: a piece holds the GIL (and so the UI
+# loop) for ~4 ms at the stdlib encoder's ~15 µs per record (bench client: "longest piece").
+PIECE = 250
 
 
 @contextmanager
@@ -81,7 +83,7 @@ class MemoryFileStorage(Storage):
             return
         try:
             with gc_paused():
-                data = orjson.loads(path.read_bytes())
+                data = jsoncodec.loads(path.read_bytes())
             if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
                 raise ValueError("not a TinyDB document")
             if validate is not None:
@@ -115,7 +117,7 @@ class MemoryFileStorage(Storage):
 
     def flush(self) -> bool:
         """Write the data to disk if it changed; True when it wrote. Safe to
-        call from a worker thread: orjson serializes while holding the GIL, so
+        call from a worker thread: the encoder serializes while holding the GIL, so
         it sees one consistent state."""
         if self.path is None:
             self._flushed = self._generation
@@ -124,7 +126,7 @@ class MemoryFileStorage(Storage):
             generation = self._generation  # read before dumping: a later change stays dirty
             if generation == self._flushed:
                 return False
-            payload = orjson.dumps(self._data)
+            payload = jsoncodec.dumps(self._data)
             atomic_write(self.path, payload)
             self._flushed = generation
             return True
@@ -172,14 +174,14 @@ class MemoryFileStorage(Storage):
 
 
 def _dumps_in_pieces(tables: list[tuple[str, dict[str, Any]]]) -> Iterator[bytes | memoryview]:
-    """The bytes of `orjson.dumps(dict(tables))`, in order, from orjson calls
+    """The bytes of `jsoncodec.dumps(dict(tables))`, in order, from JSON calls
     of at most PIECE records each (a thread holds the GIL for one whole
     call). Not joined: views into each piece, for `atomic_write_parts`."""
     yield b"{"
     for n, (name, table) in enumerate(tables):
-        yield (b"," if n else b"") + orjson.dumps(name) + b":"
+        yield (b"," if n else b"") + jsoncodec.dumps(name) + b":"
         if len(table) <= PIECE:
-            yield orjson.dumps(table)
+            yield jsoncodec.dumps(table)
             continue
         yield b"{"
         items = iter(table.items())
@@ -188,6 +190,6 @@ def _dumps_in_pieces(tables: list[tuple[str, dict[str, Any]]]) -> Iterator[bytes
             if not first:
                 yield b","
             first = False
-            yield memoryview(orjson.dumps(chunk))[1:-1]  # without its braces
+            yield memoryview(jsoncodec.dumps(chunk))[1:-1]  # without its braces
         yield b"}"
     yield b"}"

@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from domain.commands import Actor
 from services.api import Api
 from services.listener import Listener, _Resync
+from store import jsoncodec
 from store.store import Store
 
 
@@ -92,7 +93,7 @@ async def test_frames_arriving_apart_are_separate_batches(listener: Listener) ->
 
 
 async def test_a_bad_frame_ends_it_after_what_came_before(listener: Listener) -> None:
-    with pytest.raises(orjson.JSONDecodeError):
+    with pytest.raises(jsoncodec.DecodeError):
         await pump(listener, FakeConnection([event(1), b"{not json", event(2)]))
     assert listener.store.view.get("client", "c1") is not None
     assert listener.store.view.get("client", "c2") is None

@@ -8,9 +8,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import orjson
-
 from domain.commands import Actor
+from store import jsoncodec
 from store.storage import PIECE, MemoryFileStorage, _dumps_in_pieces
 from store.store import Store
 
@@ -24,7 +23,7 @@ def test_pieces_are_the_bytes_of_one_dump() -> None:
     for sizes in ((0,), (1, 0, 3), (PIECE,), (PIECE + 1, 5), (3 * PIECE + 7, 0, PIECE * 2)):
         tables = [(f"t{k}", records(n, k=k)) for k, n in enumerate(sizes)]
         joined = b"".join(bytes(p) for p in _dumps_in_pieces(tables))
-        assert joined == orjson.dumps(dict(tables))
+        assert joined == jsoncodec.dumps(dict(tables))
 
 
 def test_the_writer_writes_the_copy_and_a_later_change_stays_dirty(tmp_path: Path) -> None:
@@ -33,7 +32,7 @@ def test_the_writer_writes_the_copy_and_a_later_change_stays_dirty(tmp_path: Pat
     storage.write({"appointment": records(PIECE + 10), "_meta": {"state": {"cursor": 7}}})
     write = storage.prepare_flush()
     assert write is not None
-    expected = orjson.dumps(storage.data)
+    expected = jsoncodec.dumps(storage.data)
     # the loop carries on meanwhile: a record replaced, one added, the cursor moved
     storage.data["appointment"]["a0"] = {"id": "a0", "version": 2}
     storage.data["appointment"]["new"] = {"id": "new", "version": 1}
@@ -45,7 +44,7 @@ def test_the_writer_writes_the_copy_and_a_later_change_stays_dirty(tmp_path: Pat
     assert storage.dirty  # the later changes
     assert storage.flush()
     assert not storage.dirty
-    assert orjson.loads(path.read_bytes())["_meta"]["state"]["cursor"] == 8
+    assert jsoncodec.loads(path.read_bytes())["_meta"]["state"]["cursor"] == 8
     storage.close()
 
 
@@ -57,7 +56,7 @@ def test_an_older_copy_never_replaces_a_newer_flush(tmp_path: Path) -> None:
     storage.write({"t": {"1": {"v": 2}}})
     assert storage.flush()
     assert old is not None and old() is False
-    assert orjson.loads(path.read_bytes()) == {"t": {"1": {"v": 2}}}
+    assert jsoncodec.loads(path.read_bytes()) == {"t": {"1": {"v": 2}}}
     assert not storage.dirty
     storage.close()
 
