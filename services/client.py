@@ -53,6 +53,10 @@ Public API (stable; extend, don't change):
     client.failed() -> list[Entry]   refused commands (entry.error = {code, message})
     client.dismiss(seq)              forget a failed command
     client.hold_sending() / client.resume_sending()   keep commands queued ("work offline")
+    client.wake()                    back from the background: reconnect and send now
+        (no waiting for the idle timeout or a backoff delay)
+    await client.save()              write the cache to disk now (going to the background:
+        the OS may end the app without another word)
     client.cursor -> int | None;  client.last_event -> dict | None
     client.signed_out -> bool        the server refused our token: sign in again
 
@@ -114,6 +118,7 @@ class Client:
         self._stopped = False
         self.username = str(session.user.get("username") or "")  # as signed in with
         self.adopt_from: Path | None = None
+        self.resumed = False  # started from a saved session, without the network
 
     @classmethod
     async def start(cls, server_url: str, username: str, password: str | None = None, *,
@@ -137,11 +142,14 @@ class Client:
         client = cls(session, store, api, **options)
         client.username = username  # the session's folder is named after it
         client.adopt_from = Path(adopt_from) if adopt_from is not None else None
+        client.resumed = password is None
         await client._begin()
         return client
 
     async def _begin(self) -> None:
-        if self.store.needs_bootstrap:
+        # A resumed session shows its cache at once, offline-first: never wait
+        # for the network here (the listener bootstraps when it can).
+        if self.store.needs_bootstrap and not self.resumed:
             with contextlib.suppress(ApiError):  # offline: the listener keeps trying
                 self.store.bootstrap(await self.api.bootstrap())
         # what other sessions left behind is older: it goes before our own
@@ -245,6 +253,23 @@ class Client:
 
     def resume_sending(self) -> None:
         self.sender.resume()
+
+    def wake(self) -> None:
+        """The app is back in the foreground: its socket may have died while
+        it was frozen. Reconnect now and try the queue now."""
+        if self._stopped:
+            return
+        self.listener.reconnect()
+        self.sender.wake()
+
+    async def save(self) -> None:
+        """Write the cache to disk now, off the event loop (the outbox is
+        always on disk). For the app going to the background."""
+        if self._stopped:
+            return
+        write = self.store.prepare_flush()
+        if write is not None:
+            await asyncio.to_thread(write)
 
     # Asking the server ----------------------------------------------------------
     async def timeline(self, appointment_id: str) -> list[dict[str, Any]]:

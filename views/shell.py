@@ -33,11 +33,18 @@ BAR_MAX = 5  # destinations a phone's bottom bar holds (Material: 3 to 5)
 
 class Shell:
     def __init__(
-        self, page: ft.Page, client: ClientPort, sections: list[Section], on_logout: Logout
+        self,
+        page: ft.Page,
+        client: ClientPort,
+        sections: list[Section],
+        on_logout: Logout,
+        on_signed_out: Logout | None = None,
     ) -> None:
         self.page = page
         self.client = client
         self.on_logout = on_logout
+        # the server refused our sign-in (expired): by default, as a logout
+        self.on_signed_out = on_signed_out or on_logout
         self.indicator = ConnectionIndicator(client.sync_info())
         self.notifications = NotificationsPanel(page, client)
         self.inspector = SyncInspector(client.sync_info(), client.dismiss)
@@ -301,7 +308,7 @@ class Shell:
             # nothing more can sync: back to the sign-in screen (the
             # snackbar above says why)
             self.close()
-            await self.on_logout()
+            await self.on_signed_out()
 
     async def _logout(self, _: ft.Event[ft.IconButton]) -> None:
         self.close()
