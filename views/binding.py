@@ -183,15 +183,16 @@ def describe_event(event: Mapping[str, Any] | None) -> str | None:
 
 
 async def connect(
-    server_url: str, username: str, password: str, session_dir: str | None
+    server_url: str, username: str, password: str, session_dir: str | None, **options: Any
 ) -> ServicesClient:
     """Sign in and start syncing; LoginFailed carries a friendly reason.
     `session_dir` is this tab's folder among the others' (views.app): what a
-    closed tab of the same user left unsent there is sent first."""
+    closed tab of the same user left unsent there is sent first. `options`
+    go to `Client.start` (tests: listener timings)."""
     others = str(Path(session_dir).parent) if session_dir is not None else None
     try:
         client = await Client.start(
-            server_url, username, password, data_dir=session_dir, adopt_from=others
+            server_url, username, password, data_dir=session_dir, adopt_from=others, **options
         )
     except NetworkError as exc:
         raise LoginFailed(
@@ -203,12 +204,14 @@ async def connect(
     return ServicesClient(client)
 
 
-async def resume(server_url: str, username: str, data_dir: str) -> ServicesClient | None:
+async def resume(
+    server_url: str, username: str, data_dir: str, **options: Any
+) -> ServicesClient | None:
     """The user's saved session on this device, started offline-first (its
     cache on screen at once, syncing when the server answers); None when
     there is none (never signed in here, or logged out)."""
     try:
-        client = await Client.start(server_url, username, None, data_dir=data_dir)
+        client = await Client.start(server_url, username, None, data_dir=data_dir, **options)
     except ApiError:  # no saved session: sign in
         return None
     return ServicesClient(client)

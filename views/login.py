@@ -45,7 +45,7 @@ class BadAddress(ValueError):
 def server_address(text: str) -> str:
     """The server URL for what was typed: trimmed, without a trailing slash,
     https:// when no scheme was given (what a phone user types is a host)."""
-    url = text.strip().rstrip("/")
+    url = text.strip()
     if not url:
         raise BadAddress("Enter the server's address, like https://tandem.example.com.")
     if "://" not in url:
@@ -56,7 +56,7 @@ def server_address(text: str) -> str:
             f"“{text.strip()}” isn't a server address. "
             "Type it like https://tandem.example.com."
         )
-    return url
+    return url.rstrip("/")
 
 
 class LoginView:
