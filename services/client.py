@@ -118,7 +118,6 @@ class Client:
         self._stopped = False
         self.username = str(session.user.get("username") or "")  # as signed in with
         self.adopt_from: Path | None = None
-        self.resumed = False  # started from a saved session, without the network
 
     @classmethod
     async def start(cls, server_url: str, username: str, password: str | None = None, *,
@@ -142,14 +141,11 @@ class Client:
         client = cls(session, store, api, **options)
         client.username = username  # the session's folder is named after it
         client.adopt_from = Path(adopt_from) if adopt_from is not None else None
-        client.resumed = password is None
         await client._begin()
         return client
 
     async def _begin(self) -> None:
-        # A resumed session shows its cache at once, offline-first: never wait
-        # for the network here (the listener bootstraps when it can).
-        if self.store.needs_bootstrap and not self.resumed:
+        if self.store.needs_bootstrap:
             with contextlib.suppress(ApiError):  # offline: the listener keeps trying
                 self.store.bootstrap(await self.api.bootstrap())
         # what other sessions left behind is older: it goes before our own

@@ -92,21 +92,24 @@ class Shell:
             content=ft.IconButton(ft.Icons.LOGOUT, on_click=self._logout, tooltip="Log out"),
         )
         phone = self.layout == "phone"
+        self.indicator.fit(phone)
+        # A phone's 360 px hold the link's state and the way out, not the
+        # app's name (the launcher shows it) nor the user's
         top = ft.Container(
             ft.Row(
                 [
-                    ft.Text("Tandem", size=20, weight=ft.FontWeight.BOLD),
+                    ft.Text("Tandem", size=20, weight=ft.FontWeight.BOLD, visible=not phone),
                     ft.Text(
                         f"{user.get('name') or user.get('username')}",
                         color=style.MUTED,
                         visible=not phone,
                         expand=True,
                     ),
-                    *([ft.Container(expand=True)] if phone else []),
                     self.indicator.root,
                     logout,
                 ],
                 spacing=12,
+                alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
             ),
             padding=ft.Padding.only(left=16, right=8, top=8, bottom=8),
             bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
