@@ -51,6 +51,10 @@ def test_a_trip_at_phone_and_tablet_size(
     login(look(driver), "driver1")
     login(look(therapist), "therapist1")
 
+    r = operator.command(
+        "staff.set_duty", operator.ids["driver2"], {"on_duty": False}, as_user="driver2"
+    )
+    assert r.status_code == 200, r.text  # so the return trip is driver1's too
     aid = operator.book(hour=10)
     d_card, t_card = card(driver, aid), card(therapist, aid)
     expect_text(d_card, "Pending — waiting for the therapist to accept", timeout=20_000)
@@ -68,9 +72,13 @@ def test_a_trip_at_phone_and_tablet_size(
         """Open `label`'s dialog on the therapist's card; shot it open."""
         look(therapist)
         t_card.get_by_role("button", name=label, exact=True).click()
-        box = therapist.get_by_role("dialog")
+        box = therapist.get_by_role("alertdialog")
         expect(box).to_be_visible(timeout=20_000)
         shoot(therapist, f"trip-{n + 1:02d}-{step}-dialog-therapist-820")
+        therapist.set_viewport_size(SMALL_PHONE)  # type: ignore[arg-type]  # the same dialog on a phone
+        expect(box).to_be_visible(timeout=20_000)
+        shoot(therapist, f"trip-{n + 1:02d}-{step}-dialog-therapist-360")
+        therapist.set_viewport_size(TABLET)  # type: ignore[arg-type]
         return box
 
     tap(therapist, t_card, "Accept", "Accepted — waiting for your driver", "accepted")
@@ -114,10 +122,8 @@ def test_a_trip_at_phone_and_tablet_size(
     expect_text(t_card, "ickup", timeout=20_000)
     shots("pickup-requested")
 
-    r = operator.command(
-        "appointment.assign_pickup_driver", aid, {"driver_id": operator.ids["driver1"]}
-    )
-    assert r.status_code == 200, r.text
+    # the server gives the pickup to the free driver at once: driver1 (driver2 is off duty)
+    operator.wait_for_status(aid, "driver_assigned_pickup")
     look(driver)
     expect(d_card.get_by_role("button", name="Confirm pickup")).to_be_visible(timeout=20_000)
     shots("pickup-assigned")
