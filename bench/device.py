@@ -1,4 +1,4 @@
-"""7. Device cold start: the installed app, started with the server out of
+"""8. Device cold start: the installed app, started with the server out of
 reach, until the driver's first cached trip is on screen.
 
 A phone's app storage holds a driver's saved session (services.session
