@@ -8,8 +8,14 @@
     python main.py --port 9000 --data-dir /srv/tandem --host 0.0.0.0
     python main.py --desktop               a native window, where flet-desktop can
     flet build apk / flet build ipa        phones and tablets: the views as a client
-    flet run --android main.py             (server address from TANDEM_SERVER or
-                                           typed on the sign-in screen)
+    flet run --android main.py             (server address typed on the sign-in
+                                           screen, remembered on the device;
+                                           TANDEM_SERVER in the app's environment
+                                           prefills it)
+
+Installed (phone, tablet, `flet run`), the signed-in user's session lives in
+the app's private storage (FLET_APP_STORAGE_DATA) and the app starts on its
+cached data, with or without the network (views.app).
 
 No window is ever opened without a display: the default serves the web UI and
 prints its address. Each browser tab is its own session with its own client
@@ -24,7 +30,7 @@ import contextlib
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -298,12 +304,37 @@ def inside_flet_runtime() -> bool:
     return is_embedded() or bool(os.getenv("FLET_SERVER_PORT") or os.getenv("FLET_SERVER_UDS_PATH"))
 
 
+def device_config(env: Mapping[str, str]) -> Any:
+    """The views as an installed app (views.port.DeviceConfig): the user's
+    session in the app's private storage, kept across restarts.
+
+    The sign-in screen offers the server last used on this device, else
+    TANDEM_SERVER from the app's environment (flet-cli can't bake it into a
+    build: it works with `flet run` and packaged desktop apps), else, off a
+    phone, the embedded server's default address. On a phone 127.0.0.1 is the
+    phone itself: the field starts empty and the user types the address."""
+    from views.binding import connect, resume
+    from views.port import DeviceConfig, UiConfig
+
+    storage = env.get("FLET_APP_STORAGE_DATA") or "data"
+    phone = env.get("FLET_PLATFORM") in ("android", "ios")
+    server = env.get("TANDEM_SERVER") or ("" if phone else "http://127.0.0.1:8000")
+    return UiConfig(
+        server_url=server,
+        connect=connect,
+        timezone=env.get("TANDEM_TIMEZONE") or UiConfig.timezone,
+        device=DeviceConfig(data_dir=str(Path(storage).resolve()), resume=resume),
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and not sys.argv[1:] and inside_flet_runtime():
-        # The server address comes from TANDEM_SERVER (set at build time) or
-        # is typed on the sign-in screen.
-        storage = os.getenv("FLET_APP_STORAGE_DATA") or "data"
-        return run_native(os.getenv("TANDEM_SERVER", "http://127.0.0.1:8000"), Path(storage))
+        import flet as ft
+
+        from views.app import make_main
+
+        ft.run(make_main(device_config(os.environ)))
+        return 0
     ns = parse_args(argv)
     data_dir = Path(ns.data_dir).resolve()
     try:

@@ -2,7 +2,7 @@
 BENCHMARKS.md.
 
     python -m bench all            every benchmark (about 3-5 minutes on 2 cores)
-    python -m bench propagation | throughput | fanout | client | drain | memory
+    python -m bench propagation | throughput | fanout | client | drain | memory | device
     python -m bench all --quick    tiny sizes (a smoke run; figures mean nothing)
     python -m bench soak [--minutes M] [--clients N] [--quick]
                                    200 clients for 10 minutes (not part of `all`);
@@ -26,11 +26,11 @@ from pathlib import Path
 from bench.common import ROOT, machine
 from bench.report import Result, table
 
-NAMES = ("propagation", "throughput", "fanout", "client", "drain", "memory")
+NAMES = ("propagation", "throughput", "fanout", "client", "drain", "memory", "device")
 
 
 def _runners(quick: bool, out: Path) -> dict[str, Callable[[], list[Result]]]:
-    from bench import drain, fanout, local, propagation, throughput
+    from bench import device, drain, fanout, local, propagation, throughput
 
     fan_sizes = (50, 200) if quick else (1000, 5000)
     return {
@@ -43,6 +43,8 @@ def _runners(quick: bool, out: Path) -> dict[str, Callable[[], list[Result]]]:
         "client": lambda: [local.run((100, 300) if quick else (1000, 10_000, 50_000),
                                      10 if quick else 200, out)],
         "drain": lambda: [drain.run(20 if quick else 1000)],
+        "device": lambda: [device.run((100, 300) if quick else (1000, 10_000),
+                                      3 if quick else 15)],
     }
 
 

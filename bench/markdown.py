@@ -57,7 +57,7 @@ def write(path: Path, results: list[Result], info: dict[str, str], seconds: floa
         ".venv/bin/pip install -e '.[bench]'        # matplotlib (plots), py-spy, pyinstrument",
         ".venv/bin/python -m bench all              # all benchmarks, rewrites this file",
         ".venv/bin/python -m bench fanout           # one of: propagation throughput fanout",
-        "                                           #   client drain memory",
+        "                                           #   client drain memory device",
         ".venv/bin/python -m bench all --quick      # tiny smoke run (tests/bench)",
         "```",
         "",
@@ -70,9 +70,9 @@ def write(path: Path, results: list[Result], info: dict[str, str], seconds: floa
         "## What each benchmark does",
         "",
     ]
-    from bench import drain, fanout, local, propagation, throughput
+    from bench import device, drain, fanout, local, propagation, throughput
 
-    for mod in (propagation, throughput, fanout, local, drain):
+    for mod in (propagation, throughput, fanout, local, drain, device):
         doc = (mod.__doc__ or "").strip()
         lines += [doc.replace("\n\n", "\n\n"), ""]
     for notes in (PERF, SOAK, FINDINGS):

@@ -53,6 +53,10 @@ Public API (stable; extend, don't change):
     client.failed() -> list[Entry]   refused commands (entry.error = {code, message})
     client.dismiss(seq)              forget a failed command
     client.hold_sending() / client.resume_sending()   keep commands queued ("work offline")
+    client.wake()                    back from the background: reconnect and send now
+        (no waiting for the idle timeout or a backoff delay)
+    await client.save()              write the cache to disk now (going to the background:
+        the OS may end the app without another word)
     client.cursor -> int | None;  client.last_event -> dict | None
     client.signed_out -> bool        the server refused our token: sign in again
 
@@ -245,6 +249,23 @@ class Client:
 
     def resume_sending(self) -> None:
         self.sender.resume()
+
+    def wake(self) -> None:
+        """The app is back in the foreground: its socket may have died while
+        it was frozen. Reconnect now and try the queue now."""
+        if self._stopped:
+            return
+        self.listener.reconnect()
+        self.sender.wake()
+
+    async def save(self) -> None:
+        """Write the cache to disk now, off the event loop (the outbox is
+        always on disk). For the app going to the background."""
+        if self._stopped:
+            return
+        write = self.store.prepare_flush()
+        if write is not None:
+            await asyncio.to_thread(write)
 
     # Asking the server ----------------------------------------------------------
     async def timeline(self, appointment_id: str) -> list[dict[str, Any]]:

@@ -20,11 +20,15 @@
 - The websocket can't be opened but HTTP works (a proxy that blocks
   upgrades): poll GET /api/events every `poll_interval` seconds, trying the
   websocket again now and then.
+- `reconnect()` (the app is back from the background, where the OS may have
+  killed the socket without TCP knowing): drop the connection and open a new
+  one now, skipping the idle timeout and whatever backoff delay is running.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -85,6 +89,7 @@ class Listener:
         self._must_bootstrap = False
         self._ws: ClientConnection | None = None
         self._opened = False  # this websocket has proved itself (see the docstring)
+        self._hurry = asyncio.Event()  # `reconnect()`: cut the current wait short
 
     # Status ---------------------------------------------------------------
     def on_status(self, callback: Callable[[Link], None]) -> Callable[[], None]:
@@ -165,7 +170,7 @@ class Listener:
                     delays, failures = self._delays(), 0  # it was up: start over
                 failures += 1
                 self._set("offline" if failures >= self.offline_after else "reconnecting", "none")
-                await asyncio.sleep(next(delays))
+                await self._pause(next(delays))
         except AuthFailed as exc:
             self._set("offline", "none")
             if self._on_auth_failed is not None:
@@ -294,7 +299,23 @@ class Listener:
             if len(events) >= 500:
                 continue  # more waiting: no pause
             polls += 1
-            await asyncio.sleep(self.poll_interval)
+            await self._pause(self.poll_interval)
+
+    # Back from the background ------------------------------------------------
+    def reconnect(self) -> None:
+        """Connect again now: drop the websocket (it may be dead without TCP
+        knowing: the OS froze the app) and cut a backoff or poll wait short.
+        The server replays what we missed from our cursor."""
+        self._hurry.set()
+        ws = self._ws
+        if ws is not None:
+            ws.transport.abort()  # not close(): no handshake to wait for on a dead link
+
+    async def _pause(self, delay: float) -> None:
+        """Sleep `delay` seconds, or less if `reconnect()` is called."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hurry.wait(), delay)
+        self._hurry.clear()
 
     async def close(self) -> None:
         if self._ws is not None:

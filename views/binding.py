@@ -164,6 +164,17 @@ class ServicesClient:
             await self.client.wait_idle(DRAIN_SECONDS)
         await self.client.logout(keep_unsent=True)
 
+    async def suspend(self) -> None:
+        # an installed app's session outlives the app: token, cache and
+        # outbox stay for the next start (`resume`)
+        await self.client.stop()
+
+    def foreground(self) -> None:
+        self.client.wake()
+
+    async def background(self) -> None:
+        await self.client.save()
+
 
 def describe_event(event: Mapping[str, Any] | None) -> str | None:
     if not event:
@@ -172,22 +183,35 @@ def describe_event(event: Mapping[str, Any] | None) -> str | None:
 
 
 async def connect(
-    server_url: str, username: str, password: str, session_dir: str | None
+    server_url: str, username: str, password: str, session_dir: str | None, **options: Any
 ) -> ServicesClient:
     """Sign in and start syncing; LoginFailed carries a friendly reason.
     `session_dir` is this tab's folder among the others' (views.app): what a
-    closed tab of the same user left unsent there is sent first."""
+    closed tab of the same user left unsent there is sent first. `options`
+    go to `Client.start` (tests: listener timings)."""
     others = str(Path(session_dir).parent) if session_dir is not None else None
     try:
         client = await Client.start(
-            server_url, username, password, data_dir=session_dir, adopt_from=others
+            server_url, username, password, data_dir=session_dir, adopt_from=others, **options
         )
     except NetworkError as exc:
         raise LoginFailed(
-            f"Can't reach the server at {server_url}. Check the address and "
-            "your connection, then try again."
+            f"Can't reach {server_url} — check the address and your connection."
         ) from exc
     except ApiError as exc:
         # the server's words are written for people; fall back to ours
         raise LoginFailed(exc.message or "Signing in didn't work. Try again.") from exc
+    return ServicesClient(client)
+
+
+async def resume(
+    server_url: str, username: str, data_dir: str, **options: Any
+) -> ServicesClient | None:
+    """The user's saved session on this device, started offline-first (its
+    cache on screen at once, syncing when the server answers); None when
+    there is none (never signed in here, or logged out)."""
+    try:
+        client = await Client.start(server_url, username, None, data_dir=data_dir, **options)
+    except ApiError:  # no saved session: sign in
+        return None
     return ServicesClient(client)

@@ -4,7 +4,9 @@ first, then the assigned list; on / off duty."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
+from typing import Any
 
 import flet as ft
 
@@ -20,11 +22,20 @@ from views.port import Changed, ClientPort
 
 def classify_for(client: ClientPort) -> Callable[[Record], str | None]:
     me = client.actor.id
+    # "today", read once a second: a phone's cache holds months of finished
+    # trips, each asking (a board's load classifies them all)
+    today: list[Any] = ["", -1.0]  # [iso date, monotonic time read]
+
+    def today_iso() -> str:
+        now = time.monotonic()
+        if now - today[1] >= 1.0:
+            today[:] = [clock.today().isoformat(), now]
+        return str(today[0])
 
     def classify(appt: Record) -> str | None:
-        status = Status(appt["status"])
+        status = appt["status"]  # a Status is its string: no enum lookup per record
         if status in TERMINAL or status == Status.REJECTED:
-            return "done" if str(appt.get("date")) >= clock.today().isoformat() else None
+            return "done" if str(appt.get("date")) >= today_iso() else None
         if status in DRIVER_BUSY:
             # the outbound trip is the assigned driver's; the return trip the pickup driver's
             theirs = (

@@ -1,9 +1,24 @@
-"""Sign in: server (prefilled), username, password; friendly errors;
-remembers the last user on this device."""
+"""Sign in: server, username, password; friendly errors; remembers the last
+user (and, on a device, the last server).
+
+The server address is the app's to choose only where the app runs on the
+user's device (`UiConfig.device`): prefilled with the one last used here,
+else the one it was started with (TANDEM_SERVER, or the embedded server's).
+A web tab is a client running inside the server that served it (the
+embedded server, or `--server` chosen by whoever started it): the field is
+hidden there, because a person in a browser expects to sign in to the site
+they opened, and an address typed into a tab would make that server connect
+wherever it says.
+
+Signing in again (`Again`: the server stopped accepting the saved sign-in
+of a device's user) keeps that user and server: only the password is asked,
+and the cached data and the changes waiting stay for after it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import flet as ft
 
@@ -12,6 +27,36 @@ from views.port import ClientPort, LoginFailed, UiConfig
 from views.prefs import Prefs
 
 SignedIn = Callable[[ClientPort], Awaitable[None]]
+FORM_WIDTH = 420  # at most; a phone gets its full width
+
+
+@dataclass(frozen=True)
+class Again:
+    """Sign the same user in again on a device, keeping their data."""
+
+    username: str
+    waiting: int  # changes queued, to be sent once signed in
+
+
+class BadAddress(ValueError):
+    """A server address that can't be one; the message says what to type."""
+
+
+def server_address(text: str) -> str:
+    """The server URL for what was typed: trimmed, without a trailing slash,
+    https:// when no scheme was given (what a phone user types is a host)."""
+    url = text.strip()
+    if not url:
+        raise BadAddress("Enter the server's address, like https://tandem.example.com.")
+    if "://" not in url:
+        url = f"https://{url}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+        raise BadAddress(
+            f"“{text.strip()}” isn't a server address. "
+            "Type it like https://tandem.example.com."
+        )
+    return url.rstrip("/")
 
 
 class LoginView:
@@ -22,18 +67,38 @@ class LoginView:
         prefs: Prefs,
         session_dir: str | None,
         on_signed_in: SignedIn,
+        again: Again | None = None,
     ) -> None:
         self.page = page
         self.config = config
         self.prefs = prefs
         self.session_dir = session_dir
         self.on_signed_in = on_signed_in
+        self.again = again
+        self.on_device = config.device is not None
         self.server = ft.TextField(
-            label="Server", value=config.server_url, keyboard_type=ft.KeyboardType.URL
+            label="Server",
+            value=config.server_url,
+            hint_text="https://tandem.example.com",
+            keyboard_type=ft.KeyboardType.URL,
+            autocorrect=False,
+            visible=self.on_device,
+            read_only=again is not None,
         )
-        self.username = ft.TextField(label="Username", autofocus=True, on_submit=self._submit)
+        self.username = ft.TextField(
+            label="Username",
+            value=again.username if again else "",
+            read_only=again is not None,
+            autofocus=again is None,
+            autocorrect=False,
+            on_submit=self._submit,
+        )
         self.password = ft.TextField(
-            label="Password", password=True, can_reveal_password=True, on_submit=self._submit
+            label="Password",
+            password=True,
+            can_reveal_password=True,
+            autofocus=again is not None,
+            on_submit=self._submit,
         )
         self.error = ft.Text(color=style.BAD, visible=False)
         self.button = ft.FilledButton(
@@ -54,7 +119,7 @@ class LoginView:
             ft.Column(
                 [
                     ft.Text("Tandem", size=32, weight=ft.FontWeight.BOLD),
-                    ft.Text("Sign in to see your day.", color=style.MUTED),
+                    ft.Text(self._lead(), color=style.MUTED),
                     self.server,
                     self.username,
                     self.password,
@@ -66,27 +131,74 @@ class LoginView:
                 tight=True,
                 horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
             ),
-            width=420,
+            width=self._width(page.width),
             padding=24,
         )
 
+    def _lead(self) -> str:
+        if self.again is None:
+            return "Sign in to see your day."
+        n = self.again.waiting
+        kept = (
+            f" Your {n} waiting change{'s' if n != 1 else ''} will be sent then."
+            if n
+            else ""
+        )
+        return "Your sign-in has expired: enter your password to carry on." + kept
+
+    @staticmethod
+    def _width(page_width: float | None) -> float:
+        # the whole width on a phone (360 px and up), never wider than the form
+        return min(FORM_WIDTH, page_width or FORM_WIDTH)
+
     async def mount(self) -> None:
-        self.page.navigation_bar = None
-        self.page.controls = [ft.Row([self.root], alignment=ft.MainAxisAlignment.CENTER)]
-        self.page.vertical_alignment = ft.MainAxisAlignment.CENTER
-        self.page.update()
+        page = self.page
+        page.navigation_bar = None
+        page.padding = 0
+        page.on_resize = self._resized
+        page.vertical_alignment = ft.MainAxisAlignment.START
+        # scrolls: a phone's keyboard takes half the screen
+        page.controls = [
+            ft.Column(
+                [ft.Row([self.root], alignment=ft.MainAxisAlignment.CENTER)],
+                alignment=ft.MainAxisAlignment.CENTER,
+                scroll=ft.ScrollMode.AUTO,
+                expand=True,
+            )
+        ]
+        page.update()
+        if self.again is not None:
+            return
+        changed = False
         last = await self.prefs.get("last_user")
         if last and not self.username.value:
             self.username.value = last
-            self.page.update()
+            changed = True
+        server = await self.prefs.get("last_server") if self.on_device else None
+        if server:
+            self.server.value = server
+            changed = True
+        if changed:
+            page.update()
+
+    def _resized(self, e: ft.PageResizeEvent) -> None:
+        self.root.width = self._width(e.width)
+        self.page.update()
 
     async def _submit(self, _: ft.Event[ft.TextField] | ft.Event[ft.Button]) -> None:
+        if self.button.disabled:  # Enter pressed while signing in
+            return
         username = (self.username.value or "").strip()
         password = self.password.value or ""
-        server = (self.server.value or "").strip().rstrip("/")
+        try:
+            server = server_address(self.server.value or "")
+        except BadAddress as e:
+            self._fail(str(e))
+            return
         if not username or not password:
             self._fail("Enter your username and password.")
             return
+        self.server.value = server
         self.button.disabled = True
         self.button.content = "Signing in…"
         self.error.visible = False
@@ -97,16 +209,17 @@ class LoginView:
             self._fail(str(e))
             return
         except Exception:  # never show a stack trace on the sign-in screen
-            self._fail("Couldn't reach the server. Check the address and your connection.")
+            self._fail(f"Can't reach {server} — check the address and your connection.")
             return
-        finally:
-            self.button.disabled = False
-            self.button.content = "Sign in"
         await self.prefs.set("last_user", username)
-        self.page.vertical_alignment = ft.MainAxisAlignment.START
+        if self.on_device:
+            await self.prefs.set("last_server", server)
+        self.page.on_resize = None
         await self.on_signed_in(client)
 
     def _fail(self, message: str) -> None:
         self.error.value = message
         self.error.visible = True
+        self.button.disabled = False  # ready for another try
+        self.button.content = "Sign in"
         self.page.update()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Protocol
 
 from domain.commands import Actor, Snapshot
@@ -168,6 +169,18 @@ class ClientPort(Protocol):
 
     async def stop(self) -> None: ...  # give waiting changes a moment to sync, then end
 
+    # Stop syncing but keep this user's session on the device (token, cache,
+    # outbox) for the next start or sign-in: the app closing, or the server
+    # asking for the password again. Only `stop` (log out) forgets it.
+    async def suspend(self) -> None: ...
+
+    # The app is back in the foreground: reconnect and send now.
+    def foreground(self) -> None: ...
+
+    # The app is going to the background: save what would be lost if the OS
+    # ended it there.
+    async def background(self) -> None: ...
+
     # One appointment's history from the server, oldest first; raises
     # TimelineUnavailable with words for the operator (offline, not visible).
     async def timeline(self, appointment_id: str) -> list[TimelineEntry]: ...
@@ -179,12 +192,40 @@ class LoginFailed(Exception):
 
 # (server_url, username, password, session_dir) -> a started client
 Connect = Callable[[str, str, str, str | None], Awaitable[ClientPort]]
+# (server_url, username, data_dir) -> the saved session started offline-first,
+# or None when there is none to resume
+Resume = Callable[[str, str, str], Awaitable[ClientPort | None]]
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """The app runs on a phone, tablet or desktop as an installed app (not a
+    browser tab): one user at a time, whose session lives in the app's private
+    storage (`data_dir`) and survives restarts, so the app starts with the
+    last user's data without the network. Without it (the web build) every
+    tab is a session of its own that ends with the tab."""
+
+    data_dir: str  # the app's private storage (FLET_APP_STORAGE_DATA)
+    resume: Resume
+
+    @property
+    def sessions_root(self) -> str:
+        """The client data dir of every sign-in (services.session layout)."""
+        return str(Path(self.data_dir) / "sessions")
+
+    @property
+    def prefs_file(self) -> str:
+        return str(Path(self.data_dir) / "prefs.json")
 
 
 @dataclass
 class UiConfig:
-    server_url: str
+    server_url: str  # what the sign-in screen offers when the device knows no better
     connect: Connect
     sessions_dir: str | None = None  # None: keep each session's store in memory
     demo_logins: tuple[str, ...] = field(default_factory=tuple)
     timezone: str = "Asia/Manila"  # the business's clock: what "today" means
+    device: DeviceConfig | None = None  # None: a web tab (see DeviceConfig)
+    # The web build served by the embedded server talks to that server only:
+    # no address to choose (see views.login)
+    fixed_server: bool = False

@@ -41,11 +41,18 @@ def away(missed: Changed | None, changed: Changed) -> Changed:
 
 class Shell:
     def __init__(
-        self, page: ft.Page, client: ClientPort, sections: list[Section], on_logout: Logout
+        self,
+        page: ft.Page,
+        client: ClientPort,
+        sections: list[Section],
+        on_logout: Logout,
+        on_signed_out: Logout | None = None,
     ) -> None:
         self.page = page
         self.client = client
         self.on_logout = on_logout
+        # the server refused our sign-in (expired): by default, as a logout
+        self.on_signed_out = on_signed_out or on_logout
         self.indicator = ConnectionIndicator(client.sync_info())
         self.notifications = NotificationsPanel(page, client)
         self.inspector = SyncInspector(client.sync_info(), client.dismiss)
@@ -95,8 +102,10 @@ class Shell:
             content=ft.IconButton(ft.Icons.LOGOUT, on_click=self._logout, tooltip="Log out"),
         )
         phone = self.layout == "phone"
+        self.indicator.fit(phone)
         name = str(user.get("name") or user.get("username") or "")
         # a phone has room for one title: whose phone it is beats the brand
+        # (the launcher shows the app's name)
         title = ft.Text(
             name if phone else "Tandem",
             size=20,
@@ -118,6 +127,7 @@ class Shell:
                     logout,
                 ],
                 spacing=12,
+                alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
             ),
             padding=ft.Padding.only(left=16, right=8, top=8, bottom=8),
             bgcolor=ft.Colors.SURFACE_CONTAINER_LOW,
@@ -330,7 +340,7 @@ class Shell:
             # nothing more can sync: back to the sign-in screen (the
             # snackbar above says why)
             self.close()
-            await self.on_logout()
+            await self.on_signed_out()
 
     async def _logout(self, _: ft.Event[ft.IconButton]) -> None:
         self.close()

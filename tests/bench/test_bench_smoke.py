@@ -51,3 +51,9 @@ def test_drain_loses_and_duplicates_nothing(capsys: pytest.CaptureFixture[str]) 
     _check(res, capsys)
     lost, dup = res.rows[1], res.rows[2]
     assert lost.measured == 0 and dup.measured == 0
+
+
+def test_device_cold_start_shows_the_cached_trips(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import device
+
+    _check(device.run((50,), 2), capsys)

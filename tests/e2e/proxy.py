@@ -18,6 +18,7 @@ class Relay:
         self.cut_off = False
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
+        self._frozen: set[socket.socket] = set()  # see `freeze`
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._running = True
         threading.Thread(target=self._accept, daemon=True).start()
@@ -35,6 +36,13 @@ class Relay:
                     s.shutdown(socket.SHUT_RDWR)
                 s.close()
             self._open.clear()
+
+    def freeze(self) -> None:
+        """Black-hole the connections open now (both ways, nothing closed:
+        a phone frozen in the background whose sockets died without TCP
+        knowing); new connections work."""
+        with self._lock:
+            self._frozen.update(self._open)
 
     def restore(self) -> None:
         with self._lock:
@@ -70,7 +78,8 @@ class Relay:
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while chunk := src.recv(65536):
-                dst.sendall(chunk)
+                if src not in self._frozen:
+                    dst.sendall(chunk)
         except OSError:
             pass
         finally:

@@ -118,6 +118,15 @@ class FakeClient:
     async def stop(self) -> None:
         self.stopped = True
 
+    async def suspend(self) -> None:
+        self.stopped = True  # the twin keeps nothing on disk to keep
+
+    def foreground(self) -> None:
+        pass  # the twin's link is whatever the test sets (`set_link`)
+
+    async def background(self) -> None:
+        pass
+
     async def timeline(self, appointment_id: str) -> list[TimelineEntry]:
         """What the test put in `timelines`; held while `timeline_gate` is
         closed (a slow server), refused with `timeline_error` when set."""

@@ -116,8 +116,10 @@ class Harness:
 
     # ---- the client's side
     async def click(self, ctrl: BaseControl) -> None:
+        # as Flet's connection does: the event's own after_event (auto-update
+        # unless the handler called update()) is all that runs; another one
+        # here would send what a handler forgot to
         await self.session.dispatch_event(ctrl._i, "click", None)
-        await self.session.after_event(ctrl)
         await self.settle()
 
     async def type_text(self, ctrl: BaseControl, text: str) -> None:

@@ -86,11 +86,17 @@ class Board:
         for g in self.groups.values():
             g.cards = []
         self.where.clear()
-        for appt in sorted(self.client.view().all("appointment"), key=sort_key):
-            group = self.classify(appt)
-            if group is not None:
-                self.groups[group].cards.append(self._card(appt, group))
-                self.where[appt["id"]] = group
+        # classify first, sort what shows: a phone's cache holds months of
+        # history that no group shows (device cold start, bench device)
+        placed = [
+            (appt, key)
+            for appt in self.client.view().all("appointment")
+            if (key := self.classify(appt)) is not None
+        ]
+        placed.sort(key=lambda pair: sort_key(pair[0]))
+        for appt, group in placed:
+            self.groups[group].cards.append(self._card(appt, group))
+            self.where[appt["id"]] = group
         for g in self.groups.values():
             g.render()
 

@@ -42,6 +42,17 @@ class ConnectionIndicator:
         )
         self.show(info, send=False)
 
+    def fit(self, phone: bool) -> None:
+        """On a phone the indicator takes what the top bar has left and cuts
+        its words short rather than push the bar past 360 px ("Reconnecting…
+        — 12 changes waiting" is wider than what is left there otherwise).
+        Only in a bar that gives it a bounded width: elsewhere a flexible
+        child of an unbounded row is an error in Flutter."""
+        self.root.expand_loose = phone
+        self.text.expand_loose = phone
+        self.text.max_lines = 1 if phone else None
+        self.text.overflow = ft.TextOverflow.ELLIPSIS if phone else ft.TextOverflow.CLIP
+
     def show(self, info: SyncInfo, send: bool = True) -> None:
         icon, color, _ = _LOOK[info.link]
         label = indicator_text(info)
