@@ -6,6 +6,7 @@ import logging
 
 from domain.commands import Settings as DomainSettings
 from server import repo
+from server.accounts import Accounts
 from server.auth import LoginThrottle, Passwords, Tokens
 from server.commands import CommandService
 from server.database import Database
@@ -30,6 +31,7 @@ class Runtime:
         self.tokens = Tokens(settings)
         self.passwords = Passwords(settings)
         self.throttle = LoginThrottle(settings)
+        self.accounts = Accounts(self.db, self.passwords, settings.account_check_interval)
         from server.jobs import Jobs  # jobs use the command service
 
         self.jobs = Jobs(self)
@@ -48,10 +50,12 @@ class Runtime:
             from server.seed import seed_demo
 
             await seed_demo(self, bookings=self.settings.seed == "demo")
+        await self.accounts.start()
         self.jobs.start()
         log.info("Tandem server ready (event log at %d)", self.hub.head)
 
     async def stop(self) -> None:
         await self.jobs.stop()
+        await self.accounts.stop()
         await self.commands.close()
         await self.db.close()
