@@ -42,7 +42,6 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 from fastapi import APIRouter, WebSocket
@@ -55,6 +54,7 @@ from websockets.protocol import State as WsState
 from server import repo
 from server.auth import AuthError, Session, expired
 from server.events import Event
+from server.guard import origin_allowed
 from server.hub import Subscription, Trimmed
 from server.runtime import Runtime
 from server.tasks import cancel_and_wait
@@ -93,15 +93,6 @@ def _error(code: str, message: str) -> str:
     return orjson.dumps({"type": "error", "code": code, "message": message}).decode()
 
 
-def _origin_ok(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
-    origin = ws.headers.get("origin")
-    if not origin:
-        return True  # not a browser: apps and tools send no Origin
-    if origin in allowed or "*" in allowed:
-        return True
-    return urlsplit(origin).netloc.lower() == ws.headers.get("host", "").lower()
-
-
 def _parse(text: str | None, limit: int) -> dict[str, Any]:
     if text is None:
         raise Closing(1008, "bad frame: send JSON text frames", "bad_frame")
@@ -123,7 +114,7 @@ async def websocket(ws: WebSocket) -> None:
     await ws.accept()
     sub: Subscription | None = None
     try:
-        if not _origin_ok(ws, s.allowed_origins):
+        if not origin_allowed(ws.headers, s.allowed_origins):  # as every websocket
             raise Closing(4403, "origin not allowed", "forbidden_origin")
         try:
             message = await asyncio.wait_for(ws.receive(), s.hello_timeout)
