@@ -210,6 +210,8 @@ def client_app(ns: argparse.Namespace, data_dir: Path) -> Any:
     """Only the web UI, talking to the server at --server."""
     from fastapi import FastAPI
 
+    from server.guard import guarded
+
     url = str(ns.server).rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"--server needs an http:// or https:// address, not {url!r}.")
@@ -220,7 +222,7 @@ def client_app(ns: argparse.Namespace, data_dir: Path) -> Any:
             yield
 
     app = FastAPI(title="Tandem UI", lifespan=lifespan)
-    app.mount("/app", ui_app(ui_config(url, data_dir, demo=False)))
+    app.mount("/app", guarded(ui_app(ui_config(url, data_dir, demo=False))))
     app.mount("/", root_redirect())
     return app
 

@@ -120,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # No permessage-deflate: its zlib contexts were most of the memory per
         # idle socket (bench memory), for frames that are small JSON.
         ws_per_message_deflate=False,
+        # X-Forwarded-For (the client's address, for login throttling) is
+        # believed only from these proxies; anyone else's is ignored.
+        proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     server = uvicorn.Server(config)
     # uvicorn re-raises the stop signal after its graceful shutdown; with this

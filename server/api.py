@@ -20,7 +20,7 @@ from starlette.responses import Response as StarletteResponse
 from domain.commands import Actor, Command
 from domain.policy import can_see
 from domain.records import Entity, Record, staff_name
-from server import repo, timeline
+from server import accounts, repo, timeline
 from server.auth import AuthError
 from server.commands import Response
 from server.errors import JSON, WireError, invalid_message
@@ -59,9 +59,12 @@ async def current_actor(
     rt: Rt,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    # async for the same reason: checking a token takes microseconds (auth.Tokens).
+    # async for the same reason: checking a token takes microseconds (auth.Tokens),
+    # and its account's standing a dict look-up (server.accounts).
     try:
-        return rt.tokens.actor(creds.credentials if creds else None)
+        session = rt.tokens.session(creds.credentials if creds else None)
+        await rt.accounts.check(session)
+        return session.actor
     except AuthError as exc:
         raise WireError(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"}) from exc
 
@@ -90,14 +93,21 @@ async def login(body: LoginIn, request: Request, rt: Rt) -> dict[str, Any]:
         )).first()
         staff = await repo.get(conn, "staff", row.id) if row else None
     ok = await asyncio.to_thread(rt.passwords.verify, row.password_hash if row else None,
-                                 body.password)
+                                 body.password, body.username)
     if not ok or row is None:
         rt.throttle.failed(body.username, ip)
         raise WireError(401, "bad_credentials",
                         "That username and password don't match. Please try again.")
     rt.throttle.succeeded(body.username, ip)
+    # Only someone who knows the password learns that the account is inactive.
+    if staff is not None and not staff.get("active", True):
+        refused = accounts.inactive()
+        raise WireError(401, refused.code, refused.message)
+    if rt.passwords.needs_rehash(row.password_hash):  # made with other cost settings
+        new_hash = await asyncio.to_thread(rt.passwords.hash, body.password)
+        await accounts.rehash(rt.db, row.id, row.password_hash, new_hash)
     return {
-        "token": rt.tokens.issue(row.id, row.role),
+        "token": rt.tokens.issue(row.id, row.role, generation=row.token_generation),
         "user": _user(row.id, row.username, row.role, staff),
     }
 

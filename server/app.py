@@ -1,6 +1,8 @@
 """The ASGI app: `create_app(settings, mounts=(), lifespan_hooks=())`.
 
-`mounts` are (path, asgi_app) pairs mounted after the API routes (the web UI);
+`mounts` are (path, asgi_app) pairs mounted after the API routes (the web UI),
+behind the same websocket Origin rule as /api/ws (server.guard); every HTTP
+answer, the mounts' too, carries the security headers (server.guard);
 `lifespan_hooks` are zero-argument callables returning async context managers
 entered while the app runs (after the server is ready, left before it stops).
 """
@@ -15,6 +17,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from server import api, errors, ws
+from server.guard import OriginGuard, SecurityHeaders
 from server.replication import Replication
 from server.runtime import Runtime
 from server.settings import ServerSettings
@@ -71,6 +74,7 @@ def create_app(
     app.include_router(ws.router)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body)
     app.add_middleware(ws.KeepServerSend)
-    for path, sub in mounts:
-        app.mount(path, sub)
+    app.add_middleware(SecurityHeaders)
+    for path, sub in mounts:  # the web UI: its websocket keeps /api/ws's Origin rule
+        app.mount(path, OriginGuard(sub, settings.allowed_origins))
     return app

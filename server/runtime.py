@@ -6,6 +6,7 @@ import logging
 
 from domain.commands import Settings as DomainSettings
 from server import repo
+from server.accounts import Accounts
 from server.auth import LoginThrottle, Passwords, Tokens
 from server.commands import CommandService
 from server.database import Database
@@ -32,6 +33,7 @@ class Runtime:
         self.tokens = Tokens(settings)
         self.passwords = Passwords(settings)
         self.throttle = LoginThrottle(settings)
+        self.accounts = Accounts(self.db, self.passwords, settings.account_check_interval)
         self.jobs = Jobs(self.commands, settings)
 
     async def _load_events(self, after: int, limit: int) -> list[Event]:
@@ -47,10 +49,12 @@ class Runtime:
         if self.settings.seed in ("demo", "staff"):
             await seed_demo(self.commands, self.settings, self.passwords.hash,
                             bookings=self.settings.seed == "demo")
+        await self.accounts.start()
         self.jobs.start()
         log.info("Tandem server ready (event log at %d)", self.hub.head)
 
     async def stop(self) -> None:
         await self.jobs.stop()
+        await self.accounts.stop()
         await self.commands.close()
         await self.db.close()

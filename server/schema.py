@@ -3,8 +3,9 @@
 records      every domain record as JSON text, with the few columns the
              command path filters on (date, status, owner) so loading what a
              command needs stays indexed.
-users        login identities; the visible profile is the `staff` record with
-             the same id (no secrets in records).
+users        login identities and their token generation; the visible
+             profile is the `staff` record with the same id (no secrets in
+             records).
 events       the event log: commit-ordered `seq` handed out under the writer
              lock, the record as its audience sees it, and the audience.
 log_head     one row: the last committed seq and how far the log was trimmed.
@@ -41,6 +42,9 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
+    # Tokens carry the generation they were issued in; a password reset moves
+    # it on, which refuses every older token (server.accounts).
+    sa.Column("token_generation", sa.Integer, nullable=False, server_default="0"),
 )
 
 events = sa.Table(

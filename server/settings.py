@@ -33,7 +33,14 @@ class ServerSettings:
     database_url: str = DEFAULT_DATABASE_URL
     seed: str | None = None  # "demo" fills an empty database; "staff": no bookings
     secret_key: str = ""  # "" → resolved by `resolved()`
+    # Keys tokens were signed with before a rotation: still accepted (until
+    # those tokens expire), never used to sign (server.auth.Tokens).
+    previous_secret_keys: tuple[str, ...] = ()
     token_ttl: int = 12 * 3600  # seconds
+    # How often each account's standing (active, token generation) is read
+    # again: the longest a deactivation or password reset takes to reach
+    # open sockets and other replicas (server.accounts).
+    account_check_interval: float = 1.0
     response_minutes: int = 30  # pending → auto-cancelled after this long
     timezone: str = "Asia/Manila"  # the business's clock for dates and times
     log_retention_days: int = 30  # events older than this are trimmed (clients resync)
@@ -62,6 +69,13 @@ class ServerSettings:
     # each further attempt waits 2^(n - free) seconds, capped.
     login_free_failures: int = 3
     login_max_delay: float = 300.0
+    # ... and per address whatever the usernames (spraying): this many free,
+    # then the same doubling; forgotten after `login_address_window` s quiet.
+    login_address_failures: int = 20
+    login_address_window: float = 900.0
+    # Addresses of the proxies whose X-Forwarded-For is believed (uvicorn's
+    # FORWARDED_ALLOW_IPS: comma-separated, "*" for any); others' is ignored.
+    forwarded_allow_ips: str = "127.0.0.1"
     password_time_cost: int = 2
     password_memory_kib: int = 19_456
 
@@ -137,7 +151,8 @@ def _check_numbers(s: ServerSettings) -> None:
 
     for field, least in (("ping_interval", 0.1), ("hello_timeout", 0.1),
                          ("send_timeout", 0.1), ("replica_check_interval", 0.05),
-                         ("login_max_delay", 0.0)):
+                         ("login_max_delay", 0.0), ("account_check_interval", 0.05),
+                         ("login_address_window", 1.0)):
         seconds(field, least)
     for field in ("auto_cancel_interval", "pickup_interval", "trim_interval"):
         value = float(getattr(s, field))
@@ -152,6 +167,9 @@ def _check_numbers(s: ServerSettings) -> None:
     need("ws_max_frame", s.ws_max_frame >= 1024, "at least 1024 bytes")
     need("socket_sndbuf", s.socket_sndbuf >= 0, "0 (the kernel's choice) or more bytes")
     need("login_free_failures", s.login_free_failures >= 0, "0 or more")
+    need("login_address_failures", s.login_address_failures >= 0, "0 or more")
+    need("password_time_cost", s.password_time_cost >= 1, "at least 1")
+    need("password_memory_kib", s.password_memory_kib >= 8, "at least 8 KiB")
 
 
 def parse_database_url(raw: str) -> URL:
@@ -238,6 +256,9 @@ def from_env(**overrides: object) -> ServerSettings:
         ("max_body", int), ("trim_interval", float), ("send_timeout", float),
         ("hello_timeout", float), ("ring_size", int), ("login_free_failures", int),
         ("socket_sndbuf", int), ("replica_check_interval", float),
+        ("login_address_failures", int), ("login_address_window", float),
+        ("login_max_delay", float), ("account_check_interval", float),
+        ("password_time_cost", int), ("password_memory_kib", int),
     ):
         v = _env(f.upper())
         if v is not None:
@@ -245,6 +266,13 @@ def from_env(**overrides: object) -> ServerSettings:
                 values[f] = conv(v)
             except ValueError as exc:
                 raise SettingsError(f"TANDEM_{f.upper()} must be a number, not {v!r}.") from exc
+    previous = _env("PREVIOUS_SECRET_KEYS")
+    if previous:
+        values["previous_secret_keys"] = tuple(k.strip() for k in previous.split(",")
+                                               if k.strip())
+    proxies = os.environ.get("FORWARDED_ALLOW_IPS")  # uvicorn's own variable
+    if proxies is not None:
+        values["forwarded_allow_ips"] = proxies
     origins = _env("ALLOWED_ORIGINS")
     if origins:
         values["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())

@@ -13,7 +13,14 @@ connection runs one task (the receiver) plus a catch-up task only while it is
 behind, and a drain task only while its transport is full (`Link`).
 
 Close codes (each with a reason; an `{"type": "error"}` frame goes first):
-  4401  the token is missing, expired or invalid
+  4401  sign in again: at the hello, the token is missing, expired or invalid;
+        on an open socket, the session ended. The error frame's `code` says why
+        (stable): `unauthorized` (no token), `invalid_token` (tampered, unknown
+        key, or the account is gone), `token_expired` (its `exp` passed: the
+        socket is closed then, to the second), `account_inactive` (the staff
+        record was set inactive), `session_revoked` (the password was reset:
+        tokens of an older generation). Standing changes reach open sockets
+        within `account_check_interval` s (server.accounts).
   4403  the Origin is not allowed (browsers from other sites)
   4408  no hello within `hello_timeout`
   1008  a malformed or unexpected frame
@@ -31,10 +38,10 @@ import contextlib
 import logging
 import socket
 import struct
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 from fastapi import APIRouter, WebSocket
@@ -44,10 +51,10 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import Protocol as WsProtocol
 from websockets.protocol import State as WsState
 
-from domain.commands import Actor
 from server import repo
-from server.auth import AuthError
+from server.auth import AuthError, Session, expired
 from server.events import Event
+from server.guard import origin_allowed
 from server.hub import Subscription, Trimmed
 from server.runtime import Runtime
 from server.tasks import cancel_and_wait
@@ -86,15 +93,6 @@ def _error(code: str, message: str) -> str:
     return orjson.dumps({"type": "error", "code": code, "message": message}).decode()
 
 
-def _origin_ok(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
-    origin = ws.headers.get("origin")
-    if not origin:
-        return True  # not a browser: apps and tools send no Origin
-    if origin in allowed or "*" in allowed:
-        return True
-    return urlsplit(origin).netloc.lower() == ws.headers.get("host", "").lower()
-
-
 def _parse(text: str | None, limit: int) -> dict[str, Any]:
     if text is None:
         raise Closing(1008, "bad frame: send JSON text frames", "bad_frame")
@@ -116,7 +114,7 @@ async def websocket(ws: WebSocket) -> None:
     await ws.accept()
     sub: Subscription | None = None
     try:
-        if not _origin_ok(ws, s.allowed_origins):
+        if not origin_allowed(ws.headers, s.allowed_origins):  # as every websocket
             raise Closing(4403, "origin not allowed", "forbidden_origin")
         try:
             message = await asyncio.wait_for(ws.receive(), s.hello_timeout)
@@ -129,9 +127,11 @@ async def websocket(ws: WebSocket) -> None:
             raise Closing(1008, "bad frame: the first frame must be a hello", "bad_frame")
         token = hello.get("token")
         try:
-            actor = rt.tokens.actor(token if isinstance(token, str) else None)
+            session = rt.tokens.session(token if isinstance(token, str) else None)
+            await rt.accounts.check(session)
         except AuthError as exc:
             raise Closing(4401, exc.message, exc.code) from exc
+        actor = session.actor
         after = hello.get("after")
         if after is not None and (isinstance(after, bool) or not isinstance(after, int)
                                   or after < 0):
@@ -144,7 +144,7 @@ async def websocket(ws: WebSocket) -> None:
                 head, _ = await repo.head(conn)
             if cursor > head:  # a cursor from another database: start over
                 raise Closing(4410, "resync required", "resync")
-        await _serve(ws, rt, sub, actor, cursor)
+        await _serve(ws, rt, sub, session, cursor)
     except Closing as c:
         await _close(ws, c)
     except WebSocketDisconnect:
@@ -191,14 +191,22 @@ def _abort(ws: WebSocket) -> None:
     transport.abort()
 
 
-async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, actor: Actor,
+async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session,
                  cursor: int) -> None:
     """Run one connection: the receiver task, plus a catch-up task only while
-    the connection is behind (replay, or after its queue filled up)."""
+    the connection is behind (replay, or after its queue filled up). It ends
+    when its token expires, or its account's standing refuses the session."""
     s = rt.settings
+    actor = session.actor
     link = Link(ws, s.send_queue, s.ping_interval)
     sub.push = link.push_event
     sub.cursor = cursor
+
+    def refused(error: AuthError) -> None:
+        link.end(Closing(4401, error.message, error.code))
+
+    unwatch = rt.accounts.watch(session, refused)
+    expiry = link.loop.call_later(max(0.0, session.expires - time.time()), refused, expired())
 
     async def catch_up() -> None:
         """Queue this user's events after the cursor, then go live (hub.py)."""
@@ -246,6 +254,8 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, actor: Actor,
     try:
         exc = await link.ended
     finally:
+        expiry.cancel()
+        unwatch()
         sub.close()
         await link.stop()
     if isinstance(exc, Closing | WebSocketDisconnect):

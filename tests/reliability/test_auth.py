@@ -169,3 +169,24 @@ def test_passwords_never_appear_in_logs_or_answers(srv: ServerProcess) -> None:
     # Password hashes in the debug log: test_hash_in_debug_log.py.
     for secret in (DEMO_PASSWORD, MARKER, SECRET):
         assert secret not in log, (secret, [ln for ln in log.splitlines() if secret in ln][:3])
+
+
+def test_signing_keys_can_be_rotated(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A server given a new key and the old one as previous: tokens signed
+    with the old key still work (until they expire); new tokens are signed
+    with the new key only; a key it wasn't given is refused."""
+    new = "reliability-auth-rotated-key-0123456789abcdef"
+    env = {"TANDEM_SECRET_KEY": new, "TANDEM_PREVIOUS_SECRET_KEYS": SECRET,
+           "TANDEM_PICKUP_INTERVAL": "0", "TANDEM_AUTO_CANCEL_INTERVAL": "0"}
+    with ServerProcess(tmp_path_factory.mktemp("rotation"), seed="staff", env=env) as rotated:
+        issued = login(rotated, "therapist1", DEMO_PASSWORD).json()["token"]
+        claims = jwt.decode(issued, new, algorithms=["HS256"])  # signed with the new key
+        with pytest.raises(jwt.InvalidSignatureError):
+            jwt.decode(issued, SECRET, algorithms=["HS256"])
+        old = jwt.encode(claims, SECRET, "HS256")  # as the server signed before the rotation
+        assert bootstrap(rotated, old).status_code == 200
+        code, frames = asyncio.run(ws_close(rotated, old))
+        assert code is None and frames, (code, frames)
+        stranger = jwt.encode(claims, "a-key-this-server-was-never-given-0123456789", "HS256")
+        refused = bootstrap(rotated, stranger)
+        assert refused.status_code == 401 and refused.json()["code"] == "invalid_token"

@@ -3,6 +3,7 @@ a thread), as main.py composes it, and the OpenAPI description."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -14,6 +15,8 @@ import httpx
 import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from server.app import create_app
 from server.settings import ServerSettings
@@ -21,10 +24,18 @@ from testkit.server import free_port
 
 
 async def hello_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """A stand-in for the web UI mounted at /app."""
+    """A stand-in for the web UI mounted at /app (its files, its websocket);
+    like Flet's web app, it allows any origin to read its files."""
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": "hello from the UI"})
+        await send({"type": "websocket.close", "code": 1000})
+        return
     assert scope["type"] == "http"
     await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain")]})
+                "headers": [(b"content-type", b"text/plain"),
+                            (b"access-control-allow-origin", b"*")]})
     await send({"type": "http.response.body", "body": b"hello from " + scope["path"].encode()})
 
 
@@ -91,3 +102,46 @@ def test_openapi_documents_every_endpoint_and_error(composed: tuple[str, list[st
             ref = error["content"]["application/json"]["schema"]["$ref"]
             assert ref.endswith("/Rejected"), (method, path)
     assert httpx.get(url + "/docs").status_code == 200
+
+
+async def _ui_socket(url: str, origin: str | None) -> str:
+    kwargs: dict[str, Any] = {"origin": origin} if origin else {}
+    async with connect(url.replace("http://", "ws://") + "/app/ws", proxy=None,
+                       **kwargs) as ws:
+        return str(await asyncio.wait_for(ws.recv(), 5))
+
+
+def test_the_ui_websocket_keeps_the_api_origin_rule(composed: tuple[str, list[str]]) -> None:
+    """Issue 17, point 5: /app/ws refuses a foreign Origin as /api/ws does."""
+    url, _ = composed
+    with pytest.raises(InvalidStatus) as refused:
+        asyncio.run(_ui_socket(url, "http://evil.example"))
+    assert refused.value.response.status_code == 403
+    assert asyncio.run(_ui_socket(url, url)) == "hello from the UI"  # its own page
+    assert asyncio.run(_ui_socket(url, None)) == "hello from the UI"  # not a browser
+
+
+def test_security_headers_on_the_api_and_the_ui(composed: tuple[str, list[str]]) -> None:
+    """Issue 17, point 6: nosniff, no referrer, no framing, a CSP; no
+    Access-Control-Allow-Origin: * (not even the UI's own files)."""
+    url, _ = composed
+    token = httpx.post(url + "/api/auth/login", json={"username": "operator",
+                                                      "password": "demo1234"}).json()["token"]
+    answers = {
+        "health": httpx.get(url + "/api/health"),
+        "bootstrap": httpx.get(url + "/api/sync/bootstrap", headers={
+            "Authorization": f"Bearer {token}", "Origin": "http://evil.example"}),
+        "refusal": httpx.get(url + "/api/sync/bootstrap"),
+        "ui": httpx.get(url + "/app/index.html"),
+        "docs": httpx.get(url + "/docs"),
+    }
+    for name, r in answers.items():
+        h = r.headers
+        assert h["x-content-type-options"] == "nosniff", name
+        assert h["referrer-policy"] == "no-referrer", name
+        assert h["x-frame-options"] == "DENY", name
+        assert "frame-ancestors 'none'" in h["content-security-policy"], name
+        assert "access-control-allow-origin" not in h, (name, h)
+    for name in ("health", "bootstrap", "refusal"):
+        assert answers[name].headers["content-security-policy"].startswith("default-src 'none'")
+    assert "default-src 'self'" in answers["ui"].headers["content-security-policy"]

@@ -1,0 +1,163 @@
+"""Who may stay signed in: each account's standing, checked on every request
+and every open socket.
+
+An account's standing is its staff record's `active` flag and the users
+row's `token_generation`. A token is honoured while its account is active
+and the token is of the account's current generation: deactivating someone
+(the staff record set inactive) or resetting their password (`reset_password`:
+the next generation) refuses every token they hold, within
+`account_check_interval` seconds — the standing is read again from the
+database that often, so it holds across replicas and whoever changes it
+(a command, a script, another replica). Open sockets of refused sessions are
+told to close (`watch`), with the same 4401 and a reason code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server import repo
+from server.auth import AuthError, Passwords, Session
+from server.database import Database
+from server.schema import users
+
+log = logging.getLogger("tandem.accounts")
+
+def inactive() -> AuthError:
+    return AuthError("Your account has been deactivated. Please ask the office.",
+                     "account_inactive")
+
+
+def revoked() -> AuthError:
+    return AuthError("Your password was changed. Please sign in again.", "session_revoked")
+
+
+def gone() -> AuthError:
+    return AuthError("Your account no longer exists.", "invalid_token")
+
+
+@dataclass(frozen=True)
+class Standing:
+    active: bool
+    generation: int
+
+
+def refusal(standing: Standing | None, session: Session) -> AuthError | None:
+    """Why `session` may not go on (None: it may)."""
+    if standing is None:
+        return gone()
+    if not standing.active:
+        return inactive()
+    if session.generation != standing.generation:
+        return revoked()
+    return None
+
+
+async def read_standings(conn: AsyncConnection,
+                         ids: Iterable[str] | None = None) -> tuple[dict[str, Standing],
+                                                                  list[str]]:
+    """The standing of every account (or of `ids`), and every stored password hash."""
+    query = sa.select(users.c.id, users.c.token_generation, users.c.password_hash)
+    wanted = None if ids is None else list(ids)
+    if wanted is not None:
+        query = query.where(users.c.id.in_(wanted))
+    rows = (await conn.execute(query)).all()
+    staff = {r["id"]: r for r in (await repo.select(conn, "staff") if wanted is None
+                                  else await repo.many(conn, "staff", wanted))}
+    standings = {
+        row.id: Standing(bool(staff.get(row.id, {}).get("active", True)),
+                         int(row.token_generation))
+        for row in rows
+    }
+    return standings, [row.password_hash for row in rows]
+
+
+async def reset_password(db: Database, user_id: str, password_hash: str) -> bool:
+    """Give `user_id` a new password hash and refuse every token they hold
+    (the next token generation). False: no such account."""
+    async with db.write() as tx:
+        done = await tx.conn.execute(
+            sa.update(users).where(users.c.id == user_id)
+            .values(password_hash=password_hash,
+                    token_generation=users.c.token_generation + 1))
+    return bool(done.rowcount)
+
+
+async def rehash(db: Database, user_id: str, old_hash: str, new_hash: str) -> None:
+    """Replace a hash made with other parameters than today's (after a
+    successful sign-in), unless it changed meanwhile. Tokens stay valid:
+    the password is the same."""
+    async with db.write() as tx:
+        await tx.conn.execute(
+            sa.update(users).where(users.c.id == user_id, users.c.password_hash == old_hash)
+            .values(password_hash=new_hash))
+
+
+Closer = Callable[[AuthError], None]
+
+
+class Accounts:
+    def __init__(self, db: Database, passwords: Passwords, interval: float) -> None:
+        self._db = db
+        self._passwords = passwords
+        self._interval = interval
+        self._standing: dict[str, Standing] = {}
+        self._sockets: dict[int, tuple[Session, Closer]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> None:
+        async with self._db.read() as conn:
+            self._standing, hashes = await read_standings(conn)
+        self._passwords.in_use(hashes)
+
+    async def check(self, session: Session) -> None:
+        """Raise the AuthError that refuses `session`, if any."""
+        standing = self._standing.get(session.actor.id)
+        if standing is None or refusal(standing, session) is not None:
+            # Unknown here yet (a new account), or refused: make sure with
+            # the database's word now, not the last refresh's.
+            async with self._db.read() as conn:
+                found, _ = await read_standings(conn, [session.actor.id])
+            standing = found.get(session.actor.id)
+            if standing is not None:
+                self._standing[session.actor.id] = standing
+        error = refusal(standing, session)
+        if error is not None:
+            raise error
+
+    def watch(self, session: Session, close: Closer) -> Callable[[], None]:
+        """Call `close` (once) when `session` is refused; returns the unwatch."""
+        key = id(close)
+        self._sockets[key] = (session, close)
+        return lambda: self._sockets.pop(key, None) and None
+
+    async def start(self) -> None:
+        await self.refresh()
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.refresh()
+            except Exception:  # noqa: BLE001 - a database hiccup: try again next time
+                log.warning("could not read the accounts' standing", exc_info=True)
+                continue
+            for key, (session, close) in list(self._sockets.items()):
+                error = refusal(self._standing.get(session.actor.id), session)
+                if error is not None:
+                    self._sockets.pop(key, None)
+                    close(error)
