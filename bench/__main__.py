@@ -3,6 +3,7 @@ BENCHMARKS.md.
 
     python -m bench all            every benchmark (about 3-5 minutes on 2 cores)
     python -m bench propagation | throughput | fanout | client | drain | memory | device
+                   | reconnect
     python -m bench all --quick    tiny sizes (a smoke run; figures mean nothing)
     python -m bench soak [--minutes M] [--clients N] [--quick]
                                    200 clients for 10 minutes (not part of `all`);
@@ -26,11 +27,12 @@ from pathlib import Path
 from bench.common import ROOT, machine
 from bench.report import Result, table
 
-NAMES = ("propagation", "throughput", "fanout", "client", "drain", "memory", "device")
+NAMES = ("propagation", "throughput", "fanout", "client", "drain", "memory", "device",
+         "reconnect")
 
 
 def _runners(quick: bool, out: Path) -> dict[str, Callable[[], list[Result]]]:
-    from bench import device, drain, fanout, local, propagation, throughput
+    from bench import device, drain, fanout, local, propagation, reconnect, throughput
 
     fan_sizes = (50, 200) if quick else (1000, 5000)
     return {
@@ -45,6 +47,7 @@ def _runners(quick: bool, out: Path) -> dict[str, Callable[[], list[Result]]]:
         "drain": lambda: [drain.run(20 if quick else 1000)],
         "device": lambda: [device.run((100, 300) if quick else (1000, 10_000),
                                       3 if quick else 15)],
+        "reconnect": lambda: [reconnect.run(1 if quick else 5)],
     }
 
 

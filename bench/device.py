@@ -32,8 +32,8 @@ from bench.report import Result
 from domain.records import Record
 from services import session as sessions
 from store.store import Store
-from tests.store.fakes import D1, FakeServer, appointment, business
-from tests.support.server import free_port
+from testkit.fake_server import D1, FakeServer, appointment, business
+from testkit.server import free_port
 from tests.views.harness import Harness
 from views.app import Session
 from views.binding import connect, resume

@@ -3,8 +3,10 @@
 Protocol. The client's first frame is `{"type": "hello", "token": T, "after": N}`
 (`after` omitted or null: live events only). The server then sends every event
 of the caller after N in seq order, then live ones, as
-`{"type": "event", "event": {...}}`, and `{"type": "ping"}` when idle. The
-client may send `{"type": "ping"}` / `{"type": "pong"}`; nothing else.
+`{"type": "event", "event": {...}}`, and `{"type": "ping"}` once caught up
+(so a client with nothing to replay hears from the server at once) and when
+idle. The client may send `{"type": "ping"}` / `{"type": "pong"}`; nothing
+else.
 
 The subscription is taken before the replay is read and the connection keeps
 one cursor until it has caught up; from then on the hub pushes its events
@@ -208,11 +210,16 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session
     unwatch = rt.accounts.watch(session, refused)
     expiry = link.loop.call_later(max(0.0, session.expires - time.time()), refused, expired())
 
+    greeted = False
+
     async def catch_up() -> None:
         """Queue this user's events after the cursor, then go live (hub.py)."""
+        nonlocal greeted
         while True:
             if sub.cursor == rt.hub.head:
                 sub.go_live()  # no await since the check: publish takes over here
+                if not greeted:  # a frame at once: the client knows the link works
+                    greeted = link.offer(PING)
                 return
             if sub.cursor > rt.hub.head:  # a replica that hasn't heard of them yet
                 sub.wake.clear()

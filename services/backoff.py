@@ -16,3 +16,12 @@ def backoff(base: float = 0.25, cap: float = 15.0, factor: float = 2.0,
         ceiling = min(cap, base * factor**n)
         yield ceiling / 2 + rand() * ceiling / 2
         n += 1
+
+
+def probes(base: float = 0.25, cap: float = 1.0,
+           rand: Callable[[], float] = random.random) -> Iterator[float]:
+    """Delays between tries to reach a server that answered nothing: never
+    more than `cap` apart, so a client notices within a second that it is
+    back. A server that is down is not burdened by them (its host refuses
+    the connection); one that answers but refuses gets `backoff` instead."""
+    return backoff(base, cap, rand=rand)

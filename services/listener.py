@@ -12,7 +12,10 @@
   the sender each time).
 - The connection drops: status "reconnecting", retry with jittered
   exponential backoff; after `offline_after` failed attempts in a row with
-  HTTP failing too, status "offline" (still retrying).
+  HTTP failing too, status "offline" (still retrying). While nothing answers
+  at all (the server is down, the phone has no signal) the tries come at
+  most a second apart (`backoff.probes`), so the link is back within a
+  second of the server; the growing backoff is for a server that answers.
 - `{"type":"resync"}`, close 4410 or HTTP 410: the log no longer reaches our
   cursor: bootstrap again.
 - No frame (not even the server's ping) for `idle_timeout` seconds: the
@@ -35,10 +38,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage
 
 from services.api import Api, ApiError, NetworkError
-from services.backoff import backoff
+from services.backoff import backoff, probes
 from store import jsoncodec
 from store.store import Store
 
@@ -69,6 +72,7 @@ class Listener:
                  poll_interval: float = 3.0, polls_per_ws_try: int = 5, offline_after: int = 3,
                  open_timeout: float = 5.0, ws_url: str | None = None, settle: float = 1.0,
                  delays: Callable[[], Iterator[float]] = backoff,
+                 reach_delays: Callable[[], Iterator[float]] = probes,
                  on_online: Callable[[], None] | None = None,
                  on_auth_failed: Callable[[str], None] | None = None) -> None:
         self.store, self.api = store, api
@@ -78,6 +82,7 @@ class Listener:
         self.settle = settle
         self.ws_url = ws_url or api.ws_url
         self._delays = delays
+        self._reach_delays = reach_delays
         self._on_online = on_online
         self._on_auth_failed = on_auth_failed
         self.status: Link = "offline"
@@ -131,12 +136,13 @@ class Listener:
     # Main loop ------------------------------------------------------------
     async def run(self) -> None:
         """Keep the store live until cancelled (or the token is refused)."""
-        delays = self._delays()
+        delays, reach = self._delays(), self._reach_delays()
         failures = 0
         poll = False
         try:
             while True:
                 opened = self._opened = False
+                unreachable = False  # nothing answered: try again within a second
                 try:
                     if self._must_bootstrap or self.store.needs_bootstrap:
                         await self._bootstrap()
@@ -158,19 +164,25 @@ class Listener:
                         continue
                     log.info("listener: %r", exc)
                     poll = False
+                    unreachable = isinstance(exc, NetworkError)
                 except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, _Closed) as exc:
                     opened = opened or self._opened
                     log.info("listener: websocket ended or unavailable: %r", exc)
-                    if not opened and await self.api.health():
-                        poll = True  # HTTP works, the upgrade doesn't: poll
-                        continue
+                    if not opened:
+                        if await self.api.health():
+                            poll = True  # HTTP works, the upgrade doesn't: poll
+                            continue
+                        # no answer at all (refused, reset, no route, timed
+                        # out, no HTTP reply), as opposed to a server that
+                        # answered the upgrade and then hung up
+                        unreachable = isinstance(exc, (OSError, TimeoutError, InvalidMessage))
                 except Exception:  # a bug must not end live updates for good
                     log.exception("listener: unexpected failure")
-                if self._opened:
-                    delays, failures = self._delays(), 0  # it was up: start over
+                if self._opened:  # it was up: start over
+                    delays, reach, failures = self._delays(), self._reach_delays(), 0
                 failures += 1
                 self._set("offline" if failures >= self.offline_after else "reconnecting", "none")
-                await self._pause(next(delays))
+                await self._pause(next(reach) if unreachable else next(delays))
         except AuthFailed as exc:
             self._set("offline", "none")
             if self._on_auth_failed is not None:

@@ -116,6 +116,21 @@ async def test_trimmed_log_resyncs(server_factory: Callable[..., ServerProcess])
     assert t1.get("/api/events", after=boot["cursor"]).status_code == 200
 
 
+async def test_a_caught_up_socket_hears_from_the_server_at_once(
+    staff_server: ServerProcess,
+) -> None:
+    """Nothing to replay: a ping right away, not after the idle interval
+    (15 s), so a client knows at once that its new connection works (it
+    reported "online" only after a second's settle before)."""
+    t1 = Api(staff_server, "therapist1")
+    async with stream(staff_server, t1.token, t1.cursor()) as s:
+        assert await s.frame(5) == {"type": "ping"}
+    await asyncio.to_thread(add_slots, t1, 2)
+    async with stream(staff_server, t1.token, t1.cursor() - 2) as s:
+        frames = [await s.frame(5) for _ in range(3)]  # the replay, then the ping
+        assert [f["type"] for f in frames] == ["event", "event", "ping"]
+
+
 async def test_pings_when_idle_and_a_silent_socket_is_closed(
     server_factory: Callable[..., ServerProcess],
 ) -> None:

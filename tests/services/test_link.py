@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from domain.commands import Actor
 from services.api import NETWORK_MESSAGE, Api, ApiError, NetworkError
+from services.backoff import probes
 from services.client import Client
 from services.listener import Link, Listener
 from store.messages import Message
@@ -240,3 +241,39 @@ async def test_sign_in_failures_come_with_friendly_words(staff_server: ServerPro
         await Client.start(nowhere, "operator", DEMO_PASSWORD, timeout=3)
     assert unreachable.value.message == NETWORK_MESSAGE
     assert unreachable.value.status is None
+
+
+async def test_a_server_that_answers_nothing_is_tried_again_within_a_second(
+        staff_server: ServerProcess, gate: Gate) -> None:
+    """The app noticed a server back 1.4 to 6.5 s late: the backoff for
+    "the server hung up" (growing to 15 s) also ran while nothing answered
+    at all. Now a server that answers nothing is tried at most a second
+    apart; the growing backoff (here a minute) is for one that answers."""
+    taken: list[float] = []
+
+    def reach() -> Iterator[float]:
+        for delay in probes():
+            taken.append(delay)
+            yield delay
+
+    # after a drop the backoff starts short, then grows (here: to a minute at once)
+    growing = lambda: iter([0.05] + [60.0] * 100)  # noqa: E731
+    op = await through(gate, delays=growing, reach_delays=reach, offline_after=3)
+    try:
+        await until(lambda: op.status == "online")
+        gate.down = True
+        gate.cut()
+        await until(lambda: len(taken) >= 6, 20, "tried again and again, not once a minute")
+        assert op.status == "offline"
+        assert max(taken) <= 1.0
+        gate.down = False
+        await until(lambda: op.status == "online", 5, "back within a try")
+    finally:
+        await op.stop()
+
+
+def test_probes_stay_within_a_second() -> None:
+    delays = list(itertools.islice(probes(rand=lambda: 1.0), 10))
+    assert delays[:3] == [0.25, 0.5, 1.0]
+    assert max(delays) == 1.0
+    assert min(itertools.islice(probes(rand=lambda: 0.0), 10)) == 0.125
