@@ -70,11 +70,17 @@ class ConfigError(Exception):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    from services.listen import CannotListen
+    from services.listen import CannotListen, PortInUse, free_port_after
     from services.listen import bind as listen
 
     try:
         return listen(host, port)
+    except PortInUse as exc:
+        other = free_port_after(host, port) or port + 1
+        raise ConfigError(
+            f"Port {port} is already in use (is Tandem already running?). Use another one: "
+            f'make run ARGS="--port {other}"  (or: python main.py --port {other})'
+        ) from exc
     except CannotListen as exc:
         raise ConfigError(str(exc)) from exc
 
@@ -347,11 +353,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 require_web_extra(server=True)
             return run_desktop(ns, data_dir)
         require_web_extra(server=not ns.server)
+        sock = bind(ns.host, ns.port)  # first: a busy port is told at once
         if ns.server:
             app, seeded = client_app(ns, data_dir), False
         else:
             app, _, seeded = embedded_app(ns, data_dir)
-        sock = bind(ns.host, ns.port)
     except (ConfigError, OSError) as exc:
         print(f"tandem: {exc}", file=sys.stderr)
         return EXIT_CONFIG

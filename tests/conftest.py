@@ -6,10 +6,13 @@ importlib mode, so test directories are not on sys.path and files may share name
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from testkit.server import ServerProcess
 
 # Two cores shared by several processes: a wall-clock deadline per example would make
 # property tests flaky without finding anything. A failure prints the blob to reproduce it.
@@ -50,3 +53,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             marks.add("postgres")
         for mark in sorted(marks):
             item.add_marker(mark)
+
+
+# Servers made per test; tests/server overrides it to run on each database backend.
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Make (and later stop) servers: `server_factory(seed="demo", args=(...))`."""
+    made: list[ServerProcess] = []
+
+    def make(**kwargs: object) -> ServerProcess:
+        srv = ServerProcess(tmp_path / f"srv{len(made)}", **kwargs)  # type: ignore[arg-type]
+        made.append(srv)
+        return srv.start()
+
+    yield make
+    for srv in made:
+        srv.close()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,18 +17,3 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     srv.start()
     yield srv
     srv.close()
-
-
-@pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    """Make (and later stop) servers: `server_factory(seed="demo", args=(...))`."""
-    made: list[ServerProcess] = []
-
-    def make(**kwargs: object) -> ServerProcess:
-        srv = ServerProcess(tmp_path / f"srv{len(made)}", **kwargs)  # type: ignore[arg-type]
-        made.append(srv)
-        return srv.start()
-
-    yield make
-    for srv in made:
-        srv.close()

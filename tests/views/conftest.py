@@ -6,7 +6,6 @@ from typing import Protocol
 import flet as ft
 import pytest
 
-from tests.support.server import server_factory  # noqa: F401  (a fixture)
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness
 from views.app import Session

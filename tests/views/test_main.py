@@ -45,6 +45,10 @@ def test_port_in_use_is_a_clear_message(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         r = run_main("--server", "http://127.0.0.1:9", "--port", str(port), tmp=tmp_path)
     assert r.returncode == 2 and "already in use" in r.stderr and "Traceback" not in r.stderr
+    # `make run` always asks for 8000: the message says how to take another
+    [line] = r.stderr.strip().splitlines()
+    other = int(line.rsplit("--port ", 1)[1].rstrip(")"))
+    assert other > port and f'make run ARGS="--port {other}"' in line
 
 
 def test_a_damaged_database_is_a_clear_message_and_gets_no_secret(tmp_path: Path) -> None:
