@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import flet as ft
 
 from views.components import style
+from views.components.describe import describe
 from views.components.dialogs import close
 from views.components.feedback import snack
 from views.components.indicator import ConnectionIndicator
@@ -55,7 +57,9 @@ class Shell:
         self.on_signed_out = on_signed_out or on_logout
         self.indicator = ConnectionIndicator(client.sync_info())
         self.notifications = NotificationsPanel(page, client)
-        self.inspector = SyncInspector(client.sync_info(), client.dismiss)
+        self.inspector = SyncInspector(
+            client.sync_info(), client.dismiss, partial(describe, client)
+        )
         self.sections = [
             *sections,
             Section(

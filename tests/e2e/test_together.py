@@ -154,12 +154,12 @@ def test_two_operators_at_once_one_outcome_and_a_friendly_word(
         b.get_by_role("button", name=re.compile("^Sync"))
     ).first.click()
     inspector = ident(b, "sync-inspector")
-    expect_text(inspector, "Failed (2)", timeout=20_000)
+    expect_text(inspector, "Didn't go through (2)", timeout=20_000)
     expect_text(inspector, "Can't review the rejection")
     expect_text(inspector, "Can't cancel")
     # once read, a refusal can be dismissed: the list shrinks
     inspector.get_by_role("button", name=re.compile("^Dismiss")).first.click()
-    expect_text(inspector, "Failed (1)", timeout=20_000)
+    expect_text(inspector, "Didn't go through (1)", timeout=20_000)
 
     # one outcome on the server, whatever B's window showed for a moment
     assert operator.appointment(reviewed)["status"] == "pending"

@@ -54,7 +54,7 @@ async def two_refused(mount: Mount, kind: type[FakeClient] = FakeClient
 async def test_a_failed_command_shows_why_and_can_be_dismissed(mount: Mount) -> None:
     client, h = await two_refused(mount)
     inspector = await open_sync_page(h)
-    assert "Failed (2)" in h.texts(inspector)
+    assert "Didn't go through (2)" in h.texts(inspector)
     first, second = h.semantics("failed-1"), h.semantics("failed-2")
     assert any("the appointment was cancelled" in t for t in h.texts(first))
     assert any("not the driver any more" in t for t in h.texts(second))
@@ -64,13 +64,13 @@ async def test_a_failed_command_shows_why_and_can_be_dismissed(mount: Mount) -> 
     await h.settle()
     assert client.dismissed == [1]
     inspector = h.semantics("sync-inspector")
-    assert "Failed (1)" in h.texts(inspector)  # the list refreshed
+    assert "Didn't go through (1)" in h.texts(inspector)  # the list refreshed
     assert not h.has_semantics("failed-1") and h.has_semantics("failed-2")
 
     await h.click(h.button("Dismiss", within=h.semantics("failed-2")))
     await h.settle()
     assert client.dismissed == [1, 2]
-    assert "Failed (0)" in h.texts(h.semantics("sync-inspector"))
+    assert "Didn't go through (0)" in h.texts(h.semantics("sync-inspector"))
     assert not any(isinstance(b, ft.Button) and b.content == "Dismiss" for b in h.all())
 
 
@@ -109,7 +109,7 @@ async def test_queued_commands_have_no_dismiss(mount: Mount) -> None:
     client, h = await two_refused(mount)
     await h.click(h.button("Start journey", within=h.semantics("appt-a1")))  # queued again
     inspector = await open_sync_page(h)
-    assert "Queued (1)" in h.texts(inspector)
+    assert "Waiting to send (1)" in h.texts(inspector)
     assert [b for b in h.buttons_in(inspector) if b == "Dismiss"] == ["Dismiss", "Dismiss"]
     assert len(client.failed) == 2
 
@@ -151,3 +151,36 @@ async def test_the_binding_dismisses_in_the_outbox_and_tells_the_views(tmp_path:
     finally:
         await api.aclose()
         store.close()
+
+
+async def test_the_page_speaks_peoples_words_and_keeps_the_details_for_support(
+    mount: Mount,
+) -> None:
+    # was: "Cursor: 298", "appointment.start_journey 4c3dd861"
+    client, h = await two_refused(mount)
+    await h.click(h.button("Start journey", within=h.semantics("appt-a1")))  # waiting again
+    inspector = await open_sync_page(h)
+    texts = h.texts(inspector)
+    assert "Online — sending 1 change…" in texts
+    assert "Start journey — Client a1, Today · 10:00–11:00" in texts
+    assert "Start journey — Client a2, Today · 10:00–11:00" in h.texts(h.semantics("failed-2"))
+    assert not any("appointment.start_journey" in t or t.startswith("Cursor") for t in texts)
+
+    details = next(s for s in h.by_type(ft.Switch) if s.label == "Details")
+    await h.toggle(details, True)
+    texts = h.texts(h.semantics("sync-inspector"))
+    assert any(t.startswith("Cursor:") for t in texts)
+    assert "#3 appointment.start_journey a1" in texts
+
+
+def test_the_standing_line() -> None:
+    from views.components.inspector import standing
+    from views.port import Link, QueuedCommand, SyncInfo
+
+    one = (QueuedCommand(1, "appointment.accept", "a1"),)
+    assert standing(SyncInfo()) == "Online — everything is saved"
+    assert standing(SyncInfo(link=Link.OFFLINE, queued=one * 3)) == (
+        "Offline — 3 changes waiting; they go out once you're back online"
+    )
+    reconnecting = SyncInfo(link=Link.RECONNECTING, queued=one)
+    assert standing(reconnecting) == "Reconnecting… 1 change waiting"
