@@ -16,7 +16,8 @@ import pytest
 
 from tests.support.server import ServerProcess, free_port
 
-pytestmark = pytest.mark.slow
+# pip install from the registry (a minute or two on a busy machine) comes first
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a source checkout holds that a package build doesn't need (or must not see).
