@@ -15,10 +15,19 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from server.settings import DEFAULT_DATABASE_URL, ServerSettings, SettingsError, from_env
 from services.listen import CannotListen, bind
 
 EXIT_CONFIG = 2
+
+try:
+    from server.settings import DEFAULT_DATABASE_URL, ServerSettings, SettingsError, from_env
+except ModuleNotFoundError as exc:
+    # A base install (the phone app's packages) has no server extra: one line, no traceback.
+    if __name__ != "__main__" or (exc.name or "server").split(".")[0] in ("server", "domain"):
+        raise
+    print(f"tandem: the server needs the server extra, which isn't installed here (no "
+          f"{exc.name}): pip install '.[server]' in Tandem's folder.", file=sys.stderr)
+    sys.exit(EXIT_CONFIG)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -84,9 +84,12 @@ def driver1_on_duty(http: Any) -> bool:
 
 
 async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.05)
+    try:
+        async with asyncio.timeout(timeout):
+            while not check():
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"no {what} after {timeout:.0f} s") from None
 
 
 async def drive(main: Callable[..., Any]) -> dict[str, Any]:

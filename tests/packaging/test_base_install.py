@@ -16,7 +16,8 @@ import pytest
 
 from tests.support.server import ServerProcess, free_port
 
-pytestmark = pytest.mark.slow
+# pip install from the registry (a minute or two on a busy machine) comes first
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a source checkout holds that a package build doesn't need (or must not see).
@@ -91,3 +92,13 @@ def test_a_web_mode_without_the_web_extra_is_one_friendly_line(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tandem: The web UI needs the web extra")
     assert "'.[web]'" in lines[0]
+
+
+def test_the_server_without_its_extra_is_one_friendly_line(base_python: Path,
+                                                           tmp_path: Path) -> None:
+    done = subprocess.run([str(base_python), "-m", "server", "--port", str(free_port())],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tandem: the server needs the server extra")

@@ -13,7 +13,8 @@ import pytest
 from tests.packaging.allowlist import ALLOWED_BINARY
 from tests.packaging.closure import Closure, base_requirements, check, describe, megabytes
 
-pytestmark = pytest.mark.slow
+# a handful of pip calls against the registry
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 # The goal for the bundle's Python packages (the Flet runtime itself, Flutter and
 # the Python interpreter, comes on top): a phone on a mobile connection.

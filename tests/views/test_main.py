@@ -61,3 +61,21 @@ def test_a_damaged_database_is_a_clear_message_and_gets_no_secret(tmp_path: Path
     r = run_main("--port", str(port), tmp=tmp_path)
     assert r.returncode == 2 and r.stderr.startswith("tandem: ") and "Traceback" not in r.stderr
     assert not (data / "tandem.db.secret").exists()
+
+
+def test_the_web_ui_client_mode_imports_nothing_of_the_server(tmp_path: Path) -> None:
+    """`--server URL` builds its app and binds without server/ (nor SQLAlchemy): a
+    client machine needs only the web extra's UI side."""
+    probe = (
+        "import sys, main\n"
+        "from pathlib import Path\n"
+        "ns = main.parse_args(['--server', 'http://127.0.0.1:9', '--port', '0'])\n"
+        f"main.client_app(ns, Path({str(tmp_path)!r}))\n"
+        "main.bind('127.0.0.1', 0).close()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'server', 'sqlalchemy', "
+        "'alembic', 'aiosqlite'}))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
