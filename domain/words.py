@@ -8,7 +8,12 @@ so the words of one command are written once, side by side.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from domain.commands import Snapshot
+from domain.records import client_name
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,16 @@ class Words:
 
 WORDS: dict[str, Words] = {
     "appointment.create": Words(
-        title="New booking", saved="Booking saved", done="{who} booked {booking} with {therapists}"
+        title="New booking",
+        verb="save the appointment",
+        saved="Booking saved",
+        done="{who} booked {booking} with {therapists}",
     ),
     "appointment.update": Words(
-        title="Booking change", saved="Changes saved", done="{who} changed {booking}"
+        title="Booking change",
+        verb="change the appointment",
+        saved="Changes saved",
+        done="{who} changed {booking}",
     ),
     "appointment.accept": Words(
         button="Accept",
@@ -46,7 +57,8 @@ WORDS: dict[str, Words] = {
         done="{who} rejected {booking}",
     ),
     "appointment.review_rejection": Words(
-        title="Review a rejection", verb="review the rejection", saved="Review saved"),
+        title="Review a rejection", verb="review the rejection", saved="Review saved"
+    ),
     "appointment.confirm": Words(
         button="Confirm trip",
         verb="confirm the trip",
@@ -139,17 +151,27 @@ WORDS: dict[str, Words] = {
     ),
     "appointments.auto_assign_pickups": Words(
         title="Assign waiting pickups",
-        done="{who} sent {pickup_driver} to pick up {therapists} from {client}'s"
+        done="{who} sent {pickup_driver} to pick up {therapists} from {client}'s",
     ),
-    "availability.bulk_create": Words(title="New slots", saved="Slots added — saved"),
-    "availability.create": Words(title="New slot", saved="Slot added — saved"),
-    "availability.delete": Words(title="Delete slot", saved="Slot deleted — saved"),
-    "availability.update": Words(title="Slot change", saved="Slot updated — saved"),
-    "client.create": Words(title="New client", saved="Client added — saved"),
-    "client.update": Words(title="Client details", saved="Client details saved"),
+    "availability.bulk_create": Words(
+        title="New slots", verb="add the slots", saved="Slots added — saved"
+    ),
+    "availability.create": Words(title="New slot", verb="add the slot", saved="Slot added — saved"),
+    "availability.delete": Words(
+        title="Delete slot", verb="delete the slot", saved="Slot deleted — saved"
+    ),
+    "availability.update": Words(
+        title="Slot change", verb="change the slot", saved="Slot updated — saved"
+    ),
+    "client.create": Words(title="New client", verb="add the client", saved="Client added — saved"),
+    "client.update": Words(
+        title="Client details", verb="change the client's details", saved="Client details saved"
+    ),
     "notification.mark_all_read": Words(title="Mark all read", saved=None),
     "notification.mark_read": Words(title="Mark read", saved=None),
-    "staff.set_duty": Words(title="Duty status", saved="Duty status saved"),
+    "staff.set_duty": Words(
+        title="Duty status", verb="change the duty status", saved="Duty status saved"
+    ),
 }
 
 
@@ -166,3 +188,42 @@ def label(name: str) -> str:
     entity, _, action = name.partition(".")
     words = action.replace("_", " ") or entity
     return f"{words[:1].upper()}{words[1:]} ({entity.rstrip('s')})"
+
+
+def about(snap: Snapshot, name: str, target: str | None, args: Mapping[str, Any]) -> str | None:
+    """What a command is about, in words that stand for "the appointment"
+    or "the slot" in its verb: "Carlo Bautista's 09:00 booking", "the
+    09:00–12:00 slot". From the record as the client holds it, else from
+    the command's own arguments (a create the server refused)."""
+    entity = name.split(".", 1)[0]
+    record = (snap.get(entity, target) if target else None) or args  # type: ignore[arg-type]
+    if entity == "appointment":
+        who = record.get("client_name") or (
+            client_name(snap.get("client", str(record["client_id"])))
+            if record.get("client_id")
+            else None
+        )
+        at = record.get("start_time")
+        if not who:
+            return None
+        return f"{who}'s {at} booking" if at else f"{who}'s booking"
+    if entity == "availability" and record.get("start_time") and record.get("end_time"):
+        return f"the {record['start_time']}–{record['end_time']} slot"
+    return None
+
+
+def refusal(name: str, message: str, subject: str | None = None) -> str:
+    """Who, what, why in one sentence: "Couldn't accept Carlo Bautista's
+    09:00 booking: it's cancelled." `message` is the server's (or the
+    domain's) refusal; its "Can't <verb>: " is not said twice."""
+    words = WORDS.get(name)
+    verb = words.verb if words is not None and words.verb else title(name).lower()
+    reason = message.removeprefix(f"Can't {verb}: ")
+    for thing in ("the appointment", "the slot"):
+        if subject and verb.endswith(thing):
+            verb = verb[: -len(thing)] + subject
+            break
+    else:
+        if subject:
+            verb = f"{verb} for {subject}"
+    return f"Couldn't {verb}: {reason}"

@@ -83,6 +83,7 @@ from typing import Any
 
 from domain.commands import Actor
 from domain.records import Entity, Record
+from domain.words import about, refusal
 from services import session as sessions
 from services.api import Api, ApiError
 from services.backoff import backoff
@@ -90,7 +91,7 @@ from services.listener import Link, Listener, Transport
 from services.sender import Sender, Verdict, answer_of, classify
 from store.cache import Key
 from store.claims import AlreadyOpen
-from store.messages import Message, label
+from store.messages import Message
 from store.outbox import Entry, Outbox
 from store.store import OUTBOX_FILE, Dispatched, Store
 from store.subscriptions import Callback, Query, QuerySubscription, RecordSubscription
@@ -376,8 +377,9 @@ class Client:
                     if verdict.kind == "applied":
                         applied += 1
                     else:
+                        subject = about(self.store.view, entry.name, entry.target, entry.args)
                         self.store.tell(Message(
-                            "rollback", f"{label(entry.name)} didn't go through: {verdict.message}",
+                            "rollback", refusal(entry.name, verdict.message, subject),
                             code=verdict.code))
                     box.drop(entry.seq)
             finally:

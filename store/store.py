@@ -25,7 +25,7 @@ from domain.errors import DomainError
 from domain.policy import can_see
 from domain.records import ENTITIES, Entity, Record
 from domain.times import iso, parse_instant
-from domain.words import label
+from domain.words import about, label, refusal
 from store.cache import Cache, Key
 from store.messages import Message
 from store.outbox import Entry, Outbox
@@ -221,10 +221,11 @@ class Store:
         entry = self.outbox.get(seq)
         if entry is None:
             return
+        # named as the user saw it, before it is undone
+        subject = about(self.view, entry.name, entry.target, entry.args)
         self.outbox.fail(seq, code, message)
         self._rebase({}, removed=[seq])
-        self.tell(Message("rollback", f"{label(entry.name)} didn't go through: {message}",
-                           code=code, seq=seq))
+        self.tell(Message("rollback", refusal(entry.name, message, subject), code=code, seq=seq))
 
     def advance_cursor(self, cursor: int) -> None:
         """The server says nothing for us happened up to `cursor` (polling)."""

@@ -141,8 +141,8 @@ def test_two_operators_at_once_one_outcome_and_a_friendly_word(
     relay.restore()
     look(b)
     expect_text(connection(b), "Online", timeout=30_000)
-    # B is told at once, in the domain's words, that theirs didn't go through
-    expect_text(b.locator("flt-semantics-host"), "didn't go through", timeout=30_000)
+    # B is told at once, in one sentence (who, what, why), that theirs didn't go through
+    expect_text(b.locator("flt-semantics-host"), "Couldn't ", timeout=30_000)
     shoot(b, "operator-1440-conflict")
     # B's screen ends where the server did: the review denied, back in pending
     in_pending = ident(b, "group-pending").locator(f'[flt-semantics-identifier="queue-{reviewed}"]')

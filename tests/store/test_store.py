@@ -231,3 +231,17 @@ def test_an_action_the_disk_cannot_take_fails_cleanly(tmp_path: Path, server: Fa
     sync(store, server, T1)
     assert view_state(store) == server.visible(T1)
     store.close()
+
+
+def test_a_refusal_says_who_what_and_why_in_one_sentence(place: Path | None,
+                                                         server: FakeServer) -> None:
+    # was: "Accept (appointment) didn't go through: Can't accept the appointment: it's cancelled."
+    store = open_store(place, T1, server)
+    assert store.dispatch("appointment.accept", "a1").ok  # offline, meanwhile:
+    server.act(OP, "appointment.cancel", "a1", reason="rain")
+    deliver(store, server, T1)
+    told = store.messages[-1]
+    client = shown(store, "a1")["client_name"]
+    assert told.kind == "rollback"
+    assert told.text == f"Couldn't accept {client}'s 09:00 booking: it's cancelled."
+    store.close()
