@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.server import ServerProcess
+from testkit.server import ServerProcess, server_maker
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +23,5 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Make (and later stop) servers: `server_factory(seed="demo", args=(...))`."""
-    made: list[ServerProcess] = []
-
-    def make(**kwargs: object) -> ServerProcess:
-        srv = ServerProcess(tmp_path / f"srv{len(made)}", **kwargs)  # type: ignore[arg-type]
-        made.append(srv)
-        return srv.start()
-
-    yield make
-    for srv in made:
-        srv.close()
+    with server_maker(tmp_path) as make:
+        yield make
