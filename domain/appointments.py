@@ -12,7 +12,7 @@ from domain import validate as v
 from domain.commands import Change, Outcome
 from domain.context import Ctx, upsert
 from domain.errors import InvalidArgs
-from domain.lifecycle import Effect, FreeAgain, check, stamped
+from domain.lifecycle import Audience, Effect, FreeAgain, check, stamped
 from domain.notify import assigned, describe, notices, operators
 from domain.records import Record, bumped
 from domain.times import iso
@@ -46,14 +46,18 @@ def effects(ctx: Ctx, todo: tuple[Effect, ...], appt: Record) -> list[Change]:
         if isinstance(effect, FreeAgain):
             out += _free_again(ctx, appt.get(effect.driver))
             continue
-        people = {
-            "assigned": assigned(appt),
-            "therapists": list(appt["therapist_ids"]),
-            "operators": operators(ctx.snap),
-        }[effect.audience]
+        people = _audience(ctx, effect.audience, appt)
         text = effect.text.format(booking=describe(appt))
         out += notices(ctx.cmd, ctx.now, people, effect.kind, text, appt["id"], start=len(out))
     return out
+
+
+def _audience(ctx: Ctx, audience: Audience, appt: Record) -> list[str]:
+    if audience == "operators":
+        return operators(ctx.snap)
+    if audience == "therapists":
+        return list(appt["therapist_ids"])
+    return assigned(appt)
 
 
 def _free_again(ctx: Ctx, driver_id: str | None) -> list[Change]:

@@ -28,8 +28,6 @@ S = Status
 Party = Literal[
     "operator", "therapist", "driver", "pickup_driver", "assigned", "operator_or_system"
 ]
-
-
 Audience = Literal["assigned", "therapists", "operators"]
 
 
@@ -219,6 +217,13 @@ TABLE: dict[str, Transition] = {
 STAMPS: tuple[str, ...] = tuple(t.stamp for t in TABLE.values())
 
 
+def command_of(action: str) -> str:
+    """The command a row's action is taken by."""
+    return (
+        "appointments.auto_cancel_overdue" if action == "auto_cancel" else f"appointment.{action}"
+    )
+
+
 def _leaves(row: Transition, statuses: frozenset[Status]) -> bool:
     return bool(row.sources & statuses) and row.to not in statuses
 
@@ -226,8 +231,7 @@ def _leaves(row: Transition, statuses: frozenset[Status]) -> bool:
 # After these a driver may be free for a waiting pickup: every move out of a
 # status that keeps a driver busy, and a driver coming on duty.
 FREES_A_DRIVER: frozenset[str] = frozenset(
-    {f"appointment.{a}" for a, row in TABLE.items() if _leaves(row, DRIVER_BUSY)}
-    | {"staff.set_duty"}
+    {command_of(a) for a, row in TABLE.items() if _leaves(row, DRIVER_BUSY)} | {"staff.set_duty"}
 )
 
 _PARTY_WORDS: dict[Party, str] = {
@@ -238,13 +242,6 @@ _PARTY_WORDS: dict[Party, str] = {
     "assigned": "the assigned therapist or driver",
     "operator_or_system": "the operator",
 }
-
-
-def command_of(action: str) -> str:
-    """The command a row's action is taken by."""
-    return (
-        "appointments.auto_cancel_overdue" if action == "auto_cancel" else f"appointment.{action}"
-    )
 
 
 def verb(action: str) -> str:

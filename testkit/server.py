@@ -18,9 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -173,3 +175,23 @@ class ServerProcess:
 def login(srv: ServerProcess, username: str, password: str = DEMO_PASSWORD) -> str:
     return srv.login(username, password)
 
+
+@contextmanager
+def server_maker(root: Path, adjust: Callable[[dict[str, Any]], None] | None = None
+                 ) -> Iterator[Callable[..., ServerProcess]]:
+    """Make servers under `root` while the block runs (`make(seed="demo", args=(...))`
+    starts one; `adjust` may change its keyword arguments first); all are closed after."""
+    made: list[ServerProcess] = []
+
+    def make(**kwargs: Any) -> ServerProcess:
+        if adjust is not None:
+            adjust(kwargs)
+        srv = ServerProcess(root / f"srv{len(made)}", **kwargs)
+        made.append(srv)
+        return srv.start()
+
+    try:
+        yield make
+    finally:
+        for srv in made:
+            srv.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from testkit.server import ServerProcess
+from testkit.server import ServerProcess, server_maker
 
 # Two cores shared by several processes: a wall-clock deadline per example would make
 # property tests flaky without finding anything. A failure prints the blob to reproduce it.
@@ -59,13 +59,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Make (and later stop) servers: `server_factory(seed="demo", args=(...))`."""
-    made: list[ServerProcess] = []
-
-    def make(**kwargs: object) -> ServerProcess:
-        srv = ServerProcess(tmp_path / f"srv{len(made)}", **kwargs)  # type: ignore[arg-type]
-        made.append(srv)
-        return srv.start()
-
-    yield make
-    for srv in made:
-        srv.close()
+    with server_maker(tmp_path) as make:
+        yield make

@@ -18,6 +18,7 @@ def _row(res: Result, start: str) -> Row:
     return next(r for r in res.rows if r.metric.startswith(start))
 
 
+@pytest.mark.slow  # a soak, however tiny
 def test_tiny_soak_converges(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     res, run = soak.run(6, 0.2, think=0.5, sample_s=1.0, out_dir=tmp_path)
     print(table([res]))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from testkit import workload
 from testkit.server import ServerProcess
 from testkit.workload import Worker
-from tests.support import workload
 
 
 def check_exactly_once(srv: ServerProcess, workers: list[Worker]) -> int:

@@ -18,10 +18,11 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from testkit.server import ServerProcess
+from testkit.server import ServerProcess, server_maker
 from tests.server.helpers import Api
 from tests.support.postgres import PostgresCluster, postgres_cluster
 
@@ -114,21 +115,16 @@ def empty_server(request: pytest.FixtureRequest, backend: str,
 def server_factory(request: pytest.FixtureRequest, backend: str,
                    tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Make (and later stop) servers: `server_factory(seed="demo", args=(...))`."""
-    made: list[ServerProcess] = []
 
-    def make(**kwargs: object) -> ServerProcess:
+    def on_backend(kwargs: dict[str, Any]) -> None:
         if "database_url" not in kwargs:
             seed = kwargs.get("seed")
             url = _database_url(request, backend, seed if isinstance(seed, str) else None)
             if url is not None:  # PostgreSQL: a copy of a seeded database
                 kwargs.update(database_url=url, seed=None)
-        srv = ServerProcess(tmp_path / f"srv{len(made)}", **kwargs)  # type: ignore[arg-type]
-        made.append(srv)
-        return srv.start()
 
-    yield make
-    for srv in made:
-        srv.close()
+    with server_maker(tmp_path, on_backend) as make:
+        yield make
 
 
 # Signed-in staff of the `staff` seed, one per module, for the module's `srv`.

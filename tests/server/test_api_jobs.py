@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 
 from testkit.server import ServerProcess
 from tests.server.helpers import (
@@ -173,6 +174,7 @@ def test_only_operators_sweep(staff_server: ServerProcess) -> None:
     assert (a.status, a.code) == (403, "forbidden")
 
 
+@pytest.mark.slow  # races the job many times
 def test_the_manual_sweep_racing_the_job_cancels_each_appointment_once(
     server_factory: Callable[..., ServerProcess],
 ) -> None:

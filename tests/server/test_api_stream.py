@@ -171,6 +171,7 @@ def _send_text(sock: socket.socket, payload: dict[str, Any]) -> None:
     sock.sendall(header + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
 
+@pytest.mark.slow  # floods a socket until the server drops it
 async def test_a_slow_consumer_is_dropped_and_others_keep_up(
     server_factory: Callable[..., ServerProcess],
 ) -> None:

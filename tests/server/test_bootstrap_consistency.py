@@ -96,6 +96,7 @@ def batch_churn(srv: ServerProcess, rounds: int) -> None:
                       {"start_time": "09:00", "end_time": "10:00"}]).ok()
 
 
+@pytest.mark.slow  # readers and writers race for hundreds of events
 def test_bootstrap_state_and_cursor_belong_together(srv: ServerProcess) -> None:
     readers = {name: Api(srv, name) for name in READERS}
     start = readers["operator"].cursor()

@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from testkit.server import ServerProcess
 from tests.services.helpers import (
     appt,
@@ -21,6 +23,7 @@ from tests.services.helpers import (
 RECORDS, EDITS = 20, 10  # 200 queued actions
 
 
+@pytest.mark.slow  # 200 queued actions
 async def test_offline_queue_drains_exactly_once_in_per_record_order(
         server_factory: Callable[..., ServerProcess], tmp_path: Path) -> None:
     srv = server_factory(seed="staff")

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import orjson
+import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from domain.commands import Actor
@@ -100,6 +101,7 @@ async def test_cursor_the_log_cannot_serve_means_bootstrap(staff_server: ServerP
         await again.stop()
 
 
+@pytest.mark.slow  # waits out a socket that never speaks
 async def test_a_silent_connection_is_dropped_and_reopened() -> None:
     connections = 0
 

@@ -42,6 +42,7 @@ def new_client(i: int) -> dict[str, Any]:
             "address": "5 Loopback St, Localhost"}
 
 
+@pytest.mark.slow  # 300 queued commands
 async def test_300_offline_commands_drain_in_batches_none_lost_none_twice(
         server_factory: Callable[..., ServerProcess], tmp_path: Path) -> None:
     srv = server_factory(seed="staff")

@@ -23,11 +23,12 @@ from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
-from views import operator_activity
-from views.activity_text import clock_text, day_text, describe
 from views.binding import ServicesClient
 from views.components import clock
-from views.operator_activity import ActivityFeed, time_label
+from views.operator import activity as operator_activity
+from views.operator.activity import ActivityFeed, time_label
+from views.operator.activity_text import describe
+from views.operator.words import clock_text, day_text
 from views.port import Changed, ServerEvent
 
 DAY = date.fromisoformat(TODAY)

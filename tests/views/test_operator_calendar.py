@@ -18,8 +18,8 @@ from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
-from views import operator_calendar as view
-from views.calendar_grid import (
+from views.operator import calendar as view
+from views.operator.calendar_grid import (
     Booked,
     Free,
     day_grid,

@@ -16,17 +16,17 @@ from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, TODAY, appointment, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
-from views import operator_charts
 from views.components import clock
-from views.operator_charts import ChartsPage, hour_range, status_label
-from views.operator_stats import (
+from views.operator import charts as operator_charts
+from views.operator.charts import ChartsPage, hour_range
+from views.operator.stats import (
     by_start_hour,
     by_status,
-    money,
     on_day,
     revenue,
     revenue_by_day,
 )
+from views.operator.words import money, status_label
 
 DAY = date.fromisoformat(TODAY)
 

@@ -10,7 +10,7 @@ from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, appointment, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
-from views.operator_clients import ClientsPage, history, matches
+from views.operator.clients import ClientsPage, history, matches
 
 
 def person(id: str, first: str, last: str, **extra: object) -> Record:

@@ -14,8 +14,8 @@ from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
-from views.operator_queues import QueueBoard, time_left
-from views.operator_runner import OperatorRunner
+from views.operator.queues import QueueBoard, time_left
+from views.operator.runner import OperatorRunner
 
 PAST = "2000-01-01T00:00:00Z"
 

@@ -16,8 +16,8 @@ from tests.views.data import DRIVER, OPERATOR, THERAPIST, TODAY, appointment, st
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness, descendants
 from views.components import clock
-from views.operator_staff import StaffPage
-from views.operator_stats import Load, load, on_day
+from views.operator.staff import StaffPage
+from views.operator.stats import Load, load, on_day
 
 TOMORROW = (date.fromisoformat(TODAY) + timedelta(days=1)).isoformat()
 CARLA: Record = {

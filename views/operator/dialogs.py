@@ -22,13 +22,11 @@ from domain.pickup import free_drivers
 from domain.records import Record, staff_name
 from views.components import style
 from views.components.dialogs import close
+from views.operator.words import METHOD_LABELS
 from views.port import ClientPort, Result
 
 # Sends the args; the dialog closes on success and shows the message otherwise.
 Send = Callable[[dict[str, Any]], Awaitable[Result]]
-
-METHOD_LABELS = {"cash": "Cash", "gcash": "GCash", "bank_transfer": "Bank transfer", "card": "Card"}
-
 
 def number(text: str | None) -> Any:
     """The typed text as a number when it is one; otherwise the text itself,

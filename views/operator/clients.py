@@ -19,7 +19,8 @@ from domain.status import status_text
 from views.components import clock, style
 from views.components.card import service_names, when_text
 from views.components.section import Section
-from views.operator_stats import money, revenue
+from views.operator.stats import revenue
+from views.operator.words import money
 from views.port import Changed, ClientPort
 
 MAX_LISTED = 100  # a long list is for searching, not scrolling

@@ -9,11 +9,11 @@ from typing import Any
 
 import flet as ft
 
-from views import operator_dialogs as dialogs
 from views.components import dialogs as common
 from views.components.card import AppointmentCard
 from views.components.feedback import snack
-from views.operator_booking import open_booking
+from views.operator import dialogs
+from views.operator.booking import open_booking
 from views.port import ClientPort, Result
 
 # runner action -> (command, fixed args)

@@ -3,7 +3,7 @@ and revenue by day over the last two weeks.
 
 Drawn with flet-charts, whose Flutter side is compiled into flet-web's
 prebuilt client (so `main.py`'s web UI renders them with nothing to
-register). The numbers come from `views.operator_stats`. A burst of changes
+register). The numbers come from `views.operator.stats`. A burst of changes
 redraws the page once: appointment changes are gathered for
 `DEBOUNCE_SECONDS`, and `clock.watch_day` redraws when the day turns.
 """
@@ -19,11 +19,11 @@ import flet as ft
 import flet_charts as fch
 
 from domain.records import Record
-from domain.status import LABEL, Status
-from views.activity_text import clock_text
+from domain.status import Status
 from views.components import clock, style
 from views.components.section import Section
-from views.operator_stats import by_start_hour, by_status, money, on_day, revenue_by_day
+from views.operator.stats import by_start_hour, by_status, on_day, revenue_by_day
+from views.operator.words import clock_text, money, status_label
 from views.port import Changed, ClientPort
 
 DEBOUNCE_SECONDS = 0.5
@@ -53,12 +53,6 @@ STATUS_COLORS: dict[Status, str] = {
     Status.CANCELLED: ft.Colors.GREY_500,
     Status.AUTO_CANCELLED: ft.Colors.GREY_700,
 }
-
-
-def status_label(status: Status) -> str:
-    """The domain's short words for a status, as a legend entry."""
-    words = LABEL[status]
-    return words[:1].upper() + words[1:]
 
 
 def hour_range(counts: list[int]) -> range:

@@ -14,17 +14,16 @@ sentences are this module's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from domain.commands import Snapshot
 from domain.history import SYSTEM_ID, Step, actor_field, actor_id, as_left
 from domain.records import Record, client_name, staff_name
 from domain.status import Status, status_text
-from domain.times import parse_time
 from domain.words import WORDS
-from views.operator_dialogs import METHOD_LABELS
-from views.operator_stats import money, revenue
+from views.operator.stats import revenue
+from views.operator.words import METHOD_LABELS, capitalized, clock_text, day_text, money
 from views.port import ServerEvent
 
 SYSTEM_NAME = "Tandem"  # what the server's own jobs are called in the feed
@@ -46,33 +45,6 @@ class Activity:
     text: str
     detail: str = ""  # the status it is in now, in the domain's words
     at: str | None = None  # ISO instant of the change, when the record says
-
-
-def clock_text(hhmm: object) -> str:
-    """'14:00' -> '2 pm', '09:30' -> '9:30 am', '00:00' -> '12 am'."""
-    try:
-        minutes = parse_time(str(hhmm))
-    except ValueError:
-        return str(hhmm or "")
-    h, m = divmod(minutes, 60)
-    suffix = "am" if h < 12 else "pm"
-    h12 = h % 12 or 12
-    return f"{h12} {suffix}" if not m else f"{h12}:{m:02d} {suffix}"
-
-
-def day_text(day: object, today: date | None) -> str:
-    """'' for today, ' tomorrow', ' yesterday' or ' on Sat 22 Nov'."""
-    try:
-        d = date.fromisoformat(str(day))
-    except ValueError:
-        return ""
-    if today is None or d == today:
-        return ""
-    if d == today + timedelta(days=1):
-        return " tomorrow"
-    if d == today - timedelta(days=1):
-        return " yesterday"
-    return f" on {d.strftime('%a %d %b')}"
 
 
 def person(uid: object, snap: Snapshot, me: str | None) -> str:
@@ -113,10 +85,6 @@ def _services(appt: Record, snap: Snapshot) -> str:
     return " and ".join(names) or "appointment"
 
 
-def _capitalized(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _appointment(
     event: ServerEvent, snap: Snapshot, me: str | None, today: date | None
 ) -> Activity:
@@ -142,7 +110,7 @@ def _appointment(
         template = REVIEWS.get(decision, "{who} reviewed the rejection of {booking}")
     else:
         template = SENTENCES.get(cause, "{booking} was updated")
-    text = _capitalized(template.format(**words))
+    text = capitalized(template.format(**words))
     status = str(appt.get("status") or "")
     if cause == "appointment.reject":
         reason = (appt.get("rejection") or {}).get("reason")

@@ -18,8 +18,6 @@ from domain.records import Record
 from domain.status import MAIN_PATH, Status
 from domain.times import parse_time
 
-CURRENCY = "₱"  # the business's money (services are priced in PHP)
-
 # Cancelled bookings are not part of anyone's day, nor of the booking counts.
 CALLED_OFF = frozenset({Status.CANCELLED, Status.AUTO_CANCELLED})
 
@@ -155,10 +153,3 @@ def revenue_by_day(
         if day in totals:
             totals[day] += revenue(appt)
     return [(date.fromisoformat(d), total) for d, total in totals.items()]
-
-
-def money(amount: float) -> str:
-    """₱1,250 (centavos only when there are some: ₱99.50)."""
-    if amount == int(amount):
-        return f"{CURRENCY}{int(amount):,}"
-    return f"{CURRENCY}{amount:,.2f}"

@@ -9,20 +9,20 @@ import flet as ft
 from domain.overdue import overdue
 from domain.records import Record
 from domain.status import TERMINAL, Status
-from views import operator_dialogs
 from views.components.board import Board, Group
 from views.components.feedback import snack
 from views.components.runner import ActionRunner
 from views.components.section import Section
-from views.operator_activity import activity_section
-from views.operator_booking import open_booking
-from views.operator_calendar import calendar_section
-from views.operator_charts import charts_section
-from views.operator_clients import clients_section
-from views.operator_queues import QueueBoard
-from views.operator_runner import OperatorRunner
-from views.operator_staff import staff_section
-from views.operator_table import AppointmentTable
+from views.operator import dialogs
+from views.operator.activity import activity_section
+from views.operator.booking import open_booking
+from views.operator.calendar import calendar_section
+from views.operator.charts import charts_section
+from views.operator.clients import clients_section
+from views.operator.queues import QueueBoard
+from views.operator.runner import OperatorRunner
+from views.operator.staff import staff_section
+from views.operator.table import AppointmentTable
 from views.port import Changed, ClientPort, Result
 
 
@@ -43,7 +43,7 @@ def queues_section(page: ft.Page, client: ClientPort) -> Section:
                 snack(page, f"Cancelling {count} overdue — saved when the server confirms")
             return result
 
-        operator_dialogs.confirm_overdue(page, count, send)
+        dialogs.confirm_overdue(page, count, send)
 
     overdue_button = ft.FilledTonalButton(
         "Cancel overdue", icon=ft.Icons.EVENT_BUSY, on_click=cancel_overdue

@@ -21,7 +21,7 @@ from domain.records import Record, client_name, staff_name
 from views.components import clock, style
 from views.components.dialogs import close
 from views.components.feedback import snack
-from views.operator_dialogs import checked
+from views.operator.dialogs import checked
 from views.port import ClientPort
 
 NO_DRIVER = "none"

@@ -9,7 +9,7 @@ the edit dialog for it (unless it is over: transport completed). Week view:
 a compact therapist × day table with each day's hours, bookings (click to
 edit) and a Book button.
 
-The layout is computed by `views.calendar_grid` (pure); this module only
+The layout is computed by `views.operator.calendar_grid` (pure); this module only
 draws it and re-draws when appointments, availability or staff change.
 """
 
@@ -24,7 +24,10 @@ import flet as ft
 
 from domain.records import Record, staff_name
 from domain.status import TERMINAL, Status, status_text
-from views.calendar_grid import (
+from views.components import clock, style
+from views.components.section import Section
+from views.operator.booking import open_booking
+from views.operator.calendar_grid import (
     STEP,
     Booked,
     DayGrid,
@@ -37,9 +40,6 @@ from views.calendar_grid import (
     shift,
     week_grid,
 )
-from views.components import clock, style
-from views.components.section import Section
-from views.operator_booking import open_booking
 from views.port import Changed, ClientPort, Key
 
 DAY, WEEK = "day", "week"

@@ -1,7 +1,7 @@
 """All appointments as a table: filter by date range, status, therapist and
 driver, search by client, sort by a column. Filtering is only about what
 to show; the status words come from `domain.status`. Choosing a row opens
-its timeline beside the table (views.operator_timeline)."""
+its timeline beside the table (views.operator.timeline)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import flet as ft
 
 from domain.records import Record, staff_name
 from domain.status import Status, status_text
-from views.operator_timeline import TimelinePanel
+from views.operator.timeline import TimelinePanel
 from views.port import ClientPort, Key
 
 ANY = "any"

@@ -5,7 +5,7 @@ At sign-in (and after every reset) it is filled with today's history as the
 appointments themselves tell it (`domain.history.steps`: each step's stamp
 says who and when), once, not per event. Then it goes on from the server
 events the store applies (`Changed.events`). Both are worded by
-`views.activity_text`, the same sentence either way. A new event adds one
+`views.operator.activity_text`, the same sentence either way. A new event adds one
 line at the top (and drops the oldest past the limit): nothing else is
 redrawn. An event that is already there from the history (same appointment,
 same step, same instant: a replay around the bootstrap's cursor) is not
@@ -24,9 +24,9 @@ import flet as ft
 
 from domain.history import Step, actor_field, instant, steps
 from domain.records import Record
-from views.activity_text import Activity, describe, describe_step
 from views.components import clock, style
 from views.components.section import Section
+from views.operator.activity_text import Activity, describe, describe_step
 from views.port import Changed, ClientPort, ServerEvent
 
 LIMIT = 200

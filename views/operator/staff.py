@@ -24,7 +24,7 @@ from domain.status import DRIVER_BUSY, Status
 from views.components import clock, style
 from views.components.feedback import snack
 from views.components.section import Section
-from views.operator_stats import Load, Subset, load, on_day
+from views.operator.stats import Load, Subset, load, on_day
 from views.port import Changed, ClientPort
 
 ROLES: tuple[tuple[str, str, str], ...] = (
