@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import ServerProcess, free_port
+from testkit.server import ServerProcess, free_port
 
 # pip install from the registry (a minute or two on a busy machine) comes first
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher, extract_parameters
 
 from server.auth import Passwords
 from server.settings import ServerSettings
-from tests.support.server import DEMO_PASSWORD, ServerProcess
+from testkit.server import DEMO_PASSWORD, ServerProcess
 
 SEEDED = {"TANDEM_PASSWORD_TIME_COST": "3", "TANDEM_PASSWORD_MEMORY_KIB": "32768"}
 CHEAPER = {"TANDEM_PASSWORD_TIME_COST": "1", "TANDEM_PASSWORD_MEMORY_KIB": "1024"}

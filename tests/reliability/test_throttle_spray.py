@@ -16,7 +16,7 @@ import pytest
 
 from server.auth import LoginThrottle
 from server.settings import ServerSettings
-from tests.support.server import DEMO_PASSWORD, ServerProcess
+from testkit.server import DEMO_PASSWORD, ServerProcess
 
 
 def test_a_username_spray_does_not_lift_a_block() -> None:

@@ -27,8 +27,8 @@ from server.accounts import reset_password
 from server.auth import Passwords
 from server.database import Database
 from server.settings import ServerSettings
+from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.server.helpers import Api
-from tests.support.server import DEMO_PASSWORD, ServerProcess
 
 SETTLE = 10.0  # seconds a standing change may take to reach a socket (1 s check)
 

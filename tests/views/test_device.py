@@ -21,8 +21,8 @@ import pytest
 
 from services import session as sessions
 from services.client import Client
+from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.e2e.proxy import Relay
-from tests.support.server import DEMO_PASSWORD, ServerProcess
 from tests.views.harness import Harness
 from views.app import Session
 from views.binding import ServicesClient, connect, resume

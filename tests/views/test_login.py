@@ -10,7 +10,7 @@ import pytest
 from flet.messaging.protocol import MessageAction
 
 import main
-from tests.support.server import free_port
+from testkit.server import free_port
 from tests.views.data import DRIVER, world
 from tests.views.fake_client import FakeClient
 from tests.views.harness import Harness
