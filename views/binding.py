@@ -58,7 +58,9 @@ class ServicesClient:
     def sync_info(self) -> SyncInfo:
         c = self.client
         failed = tuple(
-            QueuedCommand(e.seq, e.name, e.target, (e.error or {}).get("message") or "refused")
+            QueuedCommand(
+                e.seq, e.name, e.target, (e.error or {}).get("message") or "refused", e.args
+            )
             for e in c.failed()
         )
         return SyncInfo(
@@ -109,6 +111,9 @@ class ServicesClient:
         name = self.names.get(m.seq, "") if m.seq is not None else ""
         if m.kind in ("success", "rollback") and m.seq is not None:
             self.names.pop(m.seq, None)  # the command is settled
+        if m.kind == "rollback" and m.seq is not None:
+            failed = next((f for f in self.sync_info().failed if f.seq == m.seq), None)
+            return (Notice(m.text, ok=False, failed=failed),)
         if m.kind != "success":
             return (Notice(m.text, ok=False),)
         if name in SAVED:

@@ -34,6 +34,7 @@ class QueuedCommand:
     name: str
     target: str | None
     error: str | None = None  # set on failed commands: the server's message
+    args: Mapping[str, Any] = field(default_factory=dict)  # as it was sent
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class Notice:
 
     text: str
     ok: bool = True
+    # a refusal: the change that didn't go through (kept in the failed list
+    # until dismissed), so the screen can offer to edit it and try again
+    failed: QueuedCommand | None = None
 
 
 @dataclass(frozen=True)

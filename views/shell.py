@@ -26,7 +26,7 @@ from views.components.indicator import ConnectionIndicator
 from views.components.inspector import SyncInspector
 from views.components.notifications import NotificationsPanel
 from views.components.section import Section
-from views.port import Changed, ClientPort
+from views.port import Changed, ClientPort, Notice
 
 Logout = Callable[[], Awaitable[None]]
 
@@ -320,6 +320,23 @@ class Shell:
         with contextlib.suppress(RuntimeError):  # the session is gone
             self.page.run_task(self.apply, changed)
 
+    def _tell(self, notice: Notice) -> None:
+        """A snackbar; a refused change whose form a section can reopen
+        offers "Edit and retry"."""
+        failed = notice.failed
+        retry = next(
+            (s.retry[failed.name] for s in self.sections if failed and failed.name in s.retry),
+            None,
+        )
+        if failed is None or retry is None:
+            snack(self.page, notice.text, notice.ok)
+            return
+
+        async def again() -> None:
+            retry(failed)
+
+        snack(self.page, notice.text, notice.ok, action="Edit and retry", on_action=again)
+
     async def _reconnected(self, _: ft.Event[ft.Page]) -> None:
         missed, self.missed = self.missed, None
         if missed is not None:
@@ -339,7 +356,7 @@ class Shell:
         elif self.sections[self.selected].key == "sync":
             self.inspector.show(self.client.sync_info())  # cursor / last event moved
         for notice in changed.notices:
-            snack(self.page, notice.text, notice.ok)
+            self._tell(notice)
         if changed.signed_out:
             # nothing more can sync: back to the sign-in screen (the
             # snackbar above says why)

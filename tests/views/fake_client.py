@@ -77,7 +77,9 @@ class FakeClient:
         return SyncInfo(
             link=self.link,
             queued=tuple(QueuedCommand(c.seq, c.name, c.target) for c in self.pending),
-            failed=tuple(QueuedCommand(c.seq, c.name, c.target, why) for c, why in self.failed),
+            failed=tuple(
+                QueuedCommand(c.seq, c.name, c.target, why, c.args) for c, why in self.failed
+            ),
             cursor=7,
             last_event=None,
         )
@@ -173,9 +175,9 @@ class FakeClient:
         self.failed.append((cmd, message))
         keys = self._keys_of(cmd)
         self._recompute()
-        await self._emit(
-            Changed(keys=frozenset(keys), sync=True, notices=(Notice(message, ok=False),))
-        )
+        failed = QueuedCommand(cmd.seq, cmd.name, cmd.target, message, cmd.args)
+        notice = Notice(message, ok=False, failed=failed)
+        await self._emit(Changed(keys=frozenset(keys), sync=True, notices=(notice,)))
 
     async def set_link(self, link: Link) -> None:
         self.link = link

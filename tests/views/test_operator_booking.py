@@ -203,3 +203,38 @@ async def test_an_end_before_the_start_is_named_as_such(mount: Mount) -> None:
     assert problem(h) == "The end time 14:00 is before the start time 15:00."
     await h.click(h.button("Book", within=dialog))
     assert not client.dispatched
+
+
+async def test_a_refused_booking_comes_back_as_it_was_typed(mount: Mount) -> None:
+    # was: the card vanished, with "Create (appointment) didn't go through: …"
+    client = FakeClient(OPERATOR, data())
+    h, dialog = await open_dialog(mount, client)
+    await fill(h, start="10:00", end="11:00")
+    await h.type_text(h.field("Notes"), "Gate code 1234")
+    await h.click(h.button("Book", within=dialog))
+    [sent] = client.dispatched
+    await client.refuse("Ana is already booked on that day from 10:00 to 11:00.")
+    await h.settle()
+
+    bars = [d for d in h.page._dialogs.controls if isinstance(d, ft.SnackBar) and d.open]
+    [bar] = [b for b in bars if b.action == "Edit and retry"]
+    await h.session.dispatch_event(bar._i, "action", None)
+    await h.settle()
+
+    [again] = [d for d in h.page._dialogs.controls if isinstance(d, ft.AlertDialog) and d.open]
+    fields = {f.label: f for f in descendants(again) if isinstance(f, ft.TextField)}
+    boxes = {b.label: b for b in descendants(again) if isinstance(b, ft.Checkbox)}
+    assert (fields["Start"].value, fields["End"].value) == ("10:00", "11:00")
+    assert fields["Notes"].value == "Gate code 1234"
+    assert fields["Location"].value == "3 Mango Road"
+    assert boxes["Ana"].value and boxes["Swedish massage"].value
+    [picker] = [d for d in descendants(again) if isinstance(d, ft.Dropdown) and d.label == "Client"]
+    assert picker.value == "c1"
+
+    # booked again (another hour): the refused one leaves the failed list
+    await h.type_text(fields["Start"], "12:00")
+    await h.type_text(fields["End"], "13:00")
+    await h.click(h.button("Book", within=again))
+    assert [c.name for c in client.dispatched] == ["appointment.create"] * 2
+    assert client.dispatched[1].args["start_time"] == "12:00"
+    assert client.dismissed == [sent.seq]

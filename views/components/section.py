@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import flet as ft
 
-from views.port import Changed
+from views.port import Changed, QueuedCommand
+
+Retry = Callable[[QueuedCommand], object]  # opens a form; what it returns is unused
 
 
 @dataclass
@@ -19,6 +21,9 @@ class Section:
     changed: Callable[[Changed], None]
     sync_changed: Callable[[], None] = lambda: None  # a pending mark may have flipped
     short: str | None = None  # a shorter title where room is tight: a phone's bottom bar
+    # per command name: reopen a refused change's form, as it was typed
+    # (the refusal's snackbar offers "Edit and retry")
+    retry: Mapping[str, Retry] = field(default_factory=dict)
 
     @property
     def bar_label(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import flet as ft
@@ -15,7 +16,7 @@ from views.components.runner import ActionRunner
 from views.components.section import Section
 from views.operator import dialogs
 from views.operator.activity import activity_section
-from views.operator.booking import open_booking
+from views.operator.booking import open_booking, retry_booking
 from views.operator.calendar import calendar_section
 from views.operator.charts import charts_section
 from views.operator.clients import clients_section
@@ -65,7 +66,10 @@ def queues_section(page: ft.Page, client: ClientPort) -> Section:
             queues.changed(ch.keys)
 
     page.run_task(queues.run_ticks)
-    return Section("queues", "Queues", ft.Icons.INBOX, queues.root, changed, queues.sync_marks)
+    return Section(
+        "queues", "Queues", ft.Icons.INBOX, queues.root, changed, queues.sync_marks,
+        retry={"appointment.create": partial(retry_booking, page, client)},
+    )
 
 
 def sections(page: ft.Page, client: ClientPort) -> list[Section]:

@@ -10,7 +10,7 @@ choosing. A new booking is dispatched optimistically, so it shows at once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import flet as ft
@@ -22,7 +22,7 @@ from views.components import clock, style
 from views.components.dialogs import close
 from views.components.feedback import snack
 from views.operator.dialogs import checked
-from views.port import ClientPort
+from views.port import ClientPort, QueuedCommand
 
 NO_DRIVER = "none"
 
@@ -37,11 +37,13 @@ class BookingDialog:
         page: ft.Page,
         client: ClientPort,
         appt: Record | None = None,
-        prefill: Record | None = None,
+        prefill: Mapping[str, Any] | None = None,
+        on_saved: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.page = page
         self.client = client
         self.appt = appt
+        self.on_saved = on_saved  # after the change is taken (e.g. drop the refused one)
         snap = client.view()
         a = appt or prefill or {}
         self.client_pick = ft.Dropdown(
@@ -268,6 +270,8 @@ class BookingDialog:
                 result = await self.client.dispatch("appointment.update", self.appt["id"], changed)
             if result.ok:
                 close(self.dialog)
+                if self.on_saved is not None:
+                    await self.on_saved()
                 snack(
                     self.page,
                     "Booked — waiting for the therapist" if self.appt is None else "Changes saved",
@@ -352,5 +356,17 @@ def open_booking(
     if start_time:
         prefill["start_time"] = start_time
     dialog = BookingDialog(page, client, appt, prefill if appt is None else None)
+    dialog.open()
+    return dialog
+
+
+def retry_booking(page: ft.Page, client: ClientPort, failed: QueuedCommand) -> BookingDialog:
+    """A booking the server refused, back in its dialog as it was typed; once
+    booked again, the refused one leaves the failed list."""
+
+    async def drop_refused() -> None:
+        await client.dismiss(failed.seq)
+
+    dialog = BookingDialog(page, client, prefill=failed.args, on_saved=drop_refused)
     dialog.open()
     return dialog
