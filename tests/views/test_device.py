@@ -220,3 +220,33 @@ async def test_back_from_the_background_reconnects_at_once_and_going_there_saves
     await h.click(h.button("Start journey", within=h.semantics(f"appt-{trip}")))
     await until(lambda: status_on_server(server, trip) == "journey", "sent", timeout=20)
     await phone.close()
+
+
+async def test_only_logging_out_forgets_the_session_and_unsent_changes_stay(
+    tmp_path: Path, server: ServerProcess, relay: Relay
+) -> None:
+    phone = Device(tmp_path / "app", relay.url)
+    h = await phone.start()
+    await phone.sign_in("driver1")
+    await until(lambda: "Online" in connection(h), "online")
+    trip = trip_to_start(h)
+    folder = phone.client.session.directory
+    assert folder is not None
+
+    relay.cut()
+    await h.click(h.button("Start journey", within=h.semantics(f"appt-{trip}")))
+    await until(lambda: "1 change waiting" in connection(h), "queued")
+    await h.click(next(b for b in h.by_type(ft.IconButton) if b.tooltip == "Log out"))
+    await until(lambda: any(f.label == "Password" for f in h.by_type(ft.TextField)), "signed out")
+    assert not (folder / sessions.SESSION_FILE).exists()  # forgotten: token and cache
+    assert not (folder / "cache.json").exists()
+    assert (folder / "outbox.jsonl").stat().st_size > 0  # but not the unsent change
+    await phone.close()
+
+    relay.restore()
+    h = await phone.start()  # no session to resume: the sign-in screen, prefilled
+    assert h.field("Username").value == "driver1" and h.field("Server").value == relay.url
+    await phone.sign_in("driver1")
+    await until(lambda: h.has_semantics("connection"), "signed in")
+    await until(lambda: status_on_server(server, trip) == "journey", "the kept change sent")
+    await phone.close()
