@@ -240,3 +240,26 @@ async def test_sign_in_failures_come_with_friendly_words(staff_server: ServerPro
         await Client.start(nowhere, "operator", DEMO_PASSWORD, timeout=3)
     assert unreachable.value.message == NETWORK_MESSAGE
     assert unreachable.value.status is None
+
+
+async def test_reconnect_opens_a_new_socket_now_and_a_second_call_keeps_it(
+        staff_server: ServerProcess) -> None:
+    """Back from the background (Client.wake): the socket is dropped and a new
+    one opened without waiting for the idle timeout or a backoff delay (both
+    a minute here); the app's second lifecycle event right after (shown,
+    then resumed) leaves the new socket alone."""
+    client = await Client.start(staff_server.url, "operator", DEMO_PASSWORD,
+                                idle_timeout=60, delays=MINUTE, rekick=60)
+    try:
+        listener = client.listener
+        await until(lambda: listener.status == "online" and listener._ws is not None)
+        first = listener._ws
+        client.wake()
+        await until(lambda: listener._ws not in (None, first) and listener.status == "online",
+                    what="a new socket, at once")
+        second = listener._ws
+        client.wake()
+        await asyncio.sleep(0.3)  # an abort would have ended it by now
+        assert listener._ws is second and listener.status == "online"
+    finally:
+        await client.stop()

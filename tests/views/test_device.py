@@ -212,6 +212,7 @@ async def test_back_from_the_background_reconnects_at_once_and_going_there_saves
     assert f'"cursor":{phone.client.cursor}' in cache.read_text().replace(" ", "")
 
     relay.freeze()  # frozen in the background: the socket is dead, TCP can't tell
+    await phone.lifecycle("show")  # back, as a phone says it: shown, then resumed
     await phone.lifecycle("resume")
     await until(lambda: listener._ws not in (None, first), "a new socket")
     await until(lambda: listener.status == "online", "online again")
