@@ -251,3 +251,31 @@ async def test_only_logging_out_forgets_the_session_and_unsent_changes_stay(
     await until(lambda: h.has_semantics("connection"), "signed in")
     await until(lambda: status_on_server(server, trip) == "journey", "the kept change sent")
     await phone.close()
+
+
+SOMEONE_ELSE = "Not driver1? Sign in as someone else"
+
+
+async def test_when_the_sign_in_expired_someone_else_may_sign_in_instead(
+    tmp_path: Path, server: ServerProcess, relay: Relay
+) -> None:
+    phone = Device(tmp_path / "app", relay.url)
+    h = await phone.start()
+    await phone.sign_in("driver1")
+    await until(lambda: "Online" in connection(h), "online")
+    folder = phone.client.session.directory
+    assert folder is not None
+    await phone.close()
+    saved = json.loads((folder / sessions.SESSION_FILE).read_text())
+    (folder / sessions.SESSION_FILE).write_text(json.dumps({**saved, "token": "expired"}))
+
+    h = await phone.start()  # the phone changed hands: driver2 has it now
+    await until(lambda: any(f.label == "Password" for f in h.by_type(ft.TextField)), "asked")
+    [switch] = [b for b in h.by_type(ft.TextButton) if b.content == SOMEONE_ELSE]
+    await h.click(switch)
+    await until(lambda: not h.field("Username").read_only, "a plain sign-in")
+    assert not (folder / sessions.SESSION_FILE).exists()  # driver1's session: forgotten
+    await phone.sign_in("driver2")
+    await until(lambda: "Online" in connection(h), "driver2 online")
+    assert phone.client.user["username"] == "driver2"
+    await phone.close()
