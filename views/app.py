@@ -181,6 +181,7 @@ class Session:
             ft.AppLifecycleState.INACTIVE,
             ft.AppLifecycleState.HIDE,
             ft.AppLifecycleState.PAUSE,
+            ft.AppLifecycleState.DETACH,
         ):
             await client.background()  # the OS may end the app from there
 
