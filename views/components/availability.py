@@ -139,18 +139,18 @@ class AvailabilityManager:
             identifier=f"slot-{sid}",
             container=True,
             label=f"Slot {span}, {'available' if slot.get('available') else 'off'}",
-            # The words go under the time, not beside the switch: on a 360 px
-            # phone a row of time, labelled switch and two buttons pushed the
-            # delete button off the screen.
+            # The switch goes under the time, not beside it: on a 360 px phone
+            # a row of time, labelled switch and two buttons pushed the delete
+            # button off the screen.
             content=ft.Row(
                 [
                     ft.Column(
                         [
                             ft.Text(span, size=16, weight=ft.FontWeight.W_500),
-                            ft.Text(
-                                "Available" if slot.get("available") else "Off",
-                                size=12,
-                                color=style.MUTED,
+                            ft.Switch(
+                                label="Available",
+                                value=bool(slot.get("available")),
+                                on_change=toggle,
                             ),
                             *(
                                 [ft.Text("Waiting to sync", color=style.WARN, size=12)]
@@ -158,11 +158,10 @@ class AvailabilityManager:
                                 else []
                             ),
                         ],
-                        spacing=0,
+                        spacing=2,
                         tight=True,
                         expand=True,
                     ),
-                    ft.Switch(value=bool(slot.get("available")), on_change=toggle),
                     _icon_button(ft.Icons.EDIT, f"Edit slot {span}", edit),
                     _icon_button(ft.Icons.DELETE_OUTLINE, f"Delete slot {span}", delete),
                 ],
