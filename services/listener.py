@@ -71,6 +71,7 @@ class Listener:
     def __init__(self, store: Store, api: Api, *, idle_timeout: float = 40.0,
                  poll_interval: float = 3.0, polls_per_ws_try: int = 5, offline_after: int = 3,
                  open_timeout: float = 5.0, ws_url: str | None = None, settle: float = 1.0,
+                 rekick: float = 2.0,
                  delays: Callable[[], Iterator[float]] = backoff,
                  reach_delays: Callable[[], Iterator[float]] = probes,
                  on_online: Callable[[], None] | None = None,
@@ -80,6 +81,7 @@ class Listener:
         self.polls_per_ws_try, self.offline_after = polls_per_ws_try, offline_after
         self.open_timeout = open_timeout
         self.settle = settle
+        self.rekick = rekick  # `reconnect()` leaves a socket it opened this recently alone
         self.ws_url = ws_url or api.ws_url
         self._delays = delays
         self._reach_delays = reach_delays
@@ -95,6 +97,8 @@ class Listener:
         self._ws: ClientConnection | None = None
         self._opened = False  # this websocket has proved itself (see the docstring)
         self._hurry = asyncio.Event()  # `reconnect()`: cut the current wait short
+        self._kicked_at = float("-inf")  # loop time of the last `reconnect()`
+        self._opened_at = float("-inf")  # loop time the current websocket opened
 
     # Status ---------------------------------------------------------------
     def on_status(self, callback: Callable[[Link], None]) -> Callable[[], None]:
@@ -204,6 +208,7 @@ class Listener:
         async with connect(self.ws_url, open_timeout=self.open_timeout, ping_interval=None,
                            close_timeout=2, max_size=2**24) as ws:
             self._ws = ws
+            self._opened_at = asyncio.get_running_loop().time()
             try:
                 await ws.send(jsoncodec.dumps({"type": "hello", "token": self.api.token,
                                             "after": self.store.cursor}).decode())
@@ -317,10 +322,15 @@ class Listener:
     def reconnect(self) -> None:
         """Connect again now: drop the websocket (it may be dead without TCP
         knowing: the OS froze the app) and cut a backoff or poll wait short.
-        The server replays what we missed from our cursor."""
+        The server replays what we missed from our cursor. A second call right
+        after (the app shown, then resumed: two events) leaves the socket the
+        first one opened alone."""
+        now = asyncio.get_running_loop().time()
+        fresh = self._opened_at > self._kicked_at and now - self._kicked_at < self.rekick
+        self._kicked_at = now
         self._hurry.set()
         ws = self._ws
-        if ws is not None:
+        if ws is not None and not fresh:
             ws.transport.abort()  # not close(): no handshake to wait for on a dead link
 
     async def _pause(self, delay: float) -> None:

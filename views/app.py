@@ -75,6 +75,7 @@ class Session:
         self.prefs = prefs
         self.device = config.device
         self.client: ClientPort | None = None
+        self.expired: ClientPort | None = None  # a device's user asked to sign in again
         self.shell: Shell | None = None
         self.dir: Path | None = None
         if self.device is not None:  # the device's sessions, one folder per user
@@ -121,11 +122,21 @@ class Session:
             str(self.dir) if self.dir else None,
             self.signed_in,
             again,
+            self.switch_user if again is not None else None,
         )
         await login.mount()
 
+    async def switch_user(self) -> None:
+        """Someone else signs in instead of the user whose sign-in expired:
+        that user's kept session is forgotten as on Log out."""
+        expired, self.expired = self.expired, None
+        if expired is not None:
+            await expired.stop()
+        await self.show_login()
+
     async def signed_in(self, client: ClientPort) -> None:
         self.client = client
+        self.expired = None  # signed in again: the kept session is this one's
         factory = SECTIONS.get(client.actor.role)
         sections = factory(self.page, client) if factory else []
         self.shell = Shell(self.page, client, sections, self.logout, self.signed_out)
@@ -148,6 +159,7 @@ class Session:
         again = Again(
             str(client.user.get("username") or ""), len(client.sync_info().queued)
         )
+        self.expired = client  # kept, suspended, until the password comes
         await self._stop_client(keep=True)
         await self.show_login(again)
 
@@ -169,6 +181,7 @@ class Session:
             ft.AppLifecycleState.INACTIVE,
             ft.AppLifecycleState.HIDE,
             ft.AppLifecycleState.PAUSE,
+            ft.AppLifecycleState.DETACH,
         ):
             await client.background()  # the OS may end the app from there
 

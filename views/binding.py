@@ -38,6 +38,7 @@ class ServicesClient:
 
     def __init__(self, client: Client) -> None:
         self.client = client
+        self.suspended = False  # stopped, its session kept (see `suspend`)
         self.names: dict[int, str] = {}  # outbox seq -> command name, for our own words
         self.listeners: list[Listener] = []  # the views subscribed (see `dismiss`)
 
@@ -165,13 +166,16 @@ class ServicesClient:
         # the server first (briefly), then drop the token and cache, and the
         # outbox unless it still holds commands: those wait for this user's
         # next sign-in, in any tab (`connect` ... adopt_from).
-        with contextlib.suppress(TimeoutError):
-            await self.client.wait_idle(DRAIN_SECONDS)
+        # (A suspended client can't send: it only forgets.)
+        if not self.suspended:
+            with contextlib.suppress(TimeoutError):
+                await self.client.wait_idle(DRAIN_SECONDS)
         await self.client.logout(keep_unsent=True)
 
     async def suspend(self) -> None:
         # an installed app's session outlives the app: token, cache and
         # outbox stay for the next start (`resume`)
+        self.suspended = True
         await self.client.stop()
 
     def foreground(self) -> None:

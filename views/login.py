@@ -27,6 +27,7 @@ from views.port import ClientPort, LoginFailed, UiConfig
 from views.prefs import Prefs
 
 SignedIn = Callable[[ClientPort], Awaitable[None]]
+Switch = Callable[[], Awaitable[None]]
 FORM_WIDTH = 420  # at most; a phone gets its full width
 
 
@@ -68,6 +69,7 @@ class LoginView:
         session_dir: str | None,
         on_signed_in: SignedIn,
         again: Again | None = None,
+        on_switch: Switch | None = None,
     ) -> None:
         self.page = page
         self.config = config
@@ -104,6 +106,18 @@ class LoginView:
         self.button = ft.FilledButton(
             "Sign in", on_click=self._submit, height=style.BIG_BUTTON_HEIGHT
         )
+        # the phone changed hands: the other user signs in (the expired
+        # session is forgotten, its unsent changes kept for its user)
+        switch = (
+            [
+                ft.TextButton(
+                    f"Not {again.username}? Sign in as someone else", on_click=self._switch
+                )
+            ]
+            if again is not None and on_switch is not None
+            else []
+        )
+        self.on_switch = on_switch
         hint = (
             [
                 ft.Text(
@@ -125,6 +139,7 @@ class LoginView:
                     self.password,
                     self.error,
                     self.button,
+                    *switch,
                     *hint,
                 ],
                 spacing=16,
@@ -216,6 +231,11 @@ class LoginView:
             await self.prefs.set("last_server", server)
         self.page.on_resize = None
         await self.on_signed_in(client)
+
+    async def _switch(self, _: ft.Event[ft.TextButton]) -> None:
+        if self.on_switch is not None and not self.button.disabled:
+            self.button.disabled = True  # one way out at a time
+            await self.on_switch()
 
     def _fail(self, message: str) -> None:
         self.error.value = message

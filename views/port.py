@@ -171,7 +171,10 @@ class ClientPort(Protocol):
     # subscribers hear Changed(sync=True). Any other seq: nothing happens.
     async def dismiss(self, seq: int) -> None: ...
 
-    async def stop(self) -> None: ...  # give waiting changes a moment to sync, then end
+    # Log out: give waiting changes a moment to sync, then end and forget
+    # this user's session here (unsent changes stay for their next sign-in).
+    # Also after `suspend`, to forget a session kept for later.
+    async def stop(self) -> None: ...
 
     # Stop syncing but keep this user's session on the device (token, cache,
     # outbox) for the next start or sign-in: the app closing, or the server

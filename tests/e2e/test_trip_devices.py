@@ -16,6 +16,7 @@ from tests.e2e.ui import (
     card,
     connection,
     expect_text,
+    ident,
     login,
     open_app,
     shoot,
@@ -138,3 +139,26 @@ def test_a_trip_at_phone_and_tablet_size(
     shots("done")
     for page in (driver, therapist):
         expect_text(connection(look(page)), "Online")
+
+    # the other screens of each role, on a phone
+    for name in ("Notifications", "Sync"):
+        look(driver).get_by_role("tab", name=name).or_(
+            driver.get_by_role("button", name=name)
+        ).first.click()
+        driver.wait_for_timeout(500)
+        shoot(driver, f"trip-{n + 1:02d}-{name.lower()}-driver-360")
+    therapist.set_viewport_size(SMALL_PHONE)  # type: ignore[arg-type]
+    manager = ident(therapist, "availability")
+    for _ in range(5):  # the rail becomes a bottom bar: click once it is there
+        look(therapist).wait_for_timeout(1000)
+        therapist.get_by_role("tab", name="Availability").or_(
+            therapist.get_by_role("button", name="Availability")
+        ).first.click()
+        if manager.count():
+            break
+    expect_text(manager, "Today", timeout=20_000)
+    expect(therapist.locator('[flt-semantics-identifier^="slot-"]').first).to_be_visible()
+    shoot(therapist, f"trip-{n + 1:02d}-availability-therapist-360")
+    therapist.get_by_role("button", name="Edit slot").first.click()
+    expect(therapist.get_by_role("alertdialog")).to_be_visible(timeout=20_000)
+    shoot(therapist, f"trip-{n + 1:02d}-availability-edit-dialog-therapist-360")

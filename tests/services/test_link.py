@@ -277,3 +277,26 @@ def test_probes_stay_within_a_second() -> None:
     assert delays[:3] == [0.25, 0.5, 1.0]
     assert max(delays) == 1.0
     assert min(itertools.islice(probes(rand=lambda: 0.0), 10)) == 0.125
+
+
+async def test_reconnect_opens_a_new_socket_now_and_a_second_call_keeps_it(
+        staff_server: ServerProcess) -> None:
+    """Back from the background (Client.wake): the socket is dropped and a new
+    one opened without waiting for the idle timeout or a backoff delay (both
+    a minute here); the app's second lifecycle event right after (shown,
+    then resumed) leaves the new socket alone."""
+    client = await Client.start(staff_server.url, "operator", DEMO_PASSWORD,
+                                idle_timeout=60, delays=MINUTE, rekick=60)
+    try:
+        listener = client.listener
+        await until(lambda: listener.status == "online" and listener._ws is not None)
+        first = listener._ws
+        client.wake()
+        await until(lambda: listener._ws not in (None, first) and listener.status == "online",
+                    what="a new socket, at once")
+        second = listener._ws
+        client.wake()
+        await asyncio.sleep(0.3)  # an abort would have ended it by now
+        assert listener._ws is second and listener.status == "online"
+    finally:
+        await client.stop()

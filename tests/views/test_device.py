@@ -212,6 +212,7 @@ async def test_back_from_the_background_reconnects_at_once_and_going_there_saves
     assert f'"cursor":{phone.client.cursor}' in cache.read_text().replace(" ", "")
 
     relay.freeze()  # frozen in the background: the socket is dead, TCP can't tell
+    await phone.lifecycle("show")  # back, as a phone says it: shown, then resumed
     await phone.lifecycle("resume")
     await until(lambda: listener._ws not in (None, first), "a new socket")
     await until(lambda: listener.status == "online", "online again")
@@ -219,4 +220,62 @@ async def test_back_from_the_background_reconnects_at_once_and_going_there_saves
     trip = trip_to_start(h)
     await h.click(h.button("Start journey", within=h.semantics(f"appt-{trip}")))
     await until(lambda: status_on_server(server, trip) == "journey", "sent", timeout=20)
+    await phone.close()
+
+
+async def test_only_logging_out_forgets_the_session_and_unsent_changes_stay(
+    tmp_path: Path, server: ServerProcess, relay: Relay
+) -> None:
+    phone = Device(tmp_path / "app", relay.url)
+    h = await phone.start()
+    await phone.sign_in("driver1")
+    await until(lambda: "Online" in connection(h), "online")
+    trip = trip_to_start(h)
+    folder = phone.client.session.directory
+    assert folder is not None
+
+    relay.cut()
+    await h.click(h.button("Start journey", within=h.semantics(f"appt-{trip}")))
+    await until(lambda: "1 change waiting" in connection(h), "queued")
+    await h.click(next(b for b in h.by_type(ft.IconButton) if b.tooltip == "Log out"))
+    await until(lambda: any(f.label == "Password" for f in h.by_type(ft.TextField)), "signed out")
+    assert not (folder / sessions.SESSION_FILE).exists()  # forgotten: token and cache
+    assert not (folder / "cache.json").exists()
+    assert (folder / "outbox.jsonl").stat().st_size > 0  # but not the unsent change
+    await phone.close()
+
+    relay.restore()
+    h = await phone.start()  # no session to resume: the sign-in screen, prefilled
+    assert h.field("Username").value == "driver1" and h.field("Server").value == relay.url
+    await phone.sign_in("driver1")
+    await until(lambda: h.has_semantics("connection"), "signed in")
+    await until(lambda: status_on_server(server, trip) == "journey", "the kept change sent")
+    await phone.close()
+
+
+SOMEONE_ELSE = "Not driver1? Sign in as someone else"
+
+
+async def test_when_the_sign_in_expired_someone_else_may_sign_in_instead(
+    tmp_path: Path, server: ServerProcess, relay: Relay
+) -> None:
+    phone = Device(tmp_path / "app", relay.url)
+    h = await phone.start()
+    await phone.sign_in("driver1")
+    await until(lambda: "Online" in connection(h), "online")
+    folder = phone.client.session.directory
+    assert folder is not None
+    await phone.close()
+    saved = json.loads((folder / sessions.SESSION_FILE).read_text())
+    (folder / sessions.SESSION_FILE).write_text(json.dumps({**saved, "token": "expired"}))
+
+    h = await phone.start()  # the phone changed hands: driver2 has it now
+    await until(lambda: any(f.label == "Password" for f in h.by_type(ft.TextField)), "asked")
+    [switch] = [b for b in h.by_type(ft.TextButton) if b.content == SOMEONE_ELSE]
+    await h.click(switch)
+    await until(lambda: not h.field("Username").read_only, "a plain sign-in")
+    assert not (folder / sessions.SESSION_FILE).exists()  # driver1's session: forgotten
+    await phone.sign_in("driver2")
+    await until(lambda: "Online" in connection(h), "driver2 online")
+    assert phone.client.user["username"] == "driver2"
     await phone.close()

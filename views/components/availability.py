@@ -183,14 +183,29 @@ class AvailabilityManager:
             identifier=f"slot-{sid}",
             container=True,
             label=f"Slot {span}, {'available' if slot.get('available') else 'off'}",
+            # The switch goes under the time, not beside it: on a 360 px phone
+            # a row of time, labelled switch and two buttons pushed the delete
+            # button off the screen.
             content=ft.Row(
                 [
-                    ft.Text(span, size=16, weight=ft.FontWeight.W_500, width=170),
-                    ft.Switch(
-                        label="Available", value=bool(slot.get("available")), on_change=toggle
+                    ft.Column(
+                        [
+                            ft.Text(span, size=16, weight=ft.FontWeight.W_500),
+                            ft.Switch(
+                                label="Available",
+                                value=bool(slot.get("available")),
+                                on_change=toggle,
+                            ),
+                            *(
+                                [ft.Text("Waiting to sync", color=style.WARN, size=12)]
+                                if waiting
+                                else []
+                            ),
+                        ],
+                        spacing=2,
+                        tight=True,
+                        expand=True,
                     ),
-                    *([ft.Text("Waiting to sync", color=style.WARN, size=12)] if waiting else []),
-                    ft.Container(expand=True),
                     _icon_button(ft.Icons.EDIT, f"Edit slot {span}", edit),
                     _icon_button(ft.Icons.DELETE_OUTLINE, f"Delete slot {span}", delete),
                 ],
