@@ -58,11 +58,12 @@ test: $(STAMP)
 	exit $$rc
 
 # The inner loop while writing code: the markers (tests/conftest.py) leave out the real
-# browser, the replicas, the fault and load suites and every PostgreSQL run.
+# browser, the replicas, the fault and load suites and every PostgreSQL run; property
+# tests try 20 examples instead of 100.
 FAST_MARKERS := not slow and not e2e and not postgres
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -q -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

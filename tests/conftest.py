@@ -1,6 +1,7 @@
 """Suite-wide settings. Kept small: fixtures live next to the tests that use them, and
 shared helpers in tests/support/ (import them as `tests.support.<module>`; pytest runs in
-importlib mode, so test directories are not on sys.path and files may share names).
+importlib mode, so test directories are not on sys.path and files may share names), and
+what the benchmarks share too in testkit/.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# The inner loop (make test-fast) tries fewer examples; the full suite keeps the default.
+settings.register_profile("fast", parent=settings.get_profile("tandem"), max_examples=20)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tandem"))
 
 

@@ -169,7 +169,8 @@ def _answers_hold(w: World, agreed: set[tuple[str, str, tuple[str, str, str]]]) 
             assert team <= accepted, f"confirmed without every acceptance: {appt}"
 
 
-@settings(max_examples=300, deadline=None)
+# three times the profile's examples: 300 in the full suite, 60 in make test-fast
+@settings(max_examples=3 * settings.default.max_examples, deadline=None)
 @given(st.lists(step, min_size=10, max_size=40))
 def test_commands_apply_or_change_nothing_and_versions_step_by_one(steps: list[Step]) -> None:
     """Each command applies (version + 1 on what it changes, nothing terminal
