@@ -330,8 +330,10 @@ async def get_events(
     after: Annotated[int, Query(ge=0, le=2**62, description="Your cursor")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> JSON:
-    """Your events after `after`, in order; 410 resync_required when the log
-    no longer reaches back that far (bootstrap again)."""
+    """Your events after `after`, in order, at most `limit`. 410
+    resync_required when the log no longer reaches back that far (trimmed) or
+    `after` is beyond its head (a cursor from another database): bootstrap
+    again."""
     async with rt.db.read() as conn:
         head, trimmed = await repo.head(conn)
         if after < trimmed or after > head:
