@@ -24,6 +24,7 @@ from server import accounts, repo, timeline
 from server.auth import AuthError
 from server.commands import Response
 from server.errors import JSON, WireError, invalid_message
+from server.events import view_for
 from server.runtime import Runtime
 from server.schema import users
 from server.wire import (
@@ -307,13 +308,14 @@ async def bootstrap(actor: Me, rt: Rt) -> JSON:
             out["cursor"] = rt.state.seq
             visible = rt.state.visible(actor)
             for key, entity in _LISTS:
-                out[key] = visible[entity]
+                out[key] = [view_for(actor, entity, r) for r in visible[entity]]
         else:  # replicas: one read snapshot gives state and cursor together
             out["cursor"], _ = await repo.head(conn)
             for key, entity in _LISTS:
                 rows = [] if entity == "client" and actor.role != "operator" \
                     else await repo.select(conn, entity)
-                out[key] = [r for r in rows if can_see(actor, entity, r)]
+                out[key] = [view_for(actor, entity, r) for r in rows
+                            if can_see(actor, entity, r)]
     if row is None:
         raise WireError(401, "invalid_token", "Your account no longer exists.")
     me_staff = next((s for s in out["staff"] if s.get("id") == actor.id), None)
@@ -328,8 +330,10 @@ async def get_events(
     after: Annotated[int, Query(ge=0, le=2**62, description="Your cursor")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> JSON:
-    """Your events after `after`, in order; 410 resync_required when the log
-    no longer reaches back that far (bootstrap again)."""
+    """Your events after `after`, in order, at most `limit`. 410
+    resync_required when the log no longer reaches back that far (trimmed) or
+    `after` is beyond its head (a cursor from another database): bootstrap
+    again."""
     async with rt.db.read() as conn:
         head, trimmed = await repo.head(conn)
         if after < trimmed or after > head:
@@ -337,7 +341,7 @@ async def get_events(
                             "Your copy is too old to catch up. Please reload everything.")
         batch = await repo.events_after(conn, after, limit, actor)
     cursor = batch[-1].seq if len(batch) == limit else head
-    return JSON({"events": [e.wire() for e in batch], "cursor": cursor})
+    return JSON({"events": [e.seen_by(actor).wire() for e in batch], "cursor": cursor})
 
 
 @router.get(
@@ -355,6 +359,7 @@ async def get_timeline(
         record = await repo.get(conn, "appointment", appointment_id)
         if record is None or not can_see(actor, "appointment", record):
             raise WireError(404, "not_found", "That appointment doesn't exist or isn't yours.")
-        steps = await repo.record_events(conn, "appointment", appointment_id, actor)
+        steps = [e.seen_by(actor)
+                 for e in await repo.record_events(conn, "appointment", appointment_id, actor)]
         people = {s["id"]: s for s in await repo.select(conn, "staff")}
     return JSON({"entries": timeline.entries(steps, people)})

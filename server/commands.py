@@ -30,16 +30,16 @@ from sqlalchemy.exc import OperationalError
 from domain.apply import apply
 from domain.commands import Actor, Change, Command, MemorySnapshot, Outcome
 from domain.commands import Settings as DomainSettings
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
 from domain.policy import can_see
 from domain.records import Entity, Record
 from domain.times import iso
 from server import repo
 from server.database import Database
 from server.errors import BUSY_MESSAGE, SERVER_ERROR_MESSAGE
-from server.events import Event, drafts_for
+from server.events import Event, drafts_for, view_for
 from server.hub import Hub
-from server.state import State
+from server.state import State, target_entity
 from server.tasks import cancel_and_wait
 
 log = logging.getLogger("tandem.commands")
@@ -70,11 +70,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _wire_change(c: Change) -> dict[str, Any]:
+def _wire_change(actor: Actor, c: Change) -> dict[str, Any]:
     record = c.record
     version = int(record["version"]) if record else int((c.previous or {}).get("version", 0)) + 1
     return {"entity": c.entity, "id": c.id, "op": "delete" if record is None else c.op,
-            "version": version, "data": record}
+            "version": version,
+            "data": None if record is None else view_for(actor, c.entity, record)}
+
+
+def _not_yours(cmd: Command) -> Response:
+    """A refusal about a record you may not see, or that doesn't exist, says
+    just that: 404, one answer for both; a 403 for a record you may not see
+    would confirm its id (the audience rule, domain.policy)."""
+    entity = target_entity(cmd) or "record"
+    return 404, NotFound(f"That {entity} doesn't exist or isn't yours.").to_wire()
 
 
 def _visible_change(actor: Actor, c: Change) -> bool:
@@ -261,6 +270,8 @@ class CommandService:
             response = self._applied(actor, cmd, outcome, batch, stamp)
         except DomainError as exc:
             response = (exc.status, exc.to_wire())
+            if exc.status == 403 and self._hidden(actor, cmd, batch):
+                response = _not_yours(cmd)
         except (TypeError, ValueError, KeyError, AttributeError, IndexError):
             # The domain should have refused these arguments with InvalidArgs;
             # answer 422 rather than crash, log it so it gets fixed, don't store it.
@@ -283,6 +294,17 @@ class CommandService:
                 "status_code": response[0], "response": response[1], "created_at": stamp,
             })
         batch.answers.append((job, response, outcome if response[0] == 200 else None))
+
+    def _hidden(self, actor: Actor, cmd: Command, batch: _Batch) -> bool:
+        """The command's target is not there for `actor`: it doesn't exist, or
+        they may not see it (a `.create` names a new record: not that)."""
+        entity = target_entity(cmd)
+        if entity is None or not isinstance(cmd.target, str) or cmd.name.endswith(".create"):
+            return False
+        record = batch.puts.get(entity, {}).get(cmd.target)
+        if record is None and cmd.target not in batch.gone.get(entity, ()):
+            record = self.state.tables[entity].get(cmd.target)
+        return record is None or not can_see(actor, entity, record)
 
     def _snapshot(self, actor: Actor, cmd: Command, batch: _Batch) -> MemorySnapshot:
         """The domain snapshot for `cmd`: the state plus what earlier commands
@@ -309,9 +331,10 @@ class CommandService:
         first = outcome.changes[0] if outcome.changes else None
         response: Response = (200, {
             "status": "applied",
-            "record": record if first and record and can_see(actor, first.entity, record)
-            else None,
-            "changes": [_wire_change(c) for c in outcome.changes if _visible_change(actor, c)],
+            "record": view_for(actor, first.entity, record)
+            if first and record and can_see(actor, first.entity, record) else None,
+            "changes": [_wire_change(actor, c) for c in outcome.changes
+                        if _visible_change(actor, c)],
             "cursor": batch.head + len(batch.events) + len(events),
         })
         batch.saw(outcome.changes)

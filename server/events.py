@@ -4,11 +4,20 @@ Each domain Change becomes one event whose audience is `domain.policy.audience`
 of the new record. When a change takes people out of a record's audience (a
 therapist reassigned, a driver swapped), those people get a `delete` event
 for it, so their caches drop what they may no longer see.
+
+Not everyone in an audience sees the whole record (`view_for`): an
+appointment's rejection — who rejected it, when, why, and the `rejected_at/_by`
+stamps — is the operators' and the rejecter's only (others keep how it was
+settled: `rejection.decision`); a therapist reassigned in
+the rejecter's place (or anyone else on it) gets a copy without it. The log
+keeps the whole record; every way out applies `view_for`: bootstrap, command
+answers, GET /api/events and the timeline (`Event.seen_by`), and the
+websocket (`Event.frame_for`: a second frame, built once, for such events).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -33,11 +42,17 @@ class Event:
     created_at: str = ""
     _frame: list[str] = field(default_factory=list, compare=False, repr=False)
     _audience: Audience = field(init=False, compare=False, repr=False)
+    # False: everyone in the audience sees the whole record; else who (besides
+    # operators) may see its rejection, and the frame of the copy for the rest.
+    _hides: str | None | bool = field(init=False, compare=False, repr=False)
+    _copy_frame: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Built once: every connection's pump asks each event about its user.
         object.__setattr__(self, "_audience",
                            Audience(self.users, self.to_operators, self.to_everyone))
+        object.__setattr__(self, "_hides", False if self.data is None
+                           else _rejecter(self.entity, self.data))
 
     def wire(self) -> dict[str, Any]:
         return {
@@ -59,6 +74,25 @@ class Event:
     def visible_to(self, actor: Actor) -> bool:
         return self._audience.includes(actor)
 
+    def _whole_for(self, actor: Actor) -> bool:
+        return (self._hides is False or actor.role in ("operator", "system")
+                or actor.id == self._hides)
+
+    def seen_by(self, actor: Actor) -> Event:
+        """This event as `actor` gets it (`view_for` of its record)."""
+        if self._whole_for(actor) or self.data is None:
+            return self
+        return replace(self, data=view_for(actor, self.entity, self.data), _frame=[],
+                       _copy_frame=[])
+
+    def frame_for(self, actor: Actor) -> str:
+        """`frame()`, or for someone who gets a copy, the copy's frame (built once)."""
+        if self._whole_for(actor):
+            return self.frame()
+        if not self._copy_frame:
+            self._copy_frame.append(self.seen_by(actor).frame())
+        return self._copy_frame[0]
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -76,6 +110,35 @@ class Draft:
     def numbered(self, seq: int, cause: str, created_at: str) -> Event:
         return Event(seq, self.entity, self.id, self.op, self.version, self.data, cause,
                      self.users, self.to_operators, self.to_everyone, created_at)
+
+
+_REJECTION_FIELDS = ("rejection", "rejected_at", "rejected_by")
+# What a copy keeps of a rejection: that there was one and how it was settled
+# (the timeline's "reassigned it to …"), not who rejected it, when or why.
+_REJECTION_KEPT = ("role", "previous_status", "decision", "decided_at", "decided_by")
+
+
+def _rejecter(entity: Entity, record: Record) -> str | None | bool:
+    """Who may see the record's rejection besides the operators (None: nobody
+    named); False when it carries none."""
+    if entity != "appointment" or not any(record.get(f) for f in _REJECTION_FIELDS):
+        return False
+    by = (record.get("rejection") or {}).get("by") or record.get("rejected_by")
+    return by if isinstance(by, str) else None
+
+
+def view_for(actor: Actor, entity: Entity, record: Record) -> Record:
+    """The copy of `record` that `actor` (who may see it) gets."""
+    if actor.role in ("operator", "system"):
+        return record
+    rejecter = _rejecter(entity, record)
+    if rejecter is False or rejecter == actor.id:
+        return record
+    copy = {k: v for k, v in record.items() if k not in _REJECTION_FIELDS}
+    if isinstance(record.get("rejection"), dict):
+        copy["rejection"] = {k: v for k, v in record["rejection"].items()
+                             if k in _REJECTION_KEPT}
+    return copy
 
 
 def drafts_for(change: Change) -> list[Draft]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.apply import COMMANDS
 
 
 class Rejected(BaseModel):
@@ -35,16 +37,29 @@ class LoginOut(BaseModel):
     user: UserOut
 
 
+# A client's counter or a record's version: 0 … 2^62, written as an integer
+# (strict: 7.0 is refused 422 although JSON Schema counts it an integer).
+Counter = Annotated[int, Field(ge=0, le=2**62)]
+
+
 class CommandIn(BaseModel):
     """One command of the client's outbox. (client_id, seq) makes it exactly-once."""
 
     model_config = ConfigDict(strict=True)
     client_id: str = Field(min_length=1, max_length=200)
-    seq: int = Field(ge=0, le=2**62)
-    name: str = Field(min_length=1, max_length=100, examples=["appointment.accept"])
+    seq: Counter
+    # Described as the set the server knows; checked by the server, so a name
+    # it doesn't know stays 400 unknown_command (not a 422 of this model).
+    name: str = Field(min_length=1, max_length=100, examples=["appointment.accept"],
+                      description="One of the commands this server knows; another "
+                                  "name is refused 400 unknown_command.",
+                      json_schema_extra={"enum": list(sorted(COMMANDS))})
     target: str | None = Field(default=None, max_length=200)
     args: dict[str, Any] = Field(default_factory=dict)
-    base_version: int | None = Field(default=None, ge=0, le=2**62)
+    base_version: Counter | None = Field(
+        default=None,
+        description="The version of the target you last saw (at most 2^62); a command "
+                    "on a record that changed since is refused 409 version_conflict.")
 
 
 class ChangeOut(BaseModel):
@@ -78,7 +93,10 @@ class CommandResult(BaseModel):
 class BatchIn(BaseModel):
     """Commands of one client's outbox, in the order to run them."""
 
-    commands: list[CommandIn] = Field(max_length=BATCH_MAX)
+    commands: list[CommandIn] = Field(
+        max_length=BATCH_MAX,
+        description=f"At most {BATCH_MAX} (more: 413 too_many_commands), and the whole "
+                    "body at most 256 KiB (more: 413 too_large).")
 
 
 class BatchOut(BaseModel):
@@ -122,14 +140,19 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: each status documented with the Rejected body."""
     words = {
         400: "Malformed request (bad JSON, unknown command)",
-        401: "Not signed in, or the token expired / was tampered with",
+        401: "Sign in again: unauthorized (no token), invalid_token, token_expired, "
+             "account_inactive (the account was deactivated), session_revoked (the "
+             "password was reset); POST /api/auth/login: bad_credentials, "
+             "account_inactive",
         403: "Your role or ownership doesn't allow it",
         404: "No such record (or not visible to you)",
         409: "The current state refuses it (invalid_transition, version_conflict, …)",
         410: "resync_required: the event log no longer reaches your cursor",
-        413: "Body too large",
+        413: "too_large: the body is over the server's limit (TANDEM_MAX_BODY, 256 KiB); "
+             f"too_many_commands: a batch of more than {BATCH_MAX}",
         422: "Missing or mistyped fields (invalid_request / invalid_args)",
-        429: "Too many failed sign-ins; wait Retry-After seconds",
+        429: "too_many_attempts: too many failed sign-ins for this username from your "
+             "address, or from your address at all; wait Retry-After seconds",
         500: "server_error: an unexpected problem on the server (it is logged); retry",
         503: "Temporarily unavailable; retry",
     }

@@ -53,6 +53,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import Protocol as WsProtocol
 from websockets.protocol import State as WsState
 
+from domain.commands import Actor
 from server import repo
 from server.auth import AuthError, Session, expired
 from server.events import Event
@@ -200,7 +201,7 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session
     when its token expires, or its account's standing refuses the session."""
     s = rt.settings
     actor = session.actor
-    link = Link(ws, s.send_queue, s.ping_interval)
+    link = Link(ws, s.send_queue, s.ping_interval, actor)
     sub.push = link.push_event
     sub.cursor = cursor
 
@@ -235,7 +236,7 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session
                     await asyncio.wait_for(sub.wake.wait(), 0.05)
                 continue
             for event in batch:
-                if event.visible_to(actor) and not link.offer(event.frame()):
+                if event.visible_to(actor) and not link.offer(event.frame_for(actor)):
                     try:
                         await asyncio.wait_for(link.room.wait(), s.send_timeout)
                     except TimeoutError as exc:
@@ -243,7 +244,7 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session
                                     actor.id, sub.cursor)
                         raise Closing(1013, "too slow: reconnect with your cursor",
                                       "slow_consumer") from exc
-                    link.offer(event.frame())
+                    link.offer(event.frame_for(actor))
                 sub.cursor = event.seq
 
     async def receiver() -> None:
@@ -295,8 +296,10 @@ class Link:
     connection) through that send, as before.
     """
 
-    def __init__(self, ws: WebSocket, limit: int, ping_interval: float) -> None:
+    def __init__(self, ws: WebSocket, limit: int, ping_interval: float,
+                 actor: Actor | None = None) -> None:
         self._ws = ws
+        self._actor = actor  # whose copy of each event to send (Event.frame_for)
         server_send: _SendCoro | None = ws.scope.get(SERVER_SEND)
         self._send: _SendCoro = ws.send
         self._raw = False
@@ -319,7 +322,8 @@ class Link:
     # --- sending ---------------------------------------------------------------------
 
     def push_event(self, event: Event) -> bool:
-        return self.offer(event.frame())
+        return self.offer(event.frame() if self._actor is None
+                          else event.frame_for(self._actor))
 
     def offer(self, frame: str) -> bool:
         """Send or queue `frame`; False (nothing done) when the queue is full."""

@@ -140,3 +140,98 @@ def test_events_endpoint_matches_the_log(demo_server: ServerProcess,
         actor: Actor = apis[u].actor
         want = [r["seq"] for r in rows if audience_of(r).includes(actor)]
         assert [e["seq"] for e in apis[u].events(0)] == want
+
+
+# --- issue 17, point 7: copies and refusals follow the audience rule ------------------
+
+HIDDEN_STAMPS = ("rejected_at", "rejected_by")
+HIDDEN_REJECTION = ("by", "reason", "at", "note")
+
+
+def test_a_reassigned_therapist_never_gets_the_previous_ones_rejection(
+    demo_server: ServerProcess, apis: dict[str, Api]
+) -> None:
+    """t1 rejects (a reason of their own), the operator reassigns to t2: t2's
+    copy — bootstrap, events, stream, command answers, timeline — says it was
+    reassigned, but not who rejected it, when or why; the operators' copy has
+    it whole."""
+    op, t1, t2, d1 = (apis[u] for u in ("operator", "therapist1", "therapist2", "driver1"))
+    day = fresh_day()
+    make_world(op, day, ["therapist1", "therapist2"])
+    start = op.cursor()
+    aid = str(uuid.uuid4())
+    op.cmd("appointment.create", aid, client_id=new_client(op), service_ids=[service_id(op)],
+           therapist_ids=[t1.id], driver_id=d1.id, date=day, start_time="15:00",
+           end_time="16:00", location="z").ok()
+    t1.cmd("appointment.reject", aid, reason="My mother is in hospital").ok()
+    op.cmd("appointment.review_rejection", aid, decision="reassign", therapist_id=t2.id).ok()
+    accepted = t2.cmd("appointment.accept", aid).ok()
+
+    def clean(copy: dict[str, Any], who: str) -> None:
+        text = orjson.dumps(copy).decode()
+        assert not any(f in copy for f in HIDDEN_STAMPS), (who, copy)
+        assert not any(f in (copy.get("rejection") or {}) for f in HIDDEN_REJECTION), \
+            (who, copy)
+        assert t1.id not in text and "hospital" not in text, (who, copy)
+
+    clean(accepted.record, "t2's answer")
+    for change in accepted.body["changes"]:
+        if change["id"] == aid:
+            clean(change["data"], "t2's answer's changes")
+    clean(next(a for a in t2.bootstrap()["appointments"] if a["id"] == aid), "t2 bootstrap")
+    for who in ("therapist2", "driver1"):  # the driver was on it all along: not theirs either
+        for e in apis[who].events(start):
+            if e["id"] == aid and e["data"] is not None and e["version"] >= 3:
+                clean(e["data"], f"{who} events")
+
+    async def streamed() -> list[dict[str, Any]]:
+        async with stream(demo_server, t2.token, start) as s:
+            return await s.until(t2.events(start)[-1]["seq"])  # t2's last one
+
+    for e in asyncio.run(streamed()):
+        if e["id"] == aid and e["data"] is not None and e["version"] >= 3:
+            clean(e["data"], "t2 stream")
+    timeline = t2.get(f"/api/appointments/{aid}/timeline").json()["entries"]
+    assert "hospital" not in orjson.dumps(timeline).decode()
+    whole = next(a for a in op.bootstrap()["appointments"] if a["id"] == aid)
+    assert whole["rejection"]["by"] == t1.id and whole["rejected_by"] == t1.id
+    assert [e for e in op.events(start) if e["id"] == aid][-1]["data"]["rejection"]["reason"] \
+        == "My mother is in hospital"
+
+
+def test_the_rejecter_keeps_their_own_rejection_when_it_is_denied(
+    demo_server: ServerProcess, apis: dict[str, Api]
+) -> None:
+    op, t3 = apis["operator"], apis["therapist3"]
+    day = fresh_day()
+    make_world(op, day, ["therapist3"])
+    aid = str(uuid.uuid4())
+    op.cmd("appointment.create", aid, client_id=new_client(op), service_ids=[service_id(op)],
+           therapist_ids=[t3.id], date=day, start_time="17:00", end_time="18:00",
+           location="w").ok()
+    t3.cmd("appointment.reject", aid, reason="Too far").ok()
+    op.cmd("appointment.review_rejection", aid, decision="deny").ok()
+    mine = next(a for a in t3.bootstrap()["appointments"] if a["id"] == aid)
+    assert mine["rejection"]["reason"] == "Too far" and mine["rejection"]["decision"] == "deny"
+
+
+def test_staff_not_on_an_appointment_get_not_found_for_an_update(
+    demo_server: ServerProcess, apis: dict[str, Api]
+) -> None:
+    """appointment.update by someone who may not see the booking: 404, as
+    for one that doesn't exist — 403 would confirm the id."""
+    op, t1, t3, d2 = (apis[u] for u in ("operator", "therapist1", "therapist3", "driver2"))
+    day = fresh_day()
+    make_world(op, day, ["therapist1"])
+    aid = str(uuid.uuid4())
+    op.cmd("appointment.create", aid, client_id=new_client(op), service_ids=[service_id(op)],
+           therapist_ids=[t1.id], date=day, start_time="19:00", end_time="20:00",
+           location="v").ok()
+    for api in (t3, d2):
+        hidden = api.cmd("appointment.update", aid, notes="mine now")
+        missing = api.cmd("appointment.update", str(uuid.uuid4()), notes="mine now")
+        assert (hidden.status, hidden.code) == (404, "not_found"), hidden.body
+        assert hidden.body["message"] == missing.body["message"], (hidden.body, missing.body)
+    # Someone on it who may not edit it is told why (they know it exists).
+    on_it = t1.cmd("appointment.update", aid, notes="mine now")
+    assert (on_it.status, on_it.code) == (403, "forbidden"), on_it.body

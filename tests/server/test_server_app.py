@@ -145,3 +145,28 @@ def test_security_headers_on_the_api_and_the_ui(composed: tuple[str, list[str]])
     for name in ("health", "bootstrap", "refusal"):
         assert answers[name].headers["content-security-policy"].startswith("default-src 'none'")
     assert "default-src 'self'" in answers["ui"].headers["content-security-policy"]
+
+
+def test_openapi_describes_the_limits_the_server_enforces(
+        composed: tuple[str, list[str]]) -> None:
+    """Issue 17, point 8: the command names, the counters' bounds, the batch
+    limits, 410 resync_required and the sign-in refusals are in the document
+    (schemathesis --checks all holds the server to it: tests/reliability)."""
+    from domain.apply import COMMANDS
+    from server.wire import BATCH_MAX
+
+    url, _ = composed
+    spec: dict[str, Any] = httpx.get(url + "/openapi.json").json()
+    command = spec["components"]["schemas"]["CommandIn"]["properties"]
+    assert set(command["name"]["enum"]) == set(COMMANDS)
+    assert (command["seq"]["minimum"], command["seq"]["maximum"]) == (0, 2**62)
+    version = next(b for b in command["base_version"]["anyOf"] if b.get("type") == "integer")
+    assert (version["minimum"], version["maximum"]) == (0, 2**62)
+    batch = spec["components"]["schemas"]["BatchIn"]["properties"]["commands"]
+    assert batch["maxItems"] == BATCH_MAX and "too_many_commands" in batch["description"]
+    events = spec["paths"]["/api/events"]["get"]
+    assert "resync_required" in events["responses"]["410"]["description"]
+    assert "beyond its head" in events["description"]
+    login = spec["paths"]["/api/auth/login"]["post"]["responses"]
+    assert "account_inactive" in login["401"]["description"]
+    assert "Retry-After" in login["429"]["description"]
