@@ -31,7 +31,7 @@ WORDS: dict[str, Words] = {
         title="New booking", saved="Booking saved", done="{who} booked {booking} with {therapists}"
     ),
     "appointment.update": Words(
-        title="Booking change", saved="Changes saved", done="{who} changed {booking}"
+        title="Booking change", saved="Changes saved"
     ),
     "appointment.accept": Words(
         button="Accept",
@@ -150,6 +150,11 @@ WORDS: dict[str, Words] = {
     "notification.mark_all_read": Words(title="Mark all read", saved=None),
     "notification.mark_read": Words(title="Mark read", saved=None),
     "staff.set_duty": Words(title="Duty status", saved="Duty status saved"),
+    "service.create": Words(title="New service", saved="Service added — saved"),
+    "service.update": Words(title="Service change", saved="Service saved"),
+    "material.create": Words(title="New material", saved="Material added — saved"),
+    "material.update": Words(title="Material change", saved="Material saved"),
+    "material.restock": Words(title="Restock", verb="restock", saved="Restock saved"),
 }
 
 
