@@ -79,7 +79,7 @@ def _operator(ctx: Ctx, what: str) -> None:
         raise Forbidden(f"Only the operator can {what}.")
 
 
-def _number(
+def numeric(
     args: Mapping[str, Any], key: str, what: str, *, whole: bool = False, positive: bool = False
 ) -> float:
     value = args.get(key)
@@ -99,21 +99,27 @@ def _number(
 # ---- services ------------------------------------------------------------------------
 
 
-def _service_fields(args: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    v.only(args, SERVICE_FIELDS)
-    out: dict[str, Any] = {}
-    if not partial or "name" in args:
-        out["name"] = v.required_text(args, "name", "the service's name")
-    if not partial or "minutes" in args:
-        minutes = _number(args, "minutes", "the minutes", whole=True, positive=True)
+def service_field(args: Mapping[str, Any], key: str) -> Any:
+    """One field of a service, checked (the form shows each under its field)."""
+    if key == "name":
+        return v.required_text(args, "name", "the service's name")
+    if key == "minutes":
+        minutes = numeric(args, "minutes", "the minutes", whole=True, positive=True)
         if minutes > MAX_MINUTES:
             raise InvalidArgs(f"A service lasts at most {MAX_MINUTES} minutes.")
-        out["minutes"] = int(minutes)
-    if not partial or "price" in args:
-        out["price"] = _number(args, "price", "the price")
-    if "active" in args:
-        out["active"] = v.flag(args, "active", "the service is on offer")
-    return out
+        return int(minutes)
+    if key == "price":
+        return numeric(args, "price", "the price")
+    return v.flag(args, "active", "the service is on offer")
+
+
+def _service_fields(args: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    v.only(args, SERVICE_FIELDS)
+    return {
+        key: service_field(args, key)
+        for key in SERVICE_FIELDS
+        if key in args or (not partial and key != "active")
+    }
 
 
 def _unique_name(snap: Snapshot, entity: str, name: str, own_id: str, what: str) -> None:
@@ -156,20 +162,34 @@ def check_bookable(snap: Snapshot, service_ids: list[str], already: list[str] = 
 # ---- materials -----------------------------------------------------------------------
 
 
+MATERIAL_WORDS = {
+    "name": "the material's name",
+    "unit": "the unit (ml, pieces, sets…)",
+    "on_hand": "the stock on hand",
+    "reorder_level": "the reorder level",
+}
+
+
+def material_field(args: Mapping[str, Any], key: str) -> Any:
+    """One field of a material, checked (the form shows each under its field)."""
+    if key in ("name", "unit"):
+        return v.required_text(args, key, MATERIAL_WORDS[key])
+    if key in ("on_hand", "reorder_level"):
+        return numeric(args, key, MATERIAL_WORDS[key])
+    return v.flag(args, "active", "the material is in use")
+
+
+def restock_quantity(args: Mapping[str, Any]) -> float:
+    return numeric(args, "quantity", "the quantity", positive=True)
+
+
 def _material_fields(args: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     v.only(args, MATERIAL_FIELDS)
-    out: dict[str, Any] = {}
-    if not partial or "name" in args:
-        out["name"] = v.required_text(args, "name", "the material's name")
-    if not partial or "unit" in args:
-        out["unit"] = v.required_text(args, "unit", "the unit (ml, pieces, bottles…)")
-    if not partial or "on_hand" in args:
-        out["on_hand"] = _number(args, "on_hand", "the stock on hand")
-    if not partial or "reorder_level" in args:
-        out["reorder_level"] = _number(args, "reorder_level", "the reorder level")
-    if "active" in args:
-        out["active"] = v.flag(args, "active", "the material is in use")
-    return out
+    return {
+        key: material_field(args, key)
+        for key in MATERIAL_FIELDS
+        if key in args or (not partial and key != "active")
+    }
 
 
 def _move(
@@ -244,7 +264,7 @@ def material_restock(ctx: Ctx) -> Outcome:
     _operator(ctx, "restock")
     material = ctx.target("material")
     v.only(ctx.cmd.args, ("quantity", "note"))
-    quantity = _number(ctx.cmd.args, "quantity", "the quantity", positive=True)
+    quantity = restock_quantity(ctx.cmd.args)
     note = v.text(ctx.cmd.args, "note", "a note", required=False)
     new = bumped(material, on_hand=_sum(material.get("on_hand"), quantity))
     return Outcome(

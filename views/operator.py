@@ -19,6 +19,7 @@ from views.operator_booking import open_booking
 from views.operator_calendar import calendar_section
 from views.operator_charts import charts_section
 from views.operator_clients import clients_section
+from views.operator_inventory import inventory_section
 from views.operator_queues import QueueBoard
 from views.operator_runner import OperatorRunner
 from views.operator_staff import staff_section
@@ -110,4 +111,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         clients_section(client),
         activity_section(client),
         charts_section(page, client),
+        inventory_section(page, client),
     ]

@@ -34,8 +34,19 @@ def cmd(api: Api, command: str, target: str | None = None, /, **args: Any) -> An
 
 def material(op: Api, on_hand: float = 50, level: float = 40) -> dict[str, Any]:
     name = f"Oil {uuid.uuid4().hex[:6]}"
-    return cmd(op, "material.create", str(uuid.uuid4()), name=name, unit="ml",
-                  on_hand=on_hand, reorder_level=level).ok().record
+    return (
+        cmd(
+            op,
+            "material.create",
+            str(uuid.uuid4()),
+            name=name,
+            unit="ml",
+            on_hand=on_hand,
+            reorder_level=level,
+        )
+        .ok()
+        .record
+    )
 
 
 def ready_to_complete(op: Api, t1: Api, d1: Api) -> dict[str, Any]:
@@ -43,12 +54,29 @@ def ready_to_complete(op: Api, t1: Api, d1: Api) -> dict[str, Any]:
     day = fresh_day()
     make_world(op, day, [t1.username])
     aid = str(uuid.uuid4())
-    cmd(op, "appointment.create", aid, client_id=new_client(op), service_ids=[service_id(op)],
-           therapist_ids=[t1.id], driver_id=d1.id, date=day, start_time="10:00",
-           end_time="11:00", location="12 Jupiter St, Makati").ok()
-    for api, action in ((t1, "accept"), (d1, "confirm"), (op, "start"), (d1, "start_journey"),
-                        (d1, "arrive"), (d1, "drop_off"), (t1, "start_session"),
-                        (t1, "request_payment")):
+    cmd(
+        op,
+        "appointment.create",
+        aid,
+        client_id=new_client(op),
+        service_ids=[service_id(op)],
+        therapist_ids=[t1.id],
+        driver_id=d1.id,
+        date=day,
+        start_time="10:00",
+        end_time="11:00",
+        location="12 Jupiter St, Makati",
+    ).ok()
+    for api, action in (
+        (t1, "accept"),
+        (d1, "confirm"),
+        (op, "start"),
+        (d1, "start_journey"),
+        (d1, "arrive"),
+        (d1, "drop_off"),
+        (t1, "start_session"),
+        (t1, "request_payment"),
+    ):
         cmd(api, f"appointment.{action}", aid).ok()
     return cmd(op, "appointment.verify_payment", aid, method="cash", amount=900).ok().record
 
@@ -67,26 +95,38 @@ def test_the_operator_runs_the_services(op: Api, t1: Api) -> None:
     cmd(op, "service.update", sid, active=False).ok()
     day = fresh_day()
     make_world(op, day, [t1.username])
-    answer = cmd(op, "appointment.create", str(uuid.uuid4()), client_id=new_client(op),
-                    service_ids=[sid], therapist_ids=[t1.id], date=day, start_time="10:00",
-                    end_time="11:00", location="12 Jupiter St")
+    answer = cmd(
+        op,
+        "appointment.create",
+        str(uuid.uuid4()),
+        client_id=new_client(op),
+        service_ids=[sid],
+        therapist_ids=[t1.id],
+        date=day,
+        start_time="10:00",
+        end_time="11:00",
+        location="12 Jupiter St",
+    )
     assert answer.status == 422
     assert answer.body["message"] == f"{name} isn't offered any more: choose another service."
     bad = cmd(op, "service.update", sid, minutes=0)
     assert (bad.status, bad.body["message"]) == (422, "The minutes must be more than zero.")
 
 
-def test_completing_takes_the_stock_with_a_warning_below_zero(
-    op: Api, t1: Api, d1: Api
-) -> None:
+def test_completing_takes_the_stock_with_a_warning_below_zero(op: Api, t1: Api, d1: Api) -> None:
     oil = material(op, on_hand=50, level=40)
     appt = ready_to_complete(op, t1, d1)
     head = op.cursor()
-    answer = cmd(t1, "appointment.complete", appt["id"],
-                    materials=[{"material_id": oil["id"], "quantity": 60}]).ok()
+    answer = cmd(
+        t1,
+        "appointment.complete",
+        appt["id"],
+        materials=[{"material_id": oil["id"], "quantity": 60}],
+    ).ok()
     assert answer.body["warnings"] == [f"{oil['name']} is now at -10 ml: restock it."]
     assert answer.record["materials"] == [
-        {"material_id": oil["id"], "name": oil["name"], "quantity": 60.0}]
+        {"material_id": oil["id"], "name": oil["name"], "quantity": 60.0}
+    ]
     # the therapist's answer shows the stock she may see, not the history
     assert {c["entity"] for c in answer.body["changes"]} == {"appointment", "material"}
 
@@ -94,9 +134,16 @@ def test_completing_takes_the_stock_with_a_warning_below_zero(
     assert by_id(boot["materials"])[oil["id"]]["on_hand"] == -10
     (move,) = [m for m in boot["stock_moves"] if m["material_id"] == oil["id"]]
     assert (move["kind"], move["delta"], move["appointment_id"], move["by"]) == (
-        "use", -60, appt["id"], t1.id)
-    low = [n for n in boot["notifications"] if n["kind"] == "low_stock"
-           and n["text"].startswith(oil["name"])]
+        "use",
+        -60,
+        appt["id"],
+        t1.id,
+    )
+    low = [
+        n
+        for n in boot["notifications"]
+        if n["kind"] == "low_stock" and n["text"].startswith(oil["name"])
+    ]
     assert len(low) == 1
     # one command, one transaction: its events are consecutive, cause complete
     causes = {e["cause"] for e in op.events(head)}
@@ -112,15 +159,26 @@ def test_completing_takes_the_stock_with_a_warning_below_zero(
 
     # further down: still low, so no new notice; a restock brings it back
     appt2 = ready_to_complete(op, t1, d1)
-    quiet = cmd(t1, "appointment.complete", appt2["id"],
-                   materials=[{"material_id": oil["id"], "quantity": 5},
-                              {"name": "towel", "quantity": 1}]).ok()
+    quiet = cmd(
+        t1,
+        "appointment.complete",
+        appt2["id"],
+        materials=[{"material_id": oil["id"], "quantity": 5}, {"name": "towel", "quantity": 1}],
+    ).ok()
     assert quiet.body["warnings"] == [f"{oil['name']} is now at -15 ml: restock it."]
     cmd(op, "material.restock", oil["id"], quantity=100, note="Lazada").ok()
     boot = op.bootstrap()
     assert by_id(boot["materials"])[oil["id"]]["on_hand"] == 85
-    assert len([n for n in boot["notifications"] if n["kind"] == "low_stock"
-                and n["text"].startswith(oil["name"])]) == 1
+    assert (
+        len(
+            [
+                n
+                for n in boot["notifications"]
+                if n["kind"] == "low_stock" and n["text"].startswith(oil["name"])
+            ]
+        )
+        == 1
+    )
     assert cmd(t1, "material.restock", oil["id"], quantity=1).status == 403
 
 
@@ -140,29 +198,39 @@ def _refuse_material_updates(srv: ServerProcess, backend: str) -> Callable[[], N
             finally:
                 con.close()
 
-        sql("CREATE TRIGGER refuse_stock BEFORE UPDATE ON records WHEN NEW.entity = 'material' "
-            "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+        sql(
+            "CREATE TRIGGER refuse_stock BEFORE UPDATE ON records WHEN NEW.entity = 'material' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+        )
         return lambda: sql("DROP TRIGGER refuse_stock")
     url = srv.database_url
-    query(url, "CREATE FUNCTION refuse_stock() RETURNS trigger AS $$ BEGIN "
-               "RAISE EXCEPTION 'refused by a test trigger'; END $$ LANGUAGE plpgsql")
-    query(url, "CREATE TRIGGER refuse_stock BEFORE UPDATE ON records FOR EACH ROW "
-               "WHEN (NEW.entity = 'material') EXECUTE FUNCTION refuse_stock()")
+    query(
+        url,
+        "CREATE FUNCTION refuse_stock() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'refused by a test trigger'; END $$ LANGUAGE plpgsql",
+    )
+    query(
+        url,
+        "CREATE TRIGGER refuse_stock BEFORE UPDATE ON records FOR EACH ROW "
+        "WHEN (NEW.entity = 'material') EXECUTE FUNCTION refuse_stock()",
+    )
     return lambda: query(url, "DROP TRIGGER refuse_stock ON records") and None
 
 
 def test_a_failed_stock_write_leaves_the_completion_undone_too(
     server_factory: Callable[..., ServerProcess], backend: str
 ) -> None:
-    srv = server_factory(seed="staff", args=("--auto-cancel-interval", "0",
-                                             "--pickup-interval", "0"))
+    srv = server_factory(
+        seed="staff", args=("--auto-cancel-interval", "0", "--pickup-interval", "0")
+    )
     op, t1, d1 = Api(srv, "operator"), Api(srv, "therapist1"), Api(srv, "driver1")
     oil = material(op, on_hand=500, level=10)
     appt = ready_to_complete(op, t1, d1)
     head = op.cursor()
     undo = _refuse_material_updates(srv, backend)
-    body = t1.body("appointment.complete", appt["id"],
-                   materials=[{"material_id": oil["id"], "quantity": 30}])  # (no `name`)
+    body = t1.body(
+        "appointment.complete", appt["id"], materials=[{"material_id": oil["id"], "quantity": 30}]
+    )  # (no `name`)
     failed = t1.send(body)
     assert failed.status in (500, 503) and failed.body["status"] == "rejected", failed.body
     # neither: the appointment still waits, the stock is whole, no history, no events
