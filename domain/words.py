@@ -31,7 +31,7 @@ WORDS: dict[str, Words] = {
         title="New booking", saved="Booking saved", done="{who} booked {booking} with {therapists}"
     ),
     "appointment.update": Words(
-        title="Booking change", saved="Changes saved"
+        title="Booking change", saved="Changes saved", done="{who} changed {booking}"
     ),
     "appointment.accept": Words(
         button="Accept",
