@@ -35,8 +35,10 @@ _MOVE_IDS = 5000
 
 
 def amount_text(quantity: float) -> str:
-    """20.0 -> '20', 2.5 -> '2.5'."""
-    return f"{quantity:g}"
+    """20.0 -> '20', 2850.0 -> '2,850', 2.5 -> '2.5'."""
+    if quantity == int(quantity):
+        return f"{int(quantity):,}"
+    return f"{quantity:,.3f}".rstrip("0").rstrip(".")
 
 
 def stock_text(material: Record) -> str:

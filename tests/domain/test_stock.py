@@ -375,3 +375,20 @@ def test_stock_is_initial_plus_restocks_minus_uses(
     assert material(w)["on_hand"] == initial + restocked - used
     assert sum(m["delta"] for m in moves(w)) == restocked - used
     assert len(low_notices(w)) == crossings
+
+
+@pytest.mark.parametrize(
+    ("quantity", "text"),
+    [
+        (20.0, "20"),
+        (-20.0, "-20"),
+        (2850.0, "2,850"),
+        (2.5, "2.5"),
+        (1_000_000.0, "1,000,000"),
+        (0.125, "0.125"),
+    ],
+)
+def test_amounts_read_as_people_write_them(quantity: float, text: str) -> None:
+    from domain.stock import amount_text
+
+    assert amount_text(quantity) == text

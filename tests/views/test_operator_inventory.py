@@ -213,8 +213,8 @@ async def test_history_says_who_used_what_on_which_appointment() -> None:
     shown = h.texts(h.semantics("stock-history"))
     assert shown[0] == "Massage oil: 500 ml"
     assert f"Ana used 30 ml for Client a1, {appointment('a1', 'x')['date']} 10:00" in shown
-    assert "Olga restocked 1000 ml: Monthly order" in shown
-    assert shown.index("Olga restocked 1000 ml: Monthly order") > shown.index(
+    assert "Olga restocked 1,000 ml: Monthly order" in shown
+    assert shown.index("Olga restocked 1,000 ml: Monthly order") > shown.index(
         f"Ana used 30 ml for Client a1, {appointment('a1', 'x')['date']} 10:00"
     )  # newest first
     # a restock lands in the history live
