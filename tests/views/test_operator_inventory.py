@@ -313,3 +313,14 @@ async def test_complete_without_stock_keeps_the_free_text(mount: Mount) -> None:
     await h.click(h.button("Complete", within=h.semantics("appt-a1")))
     labels = [f.label for f in descendants(dialog(h)) if isinstance(f, ft.TextField)]
     assert labels == ["Materials used (optional)"]
+
+
+async def test_the_sync_page_names_the_material_or_service_a_change_is_about() -> None:
+    from views.components.describe import describe
+    from views.port import QueuedCommand
+
+    client = shop(OIL)
+    assert describe(client, QueuedCommand(1, "material.restock", "m1")) == "Restock — Massage oil"
+    assert describe(client, QueuedCommand(2, "service.update", "s1")) == (
+        "Service change — Swedish massage"
+    )
