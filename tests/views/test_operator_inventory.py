@@ -324,3 +324,14 @@ async def test_the_sync_page_names_the_material_or_service_a_change_is_about() -
     assert describe(client, QueuedCommand(2, "service.update", "s1")) == (
         "Service change — Swedish massage"
     )
+
+
+async def test_the_booking_form_offers_only_services_on_offer(mount: Mount) -> None:
+    records = world()
+    records["service"].append(
+        {"id": "s2", "version": 2, "name": "Ventosa", "minutes": 60, "price": 700, "active": False}
+    )
+    h = await mount(FakeClient(OPERATOR, records), width=1440, height=900)
+    await h.click(h.button("New appointment"))
+    labels = [c.label for c in h.by_type(ft.Checkbox)]
+    assert "Swedish massage" in labels and "Ventosa" not in labels
