@@ -50,7 +50,8 @@ def _dialog(
     dlg = ft.AlertDialog(
         modal=True,
         title=ft.Text(title),
-        content=ft.Column(fields, tight=True, width=360, spacing=12),
+        # scrolls: a long stock list in the complete dialog outgrows a phone
+        content=ft.Column(fields, tight=True, width=360, spacing=12, scroll=ft.ScrollMode.AUTO),
         actions=[
             ft.TextButton("Back", on_click=back),
             ft.FilledButton(submit_label, on_click=submit),
