@@ -227,8 +227,8 @@ class Seeder:
 async def seed_demo(commands: CommandService, settings: ServerSettings,
                     hash_password: Callable[[str], str], *, bookings: bool = True) -> None:
     """The demo business, made with real commands; `bookings=False` (--seed
-    staff) stops before the appointments: people, services, clients and
-    availability only."""
+    staff) stops before the appointments: people, services, clients,
+    availability and the stock list only."""
     async with commands.db.read() as conn:
         if (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar():
             log.info("demo seed skipped: the database already has users")
