@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from domain import answers, edits, overdue, pickup
+from domain import answers, edits, overdue, pickup, stock
 from domain import validate as v
 from domain.commands import Change, Outcome
 from domain.context import Ctx, upsert
-from domain.errors import InvalidArgs
 from domain.lifecycle import Audience, Effect, FreeAgain, check, stamped
 from domain.notify import assigned, describe, notices, operators
 from domain.records import Record, bumped
@@ -82,20 +81,19 @@ def _payment(args: Mapping[str, Any]) -> dict[str, Any]:
     return {"payment": payment}
 
 
-def _materials(args: Mapping[str, Any]) -> dict[str, Any]:
-    value = args.get("materials")
-    if value is None:
-        return {"materials": []}
-    if not isinstance(value, list) or len(value) > 50:
-        raise InvalidArgs("Materials must be a list of {name, quantity}.")
-    out = []
-    for item in value:
-        if not isinstance(item, dict):
-            raise InvalidArgs("Each material needs a name and a quantity.")
-        name = v.required_text(item, "name", "the material's name")
-        qty = v.amount(item, "quantity", "the quantity")
-        out.append({"name": name, "quantity": qty})
-    return {"materials": out}
+def complete(ctx: Ctx) -> Outcome:
+    """The session is done: what it used comes out of stock in the same
+    Outcome (one transaction), with a warning for stock gone below zero."""
+    appt = ctx.target("appointment")
+    v.only(ctx.cmd.args, ("materials",))
+    row = check(appt, ctx.actor, "complete")
+    items = stock.used(ctx.cmd.args, ctx.snap)
+    new = stamped(appt, row, ctx.actor, ctx.now, row.to, materials=items)
+    taken, warnings = stock.taken(ctx, appt["id"], items)
+    return Outcome(
+        (upsert("appointment", new, appt), *effects(ctx, row.effects, new), *taken),
+        tuple(warnings),
+    )
 
 
 def _cancel_reason(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,6 +121,6 @@ HANDLERS: dict[str, Callable[[Ctx], Outcome]] = {
     "appointment.verify_payment": move(
         "verify_payment", ("method", "amount", "receipt_ref", "extension_amount"), _payment
     ),
-    "appointment.complete": move("complete", ("materials",), _materials),
+    "appointment.complete": complete,
     "appointment.cancel": move("cancel", ("reason",), _cancel_reason),
 }

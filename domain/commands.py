@@ -56,6 +56,9 @@ class Change:
 @dataclass(frozen=True)
 class Outcome:
     changes: tuple[Change, ...]
+    # what the person should know although it went through ("Massage oil is
+    # now at -20 ml: restock it."); the server's answer carries them
+    warnings: tuple[str, ...] = ()
 
     @property
     def record(self) -> Record | None:

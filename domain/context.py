@@ -18,6 +18,8 @@ _WORDS: dict[Entity, str] = {
     "client": "client",
     "service": "service",
     "notification": "notification",
+    "material": "material",
+    "stock_move": "stock move",
 }
 
 

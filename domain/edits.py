@@ -21,6 +21,7 @@ from domain.errors import (
 from domain.notify import assigned, describe, notices, told
 from domain.records import Record, bumped, client_name
 from domain.status import LABEL, TERMINAL, Status
+from domain.stock import check_bookable
 from domain.times import iso
 
 S = Status
@@ -97,6 +98,7 @@ def create(ctx: Ctx) -> Outcome:
     _operator(ctx, "book appointments")
     aid = ctx.new_id("appointment")
     f = _fields(ctx, dict(ctx.cmd.args), partial=False)
+    check_bookable(ctx.snap, f["service_ids"])
     check_therapists(ctx.snap, f["therapist_ids"], f["date"], f["start_time"], f["end_time"])
     at = iso(ctx.now)
     appt: Record = {
@@ -131,6 +133,8 @@ def update(ctx: Ctx) -> Outcome:
     f = _fields(ctx, dict(ctx.cmd.args), partial=True)
     if not f:
         raise InvalidArgs("Nothing to change.")
+    if "service_ids" in f:  # a service taken off offer stays on the bookings that had it
+        check_bookable(ctx.snap, f["service_ids"], appt.get("service_ids") or [])
     status = S(appt["status"])
     if status in TERMINAL:
         raise InvalidTransition(f"Can't edit the appointment: it's {LABEL[status]}.")

@@ -35,9 +35,14 @@ def audience(entity: Entity, record: Record) -> Audience:
         return Audience(users=frozenset({record["user_id"]}))
     if entity == "notification":
         return Audience(users=frozenset({record["user_id"]}), operators=False)
-    if entity in ("staff", "service"):
+    if entity in ("staff", "service", "material"):
+        # material: the therapist's "complete" dialog offers the stock list as
+        # a picker, so therapists see names, units and stock; drivers see it
+        # too (the event log's audiences have no per-role slot; the stock of
+        # towels is no secret among staff)
         return Audience(everyone=True)
-    return Audience()  # client: operators only
+    # client, stock_move (who used what on which appointment): operators only
+    return Audience()
 
 
 def can_see(actor: Actor, entity: Entity, record: Record) -> bool:

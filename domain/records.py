@@ -9,14 +9,17 @@ appointment   status, client_id, service_ids[], therapist_ids[], accepted_ids[],
               <stamp>_at / <stamp>_by for every transition (see lifecycle.STAMPS),
               rejection {by, role, reason, at, decision?}, payment {method,
               amount, receipt_ref, extension_amount}, materials [{name,
-              quantity}], pickup {urgency, notes}, cancel_reason, updated_at,
+              quantity, material_id?}], pickup {urgency, notes}, cancel_reason, updated_at,
               updated_by (who made the last field edit)
 availability  user_id, date, start_time, end_time, available
 staff         username, role, name, phone, specialization, pressure_preference,
               license, plate, active, on_duty, last_available_at
 client        first_name, last_name, phone, address, email, notes
-service       name, minutes, price
+service       name, minutes, price, currency, active
 notification  user_id, kind, text, appointment_id, read, created_at
+material      name, unit, on_hand, reorder_level, active
+stock_move    material_id, delta, kind (use | restock | count), on_hand (after),
+              appointment_id, by, at, note
 """
 
 from __future__ import annotations
@@ -24,7 +27,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 Record = dict[str, Any]
-Entity = Literal["appointment", "availability", "staff", "client", "service", "notification"]
+Entity = Literal[
+    "appointment",
+    "availability",
+    "staff",
+    "client",
+    "service",
+    "notification",
+    "material",
+    "stock_move",
+]
 ENTITIES: tuple[Entity, ...] = (
     "appointment",
     "availability",
@@ -32,6 +44,8 @@ ENTITIES: tuple[Entity, ...] = (
     "client",
     "service",
     "notification",
+    "material",
+    "stock_move",
 )
 
 

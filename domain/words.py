@@ -172,6 +172,19 @@ WORDS: dict[str, Words] = {
     "staff.set_duty": Words(
         title="Duty status", verb="change the duty status", saved="Duty status saved"
     ),
+    "service.create": Words(
+        title="New service", verb="add the service", saved="Service added — saved"
+    ),
+    "service.update": Words(
+        title="Service change", verb="change the service", saved="Service saved"
+    ),
+    "material.create": Words(
+        title="New material", verb="add the material", saved="Material added — saved"
+    ),
+    "material.update": Words(
+        title="Material change", verb="change the material", saved="Material saved"
+    ),
+    "material.restock": Words(title="Restock", verb="restock", saved="Restock saved"),
 }
 
 

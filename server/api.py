@@ -292,6 +292,7 @@ router.add_api_route(
 _LISTS: tuple[tuple[str, Entity], ...] = (
     ("appointments", "appointment"), ("availability", "availability"), ("staff", "staff"),
     ("clients", "client"), ("services", "service"), ("notifications", "notification"),
+    ("materials", "material"), ("stock_moves", "stock_move"),
 )
 
 

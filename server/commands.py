@@ -337,6 +337,8 @@ class CommandService:
                         if _visible_change(actor, c)],
             "cursor": batch.head + len(batch.events) + len(events),
         })
+        if outcome.warnings:
+            response[1]["warnings"] = list(outcome.warnings)
         batch.saw(outcome.changes)
         batch.events.extend(events)
         return response

@@ -71,6 +71,18 @@ SERVICES = (
     ("thai", "Thai Massage", 90, 1100),
 )
 
+# The stock list: (key, name, unit, on hand, reorder level). Hot stones start
+# low, so the inventory page has something to say; the completed sessions
+# below take oil and towels from stock, so the history isn't empty.
+MATERIALS = (
+    ("oil", "Massage oil", "ml", 2000, 500),
+    ("aroma", "Aromatherapy oil", "ml", 300, 100),
+    ("towels", "Towels", "pieces", 40, 10),
+    ("stones", "Hot stones", "sets", 2, 3),
+    ("sheets", "Disposable sheets", "pieces", 120, 30),
+)
+RESTOCKS = (("oil", 1000, "Monthly order"), ("towels", 20, "Laundry back"))
+
 CLIENTS = (
     ("Liza", "Mendoza", "+63 918 222 0101", "12 Jupiter St, Bel-Air, Makati City"),
     ("Carlo", "Bautista", "+63 918 222 0102", "45 Scout Tobias St, Quezon City"),
@@ -91,7 +103,8 @@ MAIN = (
 )
 ARGS: dict[str, dict[str, Any]] = {
     "verify_payment": {"method": "gcash", "amount": 1200, "receipt_ref": "GC-7781203"},
-    "complete": {"materials": [{"name": "Massage oil (ml)", "quantity": 30}]},
+    "complete": {"materials": [{"material_id": demo_id("material", "oil"), "quantity": 30},
+                               {"material_id": demo_id("material", "towels"), "quantity": 2}]},
     "request_pickup": {"urgency": "normal", "notes": "Waiting at the lobby"},
 }
 
@@ -160,7 +173,7 @@ class Seeder:
                 sid = demo_id("service", key)
                 changes.append(Change("service", sid, "upsert", {
                     "id": sid, "version": 1, "name": name, "minutes": minutes,
-                    "price": price, "currency": "PHP"}, None))
+                    "price": price, "currency": "PHP", "active": True}, None))
             await repo.write_changes(tx.conn, changes)
             head, _ = await repo.head(tx.conn)
             drafts = [d for c in changes for d in drafts_for(c)]
@@ -214,8 +227,8 @@ class Seeder:
 async def seed_demo(commands: CommandService, settings: ServerSettings,
                     hash_password: Callable[[str], str], *, bookings: bool = True) -> None:
     """The demo business, made with real commands; `bookings=False` (--seed
-    staff) stops before the appointments: people, services, clients and
-    availability only."""
+    staff) stops before the appointments: people, services, clients,
+    availability and the stock list only."""
     async with commands.db.read() as conn:
         if (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar():
             log.info("demo seed skipped: the database already has users")
@@ -239,6 +252,14 @@ async def seed_demo(commands: CommandService, settings: ServerSettings,
                 "date": day, "slots": [{"start_time": "07:00", "end_time": "12:00"},
                                        {"start_time": "12:00", "end_time": "23:00"}],
             }, p.username)
+
+    for key, name, unit, on_hand, level in MATERIALS:
+        await s.run("material.create", demo_id("material", key), {
+            "name": name, "unit": unit, "on_hand": on_hand, "reorder_level": level,
+        }, "operator")
+    for key, quantity, note in RESTOCKS:
+        await s.run("material.restock", demo_id("material", key),
+                    {"quantity": quantity, "note": note}, "operator")
 
     if not bookings:
         return

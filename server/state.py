@@ -127,7 +127,9 @@ class State:
     def snapshot(self, actor: Actor, command: Command) -> MemorySnapshot:
         """What `command` needs, per the domain's Snapshot contract."""
         t = self.tables
-        snap = MemorySnapshot({"staff": t["staff"], "service": t["service"]})
+        # materials: the stock list is small, and completing a session reads it
+        snap = MemorySnapshot({"staff": t["staff"], "service": t["service"],
+                               "material": t["material"]})
         args = command.args if isinstance(command.args, dict) else {}
         entity = target_entity(command)
         target: Record | None = None

@@ -77,6 +77,10 @@ class Applied(BaseModel):
         description="Every record the command changed that you may see."
     )
     cursor: int = Field(description="The event-log position that includes this command.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What you should know although it went through (\"Massage oil is now at "
+                    "-20 ml: restock it.\"); absent when none.")
 
 
 BATCH_MAX = 200  # commands per POST /api/commands/batch
@@ -107,7 +111,8 @@ class BatchOut(BaseModel):
 
 class EventOut(BaseModel):
     seq: int
-    entity: Literal["appointment", "availability", "staff", "client", "service", "notification"]
+    entity: Literal["appointment", "availability", "staff", "client", "service", "notification",
+                    "material", "stock_move"]
     id: str
     op: Literal["upsert", "delete"]
     version: int
@@ -129,6 +134,9 @@ class BootstrapOut(BaseModel):
     clients: list[dict[str, Any]]
     services: list[dict[str, Any]]
     notifications: list[dict[str, Any]]
+    materials: list[dict[str, Any]] = Field(default_factory=list)
+    stock_moves: list[dict[str, Any]] = Field(
+        default_factory=list, description="Stock history: operators only.")
 
 
 class Health(BaseModel):

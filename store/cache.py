@@ -36,6 +36,8 @@ BOOTSTRAP_FIELDS: dict[str, Entity] = {
     "clients": "client",
     "services": "service",
     "notifications": "notification",
+    "materials": "material",
+    "stock_moves": "stock_move",
 }
 _META = "_meta"
 _TOMBSTONES = "_deleted"

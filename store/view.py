@@ -49,6 +49,7 @@ _PREFIX: dict[str, Entity] = {
     "service": "service",
     "notification": "notification",
     "notifications": "notification",
+    "material": "material",
 }
 
 

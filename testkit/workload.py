@@ -115,7 +115,8 @@ def step_args(action: str, appt: dict[str, Any], rng: random.Random,
 
 LISTS: dict[Entity, str] = {"appointment": "appointments", "availability": "availability",
                             "staff": "staff", "client": "clients", "service": "services",
-                            "notification": "notifications"}
+                            "notification": "notifications", "material": "materials",
+                            "stock_move": "stock_moves"}
 
 
 @dataclass

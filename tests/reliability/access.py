@@ -22,6 +22,8 @@ CONTRACT_COMMANDS = frozenset({
     "appointments.auto_cancel_overdue", "availability.create", "availability.update",
     "availability.delete", "availability.bulk_create", "client.create", "client.update",
     "staff.set_duty", "notification.mark_read", "notification.mark_all_read",
+    "service.create", "service.update", "material.create", "material.update",
+    "material.restock",
 })
 
 ACTORS = ("operator", "therapist_own", "therapist_other", "driver_own", "driver_other")

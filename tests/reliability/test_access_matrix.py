@@ -159,11 +159,51 @@ def test_notifications_are_their_owners_only(world: World) -> None:
     assert world.dev["therapist_own"].cmd("notification.mark_read", note["id"]).applied
 
 
+def send(dev: Device, command: str, target: str, args: dict[str, Any]) -> Reply:
+    """Device.cmd, for args that include `name`."""
+    dev.seq += 1
+    body = {"client_id": dev.client_id, "seq": dev.seq, "name": command, "target": target,
+            "args": args}
+    r = dev.http.post("/api/commands", json=body)
+    return Reply(r.status_code, r.json())
+
+
+def test_only_the_operator_runs_services_and_stock(world: World) -> None:
+    """The operator's alone; every refusal changes nothing (the operator's
+    update then moves each record by exactly one version)."""
+    material = send(world.op, "material.create", str(uuid.uuid4()), {
+        "name": f"Oil {uuid.uuid4().hex[:6]}", "unit": "ml", "on_hand": 100,
+        "reorder_level": 10}).record
+    service = send(world.op, "service.create", str(uuid.uuid4()), {
+        "name": f"Stone {uuid.uuid4().hex[:6]}", "minutes": 60, "price": 900}).record
+    for who in ACTORS:
+        dev = world.dev[who]
+        tag = uuid.uuid4().hex[:6]
+        replies = [
+            send(dev, "service.create", str(uuid.uuid4()),
+                 {"name": f"Svc {tag}", "minutes": 30, "price": 500}),
+            dev.cmd("service.update", service["id"], price=950),
+            send(dev, "material.create", str(uuid.uuid4()),
+                 {"name": f"Mat {tag}", "unit": "ml", "on_hand": 1, "reorder_level": 0}),
+            dev.cmd("material.update", material["id"], reorder_level=20),
+            dev.cmd("material.restock", material["id"], quantity=5),
+        ]
+        for i, reply in enumerate(replies):
+            if who == "operator":
+                assert reply.applied, (who, i, reply.body)
+            else:
+                assert_refused(reply, (who, i))
+    stock = {m["id"]: m for m in world.op.bootstrap()["materials"]}[material["id"]]
+    assert (stock["on_hand"], stock["version"]) == (105, 3)  # the operator's two changes
+
+
 # Commands the non-appointment tests above run for every actor.
 OTHER_TESTED = {"appointment.create", "client.create", "client.update",
                 "appointments.auto_cancel_overdue", "availability.create",
                 "availability.bulk_create", "availability.update", "staff.set_duty",
-                "availability.delete", "notification.mark_read", "notification.mark_all_read"}
+                "availability.delete", "notification.mark_read", "notification.mark_all_read",
+                "service.create", "service.update", "material.create", "material.update",
+                "material.restock"}
 
 
 def test_matrix_covers_every_command_of_the_contract() -> None:
@@ -174,7 +214,7 @@ def test_matrix_covers_every_command_of_the_contract() -> None:
 def test_the_copy_matches_the_architecture_docs_table() -> None:
     design = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
     kinds = ("appointment.", "appointments.", "availability.", "client.", "staff.",
-             "notification.")
+             "notification.", "service.", "material.")
     names: set[str] = set()
     for line in design.read_text(encoding="utf-8").splitlines():
         cell = line.split("|")[1].strip() if line.startswith("|") else ""

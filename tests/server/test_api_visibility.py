@@ -33,6 +33,7 @@ USERS = ("operator", "therapist1", "therapist2", "therapist3", "driver1", "drive
 LISTS: dict[str, Entity] = {
     "appointments": "appointment", "availability": "availability", "staff": "staff",
     "clients": "client", "services": "service", "notifications": "notification",
+    "materials": "material", "stock_moves": "stock_move",
 }
 
 

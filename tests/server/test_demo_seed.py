@@ -87,3 +87,27 @@ def test_services_with_prices_and_clients_with_addresses(op: Api) -> None:
         assert c["first_name"] and c["last_name"] and c["phone"] and len(c["address"]) > 10, c
     named = {c["id"] for c in boot["clients"]}
     assert all(a["client_id"] in named and a["location"] for a in boot["appointments"])
+
+
+def test_a_stock_list_with_history(op: Api, demo_server: ServerProcess) -> None:
+    """Materials with units and reorder levels, one already low; restocks and
+    the completed sessions' use in the history; the therapists see the list
+    (their picker) but not the history."""
+    boot = op.bootstrap()
+    materials = {m["name"]: m for m in boot["materials"]}
+    assert {"Massage oil", "Towels", "Hot stones", "Aromatherapy oil"} <= set(materials)
+    assert all(m["unit"] and m["reorder_level"] >= 0 and m["active"] for m in materials.values())
+    low = [n for n, m in materials.items() if m["on_hand"] <= m["reorder_level"]]
+    assert low == ["Hot stones"], low
+    moves = boot["stock_moves"]
+    assert {m["kind"] for m in moves} == {"use", "restock"}
+    used = [m for m in moves if m["kind"] == "use"]
+    done = {a["id"] for a in boot["appointments"] if a.get("completed_at")}
+    assert used and {m["appointment_id"] for m in used} <= done
+    oil = materials["Massage oil"]
+    assert oil["on_hand"] == 2000 + sum(m["delta"] for m in moves
+                                        if m["material_id"] == oil["id"])
+    assert any(n["kind"] == "low_stock" for n in boot["notifications"])
+    therapist = Api(demo_server, "therapist1").bootstrap()
+    assert len(therapist["materials"]) == len(materials)
+    assert therapist["stock_moves"] == []

@@ -14,6 +14,7 @@ import httpx
 
 from domain.records import ENTITIES, Entity, Record
 from services.client import Client
+from store.cache import BOOTSTRAP_FIELDS
 from testkit.server import DEMO_PASSWORD, ServerProcess
 
 
@@ -74,8 +75,7 @@ def server_state(srv: ServerProcess, username: str) -> dict[Entity, dict[str, Re
     """What the server says `username` may see, fresh."""
     with srv.client(username) as http:
         body = http.get("/api/sync/bootstrap").json()
-    fields = {"appointment": "appointments", "availability": "availability", "staff": "staff",
-              "client": "clients", "service": "services", "notification": "notifications"}
+    fields = {entity: field for field, entity in BOOTSTRAP_FIELDS.items()}
     return {e: {r["id"]: r for r in body[fields[e]]} for e in ENTITIES}
 
 

@@ -62,6 +62,7 @@ OPERATOR_PAGES = [
     "Clients",
     "Activity",
     "Charts",
+    "Inventory",
     "Notifications",
     "Sync",
 ]

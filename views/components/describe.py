@@ -28,6 +28,8 @@ def subject(client: ClientPort, entity: str, target: str | None) -> str | None:
         return client_name(record)
     if entity == "staff":
         return staff_name(record)
+    if entity in ("service", "material"):
+        return str(record.get("name") or "") or None
     return None
 
 

@@ -6,10 +6,14 @@ job, except for what the form itself needs (a required reason)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import flet as ft
+
+from domain import validate as v
+from domain.errors import DomainError
+from domain.records import Record
 
 Submit = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -46,7 +50,8 @@ def _dialog(
     dlg = ft.AlertDialog(
         modal=True,
         title=ft.Text(title),
-        content=ft.Column(fields, tight=True, width=360, spacing=12),
+        # scrolls: a long stock list in the complete dialog outgrows a phone
+        content=ft.Column(fields, tight=True, width=360, spacing=12, scroll=ft.ScrollMode.AUTO),
         actions=[
             ft.TextButton("Back", on_click=back),
             ft.FilledButton(submit_label, on_click=submit),
@@ -71,16 +76,47 @@ def ask_reason(
     return _dialog(page, title, [reason], submit_label, collect, on_submit)
 
 
-def ask_materials(page: ft.Page, on_submit: Submit) -> ft.AlertDialog:
+def ask_materials(
+    page: ft.Page, on_submit: Submit, stock: Sequence[Record] = ()
+) -> ft.AlertDialog:
+    """What the session used: a quantity for each material in stock (sent
+    as `{material_id, quantity}`, taken from stock), and free text for
+    anything else, one per line (`{name, quantity}`, no stock)."""
+    picks = [
+        (
+            m,
+            ft.TextField(
+                label=f"{m.get('name')} ({m.get('unit')})",
+                keyboard_type=ft.KeyboardType.NUMBER,
+                hint_text="Leave empty if not used",
+            ),
+        )
+        for m in sorted(stock, key=lambda m: str(m.get("name") or "").lower())
+    ]
     materials = ft.TextField(
-        label="Materials used (optional)",
+        label="Anything else used (optional)" if picks else "Materials used (optional)",
         hint_text="One per line, e.g. Massage oil 2",
         multiline=True,
-        min_lines=3,
+        min_lines=2 if picks else 3,
     )
 
     def collect() -> dict[str, Any] | None:
-        items = []
+        items: list[dict[str, Any]] = []
+        ok = True
+        for m, field in picks:
+            raw = (field.value or "").strip().replace(",", "")
+            field.error = None
+            if not raw:
+                continue
+            item: dict[str, Any] = {"material_id": m["id"], "quantity": _figure(raw)}
+            try:
+                v.amount(item, "quantity", "the quantity")
+            except DomainError as exc:
+                field.error, ok = exc.message, False
+                continue
+            items.append(item)
+        if not ok:
+            return None
         for line in (materials.value or "").splitlines():
             words = line.strip().rsplit(" ", 1)
             if not words[0]:
@@ -91,7 +127,17 @@ def ask_materials(page: ft.Page, on_submit: Submit) -> ft.AlertDialog:
                 items.append({"name": line.strip(), "quantity": 1})
         return {"materials": items} if items else {}
 
-    return _dialog(page, "Complete the session", [materials], "Complete", collect, on_submit)
+    fields: list[ft.Control] = [ft.Text("Materials used")] if picks else []
+    fields += [field for _, field in picks] + [materials]
+    return _dialog(page, "Complete the session", fields, "Complete", collect, on_submit)
+
+
+def _figure(raw: str) -> Any:
+    """The typed quantity as a number, or the text (the domain says what's wrong)."""
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
 
 
 def ask_pickup(page: ft.Page, on_submit: Submit) -> ft.AlertDialog:

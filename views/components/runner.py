@@ -11,6 +11,7 @@ from typing import Any
 import flet as ft
 
 from domain.acceptance import has_accepted
+from domain.stock import below_zero, is_active
 from views.components import dialogs
 from views.components.card import AppointmentCard
 from views.components.feedback import snack
@@ -40,7 +41,8 @@ class ActionRunner:
                 self.page, "Cancel this appointment?", "Cancel appointment", send, required=False
             )
         elif action == "complete":
-            dialogs.ask_materials(self.page, send)
+            in_use = [m for m in self.client.view().all("material") if is_active(m)]
+            dialogs.ask_materials(self.page, send, in_use)
         elif action == "request_pickup":
             dialogs.ask_pickup(self.page, send)
         else:
@@ -56,3 +58,19 @@ class ActionRunner:
         card.show(current or card.record)
         if not result.ok:
             snack(self.page, result.message or "That didn't work.", ok=False)
+        elif action == "complete":
+            self._below_zero(args)
+
+    def _below_zero(self, args: dict[str, Any]) -> None:
+        """Never silently: what the session took below zero, in the domain's
+        words (the server's answer says the same)."""
+        snap = self.client.view()
+        warnings = []
+        for mid in dict.fromkeys(
+            str(i.get("material_id") or "") for i in args.get("materials") or []
+        ):
+            material = snap.get("material", mid)
+            if material is not None and float(material.get("on_hand") or 0) < 0:
+                warnings.append(below_zero(material))
+        if warnings:
+            snack(self.page, " ".join(warnings), ok=False)

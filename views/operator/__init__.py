@@ -20,6 +20,7 @@ from views.operator.booking import open_booking, retry_booking
 from views.operator.calendar import calendar_section
 from views.operator.charts import charts_section
 from views.operator.clients import clients_section
+from views.operator.inventory import inventory_section
 from views.operator.queues import QueueBoard
 from views.operator.runner import OperatorRunner
 from views.operator.staff import staff_section
@@ -114,4 +115,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         clients_section(client),
         activity_section(client),
         charts_section(page, client),
+        inventory_section(page, client),
     ]

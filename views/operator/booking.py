@@ -18,6 +18,7 @@ import flet as ft
 from domain import validate as v
 from domain.booking import slot_problem
 from domain.records import Record, client_name, staff_name
+from domain.stock import is_active
 from views.components import clock, style
 from views.components.dialogs import close
 from views.components.feedback import snack
@@ -66,6 +67,8 @@ class BookingDialog:
                 data=s["id"],
             )
             for s in sorted(snap.all("service"), key=lambda s: str(s.get("name")))
+            # on offer, or already on this booking (old bookings keep theirs)
+            if is_active(s) or s["id"] in (a.get("service_ids") or [])
         ]
         therapists = [
             t
