@@ -235,7 +235,9 @@ def wait_all(pages: dict[str, Any], names: list[tuple[str, str]], timeout: float
     for user, name in names:
         while pages[user].evaluate("n => window.__bench.seen(n)", name) is None:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{user} never showed {name}")
+                shot = Path(tempfile.gettempdir()) / f"bench-ui-{user}.png"
+                pages[user].screenshot(path=str(shot))
+                raise TimeoutError(f"{user} never showed {name} (see {shot})")
             time.sleep(0.02)
 
 
@@ -364,7 +366,10 @@ def measure(rounds: int, env: dict[str, str] | None = None) -> tuple[list[Tap], 
     finally:
         app.stop()
         info["load after"] = os.getloadavg()
-        shutil.rmtree(root, ignore_errors=True)
+        if not os.environ.get("BENCH_UI_KEEP"):
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"kept {root}")
     return taps, [breakdown(t, stamps, sids) for t in taps], info
 
 
