@@ -12,6 +12,7 @@ sections, which refresh only what it touched."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
@@ -29,6 +30,10 @@ from views.port import Changed, ClientPort
 Logout = Callable[[], Awaitable[None]]
 
 BAR_MAX = 5  # destinations a phone's bottom bar holds (Material: 3 to 5)
+# Sections not on screen render what they missed this long after a change
+# (or when shown, if sooner): a change first reaches the one on screen, and a
+# burst of changes costs the hidden ones one render. 0: at once, after it.
+CATCH_UP_SECONDS = 0.3
 
 
 class Shell:
@@ -53,6 +58,11 @@ class Shell:
             Section("sync", "Sync", ft.Icons.SYNC, self.inspector.root, lambda ch: None),
         ]
         self.selected = 0
+        # What hidden sections have yet to hear (merged): they catch up when
+        # shown, so a change renders only the section on screen.
+        self.behind: dict[int, Changed] = {}
+        self.catch_up_seconds = CATCH_UP_SECONDS
+        self.catching_up: asyncio.TimerHandle | None = None
         self.bodies: list[ft.Control] = [
             ft.Container(
                 ft.Column([s.root], scroll=ft.ScrollMode.AUTO, expand=True),
@@ -270,6 +280,7 @@ class Shell:
     def select(self, index: int) -> None:
         """Show section `index` (and highlight its destination)."""
         self.selected = index
+        self._catch_up(index)
         for i, body in enumerate(self.bodies):
             body.visible = i == index
         if self.nav is not None:
@@ -283,16 +294,25 @@ class Shell:
             self.page.run_task(self.apply, changed)
 
     async def apply(self, changed: Changed) -> None:
-        for section in self.sections:
-            section.changed(changed)
+        for i, section in enumerate(self.sections):
+            if i == self.selected:
+                section.changed(changed)
+            else:
+                self.behind[i] = merged(self.behind.get(i), changed)
+        if self.behind and self.catching_up is None:
+            if self.catch_up_seconds <= 0:
+                self._catch_up_all()
+            else:
+                self.catching_up = asyncio.get_running_loop().call_later(
+                    self.catch_up_seconds, self._catch_up_soon
+                )
         if self.notifications.changed(changed.keys) or changed.reset:
             self._refresh_badge()
         if changed.sync or changed.reset:
             info = self.client.sync_info()
             self.indicator.show(info)
             self.inspector.show(info)
-            for section in self.sections:
-                section.sync_changed()
+            self.sections[self.selected].sync_changed()
         elif self.sections[self.selected].key == "sync":
             self.inspector.show(self.client.sync_info())  # cursor / last event moved
         for notice in changed.notices:
@@ -303,6 +323,27 @@ class Shell:
             self.close()
             await self.on_logout()
 
+    def _catch_up_soon(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the session is gone
+            self.page.run_task(self._catch_up_later)
+
+    async def _catch_up_later(self) -> None:
+        self._catch_up_all()
+
+    def _catch_up_all(self) -> None:
+        self.catching_up = None
+        for index in list(self.behind):
+            self._catch_up(index)
+
+    def _catch_up(self, index: int) -> None:
+        """Give a section about to show what it missed while hidden."""
+        missed = self.behind.pop(index, None)
+        if missed is not None:
+            section = self.sections[index]
+            section.changed(missed)
+            if missed.sync or missed.reset:
+                section.sync_changed()
+
     async def _logout(self, _: ft.Event[ft.IconButton]) -> None:
         self.close()
         await self.on_logout()
@@ -311,5 +352,21 @@ class Shell:
         """Stop listening (idempotent: logout paths may call it twice)."""
         unsubscribe, self.unsubscribe = self.unsubscribe, lambda: None
         unsubscribe()
+        if self.catching_up is not None:
+            self.catching_up.cancel()
+            self.catching_up = None
         self.page.on_resize = None
         self.page.navigation_bar = None
+
+
+def merged(earlier: Changed | None, later: Changed) -> Changed:
+    """One Changed that tells a section what both did (the views' keys,
+    events in order; what the shell itself handles is left out)."""
+    if earlier is None:
+        return Changed(keys=later.keys, sync=later.sync, reset=later.reset, events=later.events)
+    return Changed(
+        keys=earlier.keys | later.keys,
+        sync=earlier.sync or later.sync,
+        reset=earlier.reset or later.reset,
+        events=earlier.events + later.events,
+    )

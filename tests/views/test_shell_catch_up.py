@@ -1,0 +1,92 @@
+"""A change renders the section on screen first; the sections not on screen
+render what they missed a moment later, or at once when shown: one
+appointment accepted elsewhere must not wait for the operator's ten
+sections to redraw before it shows (issue 14, `bench ui`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import flet as ft
+
+from domain.status import Status
+from tests.views.data import OPERATOR, appointment, world
+from tests.views.fake_client import FakeClient
+from tests.views.harness import Harness, descendants
+from views.app import Session
+from views.port import ServerEvent, UiConfig
+from views.prefs import MemoryPrefs
+from views.shell import Shell
+
+
+async def mounted(client: FakeClient) -> tuple[Harness, Shell]:
+    h = Harness(width=1440, height=900)
+
+    async def connect(*_: object) -> FakeClient:
+        return client
+
+    session = Session(h.page, UiConfig(server_url="http://test", connect=connect), MemoryPrefs())
+
+    async def main(page: ft.Page) -> None:
+        await session.start()
+        await session.signed_in(client)
+
+    await h.run(main)
+    assert session.shell is not None
+    return h, session.shell
+
+
+def ids_in(h: Harness, identifier: str) -> set[int]:
+    return {c._i for c in descendants(h.semantics(identifier))}
+
+
+def feed_ids(h: Harness) -> list[str]:
+    return [
+        str(s.identifier)
+        for s in descendants(h.semantics("activity-feed"))
+        if isinstance(s, ft.Semantics) and str(s.identifier).startswith("activity-")
+    ][1:]
+
+
+async def accepted_elsewhere(client: FakeClient, h: Harness) -> None:
+    a1 = client.view().get("appointment", "a1")
+    assert a1 is not None
+    data = {**a1, "version": 2, "status": "therapist_confirmed", "accepted_by": "t1"}
+    await client.remote_events(
+        ServerEvent(seq=10, entity="appointment", id="a1", op="upsert", version=2, data=data,
+                    cause="appointment.accept")
+    )
+    await h.settle()
+
+
+async def test_a_change_renders_only_the_section_on_screen_until_the_others_catch_up() -> None:
+    client = FakeClient(OPERATOR, world(appointment("a1", Status.PENDING, start="14:00")))
+    h, shell = await mounted(client)
+    shell.catch_up_seconds = 60  # they won't catch up by time in this test
+    assert shell.sections[shell.selected].key == "queues"
+    mark = h.mark()
+    await accepted_elsewhere(client, h)
+    patched = h.patched_ids(mark)
+    assert not h.has_semantics("queue-a1")  # the queue on screen shows it at once
+    assert not patched & ids_in(h, "activity-feed")  # the hidden feed is not drawn yet
+    assert feed_ids(h) == []
+
+    # shown: it catches up before it appears
+    activity = next(i for i, s in enumerate(shell.sections) if s.key == "activity")
+    shell.select(activity)
+    assert feed_ids(h) == ["activity-10"]
+    assert activity not in shell.behind
+    shell.close()
+
+
+async def test_hidden_sections_catch_up_by_themselves_a_moment_later() -> None:
+    client = FakeClient(OPERATOR, world(appointment("a1", Status.PENDING, start="14:00")))
+    h, shell = await mounted(client)
+    shell.catch_up_seconds = 0.05
+    await accepted_elsewhere(client, h)
+    assert feed_ids(h) == []
+    await asyncio.sleep(0.2)
+    await h.settle()
+    assert feed_ids(h) == ["activity-10"]
+    assert not shell.behind and shell.catching_up is None
+    shell.close()
