@@ -2,7 +2,7 @@
 BENCHMARKS.md.
 
     python -m bench all            every benchmark (about 3-5 minutes on 2 cores)
-    python -m bench propagation | throughput | fanout | client | drain | memory
+    python -m bench propagation | throughput | fanout | client | drain | memory | ui
     python -m bench all --quick    tiny sizes (a smoke run; figures mean nothing)
     python -m bench soak [--minutes M] [--clients N] [--quick]
                                    200 clients for 10 minutes (not part of `all`);
@@ -26,11 +26,11 @@ from pathlib import Path
 from bench.common import ROOT, machine
 from bench.report import Result, table
 
-NAMES = ("propagation", "throughput", "fanout", "client", "drain", "memory")
+NAMES = ("propagation", "throughput", "fanout", "client", "drain", "memory", "ui")
 
 
 def _runners(quick: bool, out: Path) -> dict[str, Callable[[], list[Result]]]:
-    from bench import drain, fanout, local, propagation, throughput
+    from bench import drain, fanout, local, propagation, throughput, ui
 
     fan_sizes = (50, 200) if quick else (1000, 5000)
     return {
@@ -43,6 +43,10 @@ def _runners(quick: bool, out: Path) -> dict[str, Callable[[], list[Result]]]:
         "client": lambda: [local.run((100, 300) if quick else (1000, 10_000, 50_000),
                                      10 if quick else 200, out)],
         "drain": lambda: [drain.run(20 if quick else 1000)],
+        # Three Chromium windows (20 rounds of 3 taps), then 50 and 200 headless
+        # web sessions; a full run also rewrites its section (bench/ui_run.md).
+        "ui": lambda: ui.run(2 if quick else 20, quick, sizes=(3, 6) if quick else (50, 200),
+                             events=1 if quick else 3),
     }
 
 

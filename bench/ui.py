@@ -70,12 +70,12 @@ SIZES = {
 class App:
     """`python -m bench.ui_app` (main.py with stage stamps) on a free loopback port."""
 
-    def __init__(self, root: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, code: Path = ROOT) -> None:
         self.port = free_port()
         self.root = root
         self.trace = root / "trace.jsonl"
         self.log = root / "app.log"
-        self.env = extra_env or {}
+        self.code = code
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -86,9 +86,9 @@ class App:
         cmd = [sys.executable, "-m", "bench.ui_app", "--port", str(self.port),
                "--data-dir", str(self.root / "data")]
         env = {**os.environ, "TANDEM_TRACE": str(self.trace), "TANDEM_TIMEZONE": "Asia/Manila",
-               **self.env}
+               "PYTHONPATH": str(self.code)}
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            self.proc = subprocess.Popen(cmd, cwd=self.code, stdout=out, stderr=subprocess.STDOUT,
                                          env=env)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -340,10 +340,14 @@ def sessions_of(stamps: list[tuple[float, str, str | None, dict[str, Any]]]) -> 
 # ---- the run ---------------------------------------------------------------------------
 
 
-def measure(rounds: int, env: dict[str, str] | None = None) -> tuple[list[Tap], list[dict[str, dict[str, float | None]]], dict[str, Any]]:
-    """`rounds` × (accept, confirm, start) against a fresh app; the taps and their breakdowns."""
+Stages = dict[str, dict[str, float | None]]
+
+
+def measure(rounds: int, app_root: Path = ROOT) -> tuple[list[Tap], list[Stages], dict[str, Any]]:
+    """`rounds` × (accept, confirm, start) against a fresh app (the code in
+    `app_root`: another checkout for an A/B run); the taps and their breakdowns."""
     root = Path(tempfile.mkdtemp(prefix="bench-ui-"))
-    app = App(root, env).start()
+    app = App(root, app_root).start()
     info: dict[str, Any] = {"load before": os.getloadavg()}
     try:
         api = Api(app.url)
@@ -426,16 +430,137 @@ def stage_rows(res: Result, parts: list[dict[str, dict[str, float | None]]],
     return worst[0]
 
 
-def run(rounds: int, quick: bool = False) -> list[Result]:
+def screens(sizes: tuple[int, ...], events: int, app_root: Path = ROOT) -> Result:
+    """Many open sessions (bench/ui_sessions.py) against a fresh app."""
+    from bench.common import run_loop
+    from bench.ui_sessions import run_fleets
+
+    res = Result("ui screens")
+    root = Path(tempfile.mkdtemp(prefix="bench-ui-fleet-"))
+    app = App(root, app_root).start()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    try:
+        assert app.proc is not None
+        fleets = run_loop(run_fleets(app.url, app.proc.pid, sizes, events, PASSWORD))
+    finally:
+        app.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    for f in fleets:
+        target = 500.0 if f.n >= 200 else None
+        res.add(f"{f.n} sessions: last one shows the change", pct(f.latencies, 50) * 1000, "ms",
+                target, note=f"median session {pct(f.p50s, 50) * 1000:.0f} ms; worst of "
+                f"{len(f.latencies)} events {max(f.latencies, default=float('nan')) * 1000:.0f} "
+                f"ms; {f.missing} missed; load {load}")
+        res.add(f"{f.n} sessions: memory per session", f.rss_per_session / 2**20, "MiB",
+                note="app RSS growth / sessions opened")
+        res.add(f"{f.n} sessions: CPU per event per session", f.cpu_per_event_session * 1000,
+                "ms", note="app process CPU (server included) over its idle use / events / "
+                "sessions")
+        res.add(f"{f.n} sessions: idle CPU per session", f.idle_per_session * 100, "% of a core",
+                note="an open operator screen doing nothing (its countdowns tick each second)")
+    return res
+
+
+def minimal(taps: int) -> Result:
+    """The same tap-to-screens path in the smallest Flet app (bench/ui_minimal.py):
+    Flet's and Flutter's floor beside Tandem's figures."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.ui import CHROMIUM_ARGS
+
+    res = Result("ui minimal flet app")
+    port = free_port()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    proc = subprocess.Popen([sys.executable, "-m", "bench.ui_minimal", "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/app/"
+    own: list[float] = []
+    other: list[float] = []
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url, timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the minimal app did not start")
+            time.sleep(0.2)
+        chromium = shutil.which("chromium") or "/usr/bin/chromium"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium,
+                                        args=[*CHROMIUM_ARGS, *BACKGROUND_ARGS])
+            try:
+                pages = {}
+                for user in (OPERATOR, DRIVER):
+                    ctx = browser.new_context(viewport=SIZES[user])  # type: ignore[arg-type]
+                    ctx.add_init_script(PAGE_JS)
+                    page = ctx.new_page()
+                    page.goto(url, timeout=90_000)
+                    page.locator("flt-semantics-placeholder").dispatch_event("click")
+                    page.get_by_role("button", name="Tap").wait_for(timeout=60_000)
+                    pages[user] = page
+                sel = ident("value")
+                for n in range(1, taps + 2):
+                    time.sleep(0.3)
+                    step = Step("tap", OPERATOR, ("body", "Tap"), {
+                        u: (sel, "has", f"Value {n}") for u in pages})
+                    got = tap(pages, step, n)
+                    if n > 1:  # the first one warms up
+                        own.append(got.seen[OPERATOR] - got.tap)
+                        other.append(got.seen[DRIVER] - got.tap)
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    res.add("own screen p50", pct(own, 50), "ms", note=f"{len(own)} taps; load {load}")
+    res.add("own screen p99", pct(own, 99), "ms")
+    res.add("other screen p50", pct(other, 50), "ms")
+    res.add("other screen p99", pct(other, 99), "ms")
+    return res
+
+
+def run(rounds: int, quick: bool = False, app_root: Path = ROOT,
+        sizes: tuple[int, ...] = (50, 200), events: int = 3) -> list[Result]:
+    out = [windows(rounds, app_root)]
+    try:
+        out.append(minimal(3 * rounds))
+    except Exception as exc:  # the floor is context; Tandem's figures stand alone
+        failed = Result("ui minimal flet app")
+        failed.add("run", float("nan"), "", note=f"FAILED: {exc!r}"[:200])
+        out.append(failed)
+    if sizes:
+        out.append(screens(sizes, events, app_root))
+    if not quick and app_root == ROOT:
+        write_run(out)
+    return out
+
+
+def write_run(results: list[Result]) -> None:
+    """bench/ui_run.md: this run's table, kept in BENCHMARKS.md by the next
+    `bench all` (bench/markdown.py) even when `ui` is run alone."""
+    import datetime as dt
+
+    from bench.report import table
+
+    lines = [f"## ui: last full run ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)", "",
+             table(results), ""]
+    lines += [f"- {n}" for r in results for n in r.notes]
+    Path(__file__).with_name("ui_run.md").write_text("\n".join(lines) + "\n")
+
+
+def windows(rounds: int, app_root: Path = ROOT) -> Result:
     res = Result("ui")
-    taps, parts, info = measure(rounds)
+    taps, parts, info = measure(rounds, app_root)
     summarize(res, taps, parts)
     dominant = stage_rows(res, parts)
     res.add("median message to a browser", info["bytes per patch"], "bytes")
     load = " ".join(f"{x:.2f}" for x in info["load before"])
     res.notes.append(f"load before {load}; dominant stage: {dominant}")
     res.rows[0].note += f"; load {load}"
-    return [res]
+    return res
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -445,8 +570,14 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m bench.ui")
     p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--app-root", type=Path, default=ROOT,
+                   help="run the app from this checkout (A/B runs against older code)")
+    p.add_argument("--sessions", default="",
+                   help="headless session counts, comma-separated ('' for none)")
+    p.add_argument("--events", type=int, default=3)
     ns = p.parse_args(argv)
-    results = run(ns.rounds)
+    sizes = tuple(int(x) for x in ns.sessions.split(",") if x)
+    results = run(ns.rounds, app_root=ns.app_root, sizes=sizes, events=ns.events)
     print(table(results))
     for r in results:
         for n in r.notes:
