@@ -76,7 +76,7 @@ def install(path: str) -> None:
               action=str(getattr(message.action, "value", message.action)),
               bytes=size)
 
-    FletApp.send_message = send_message  # type: ignore[method-assign]
+    FletApp.send_message = send_message
 
     # The view dispatches an intent into the client's store.
     around(Client, "dispatch", lambda s, name, *a, **k: stamp("dispatch", s.username, name=name),

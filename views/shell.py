@@ -328,7 +328,12 @@ class Shell:
             self.page.run_task(self._catch_up_later)
 
     async def _catch_up_later(self) -> None:
-        self._catch_up_all()
+        # one section per turn of the loop: a tap or another screen's change
+        # arriving meanwhile waits for one section's render, not all of them
+        self.catching_up = None
+        while self.behind and self.unsubscribe is not _closed:
+            self._catch_up(next(iter(self.behind)))
+            await asyncio.sleep(0)
 
     def _catch_up_all(self) -> None:
         self.catching_up = None
@@ -350,13 +355,17 @@ class Shell:
 
     def close(self) -> None:
         """Stop listening (idempotent: logout paths may call it twice)."""
-        unsubscribe, self.unsubscribe = self.unsubscribe, lambda: None
+        unsubscribe, self.unsubscribe = self.unsubscribe, _closed
         unsubscribe()
         if self.catching_up is not None:
             self.catching_up.cancel()
             self.catching_up = None
         self.page.on_resize = None
         self.page.navigation_bar = None
+
+
+def _closed() -> None:
+    """A closed shell's unsubscribe: nothing left to stop."""
 
 
 def merged(earlier: Changed | None, later: Changed) -> Changed:
