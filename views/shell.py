@@ -12,7 +12,6 @@ sections, which refresh only what it touched."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
@@ -30,10 +29,11 @@ from views.port import Changed, ClientPort
 Logout = Callable[[], Awaitable[None]]
 
 BAR_MAX = 5  # destinations a phone's bottom bar holds (Material: 3 to 5)
-# Sections not on screen render what they missed this long after a change
-# (or when shown, if sooner): a change first reaches the one on screen, and a
-# burst of changes costs the hidden ones one render. 0: at once, after it.
-CATCH_UP_SECONDS = 0.3
+# Sections not on screen render what they missed when shown, or once they
+# have missed this many changes (their backlog stays small): a change costs
+# each open screen only the section on it (bench ui: the operator's ten
+# sections made every change cost each operator's screen ~50 ms of CPU).
+BACKLOG_MAX = 200
 
 
 class Shell:
@@ -61,8 +61,7 @@ class Shell:
         # What hidden sections have yet to hear (merged): they catch up when
         # shown, so a change renders only the section on screen.
         self.behind: dict[int, Changed] = {}
-        self.catch_up_seconds = CATCH_UP_SECONDS
-        self.catching_up: asyncio.TimerHandle | None = None
+        self.lazy = True  # False: hidden sections render every change too (tests)
         self.bodies: list[ft.Control] = [
             ft.Container(
                 ft.Column([s.root], scroll=ft.ScrollMode.AUTO, expand=True),
@@ -294,18 +293,12 @@ class Shell:
             self.page.run_task(self.apply, changed)
 
     async def apply(self, changed: Changed) -> None:
-        for i, section in enumerate(self.sections):
-            if i == self.selected:
-                section.changed(changed)
-            else:
-                self.behind[i] = merged(self.behind.get(i), changed)
-        if self.behind and self.catching_up is None:
-            if self.catch_up_seconds <= 0:
-                self._catch_up_all()
-            else:
-                self.catching_up = asyncio.get_running_loop().call_later(
-                    self.catch_up_seconds, self._catch_up_soon
-                )
+        self.sections[self.selected].changed(changed)
+        for i in range(len(self.sections)):
+            if i != self.selected:
+                missed = self.behind[i] = merged(self.behind.get(i), changed)
+                if not self.lazy or len(missed.keys) + len(missed.events) >= BACKLOG_MAX:
+                    self._catch_up(i)
         if self.notifications.changed(changed.keys) or changed.reset:
             self._refresh_badge()
         if changed.sync or changed.reset:
@@ -323,23 +316,6 @@ class Shell:
             self.close()
             await self.on_logout()
 
-    def _catch_up_soon(self) -> None:
-        with contextlib.suppress(RuntimeError):  # the session is gone
-            self.page.run_task(self._catch_up_later)
-
-    async def _catch_up_later(self) -> None:
-        # one section per turn of the loop: a tap or another screen's change
-        # arriving meanwhile waits for one section's render, not all of them
-        self.catching_up = None
-        while self.behind and self.unsubscribe is not _closed:
-            self._catch_up(next(iter(self.behind)))
-            await asyncio.sleep(0)
-
-    def _catch_up_all(self) -> None:
-        self.catching_up = None
-        for index in list(self.behind):
-            self._catch_up(index)
-
     def _catch_up(self, index: int) -> None:
         """Give a section about to show what it missed while hidden."""
         missed = self.behind.pop(index, None)
@@ -355,17 +331,10 @@ class Shell:
 
     def close(self) -> None:
         """Stop listening (idempotent: logout paths may call it twice)."""
-        unsubscribe, self.unsubscribe = self.unsubscribe, _closed
+        unsubscribe, self.unsubscribe = self.unsubscribe, lambda: None
         unsubscribe()
-        if self.catching_up is not None:
-            self.catching_up.cancel()
-            self.catching_up = None
         self.page.on_resize = None
         self.page.navigation_bar = None
-
-
-def _closed() -> None:
-    """A closed shell's unsubscribe: nothing left to stop."""
 
 
 def merged(earlier: Changed | None, later: Changed) -> Changed:
