@@ -370,6 +370,7 @@ def measure(rounds: int, app_root: Path = ROOT) -> tuple[list[Tap], list[Stages]
         stamps = app.stamps()
         sids = sessions_of(stamps)
         info["bytes per patch"] = patch_sizes(stamps)
+        info["spans"] = spans(stamps, sids)
     finally:
         app.stop()
         info["load after"] = os.getloadavg()
@@ -378,6 +379,27 @@ def measure(rounds: int, app_root: Path = ROOT) -> tuple[list[Tap], list[Stages]
         else:
             print(f"kept {root}")
     return taps, [breakdown(t, stamps, sids) for t in taps], info
+
+
+def spans(stamps: list[tuple[float, str, str | None, dict[str, Any]]],
+          sids: dict[str, str]) -> dict[str, list[float]]:
+    """Durations of work done on the app's event loop (ms), by what it was:
+    the outbox's durable append, the cache's flush copy, each role's render
+    of a change (the shell's apply)."""
+    pairs = {"enqueue": ("enqueued", "outbox append (fsync)"),
+             "flush": ("flushed", "cache flush copy"),
+             "apply": ("applied", "render of a change")}
+    role = {sid: user for user, sid in sids.items()}
+    started: dict[tuple[str, str | None], float] = {}
+    out: dict[str, list[float]] = {}
+    for t, stage, who, _ in stamps:
+        if stage in pairs:
+            started[(stage, who)] = t
+        for begin, (end, name) in pairs.items():
+            if stage == end and (begin, who) in started:
+                label = f"{name}, {role[who]}" if begin == "apply" and who in role else name
+                out.setdefault(label, []).append(t - started.pop((begin, who)))
+    return out
 
 
 def patch_sizes(stamps: list[tuple[float, str, str | None, dict[str, Any]]]) -> float:
@@ -453,7 +475,7 @@ def screens(sizes: tuple[int, ...], events: int, app_root: Path = ROOT) -> Resul
         res.add(f"{f.n} sessions: last one shows the change", pct(f.latencies, 50) * 1000, "ms",
                 target, note=f"median session {pct(f.p50s, 50) * 1000:.0f} ms; worst of "
                 f"{len(f.latencies)} events {max(f.latencies, default=float('nan')) * 1000:.0f} "
-                f"ms; {f.missing} missed; load {load}")
+                f"ms; {f.missing} missed; {f.failed} sign-ins timed out; load {load}")
         res.add(f"{f.n} sessions: memory per session", f.rss_per_session / 2**20, "MiB",
                 note="app RSS growth / sessions opened")
         res.add(f"{f.n} sessions: CPU per event per session", f.cpu_per_event_session * 1000,
@@ -560,6 +582,9 @@ def windows(rounds: int, app_root: Path = ROOT) -> Result:
     summarize(res, taps, parts)
     dominant = stage_rows(res, parts)
     res.add("median message to a browser", info["bytes per patch"], "bytes")
+    for name, took in sorted(info["spans"].items()):
+        res.add(f"on the loop: {name}", pct(took, 50), "ms",
+                note=f"p99 {pct(took, 99):.1f} ms, {len(took)} times")
     load = " ".join(f"{x:.2f}" for x in info["load before"])
     res.notes.append(f"load before {load}; dominant stage: {dominant}")
     res.rows[0].note += f"; load {load}"

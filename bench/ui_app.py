@@ -34,6 +34,8 @@ def install(path: str) -> None:
     from services.client import Client
     from services.listener import Listener
     from services.sender import Sender
+    from store.outbox import Outbox
+    from store.store import Store
     from views.shell import Shell
 
     def around(cls: Any, name: str, before: Callable[..., None],
@@ -87,6 +89,13 @@ def install(path: str) -> None:
         s.sender._bench_user = s.username
 
     around(Client, "_begin", named)
+    # The outbox's durable append (an fsync, on the loop) and the cache's
+    # flush preparation (a copy, on the loop; the write is in a thread).
+    around(Outbox, "enqueue", lambda s, name, *a, **k: stamp("enqueue", None, name=name),
+           lambda s, name, *a, **k: stamp("enqueued", None, name=name))
+    around(Store, "prepare_flush", lambda s: stamp("flush", None),
+           lambda s: stamp("flushed", None))
+    around(Sender, "wake", lambda s: stamp("wake", getattr(s, "_bench_user", None)))
     around(Sender, "_send", lambda s, wires: stamp(
         "post", getattr(s, "_bench_user", None), n=len(wires)))
     around(Listener, "_handle", lambda s, batch: stamp(
