@@ -53,7 +53,7 @@ class Shell:
                 "Notifications",
                 ft.Icons.NOTIFICATIONS_OUTLINED,
                 self.notifications.root,
-                lambda ch: None,
+                self._notifications_changed,
             ),
             Section("sync", "Sync", ft.Icons.SYNC, self.inspector.root, lambda ch: None),
         ]
@@ -299,7 +299,8 @@ class Shell:
                 missed = self.behind[i] = merged(self.behind.get(i), changed)
                 if not self.lazy or len(missed.keys) + len(missed.events) >= BACKLOG_MAX:
                     self._catch_up(i)
-        if self.notifications.changed(changed.keys) or changed.reset:
+        # the badge follows every change; the list itself is a section (lazy)
+        if changed.reset or any(entity == "notification" for entity, _ in changed.keys):
             self._refresh_badge()
         if changed.sync or changed.reset:
             info = self.client.sync_info()
@@ -315,6 +316,9 @@ class Shell:
             # snackbar above says why)
             self.close()
             await self.on_logout()
+
+    def _notifications_changed(self, changed: Changed) -> None:
+        self.notifications.changed(changed.keys)
 
     def _catch_up(self, index: int) -> None:
         """Give a section about to show what it missed while hidden."""

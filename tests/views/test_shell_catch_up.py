@@ -93,3 +93,21 @@ async def test_a_hidden_section_with_a_long_backlog_catches_up_by_itself(
     assert activity not in shell.behind and shell.selected != activity
     assert feed_ids(h) == ["activity-12", "activity-11", "activity-10"]
     shell.close()
+
+
+async def test_a_notification_updates_the_badge_and_leaves_the_hidden_list_for_later() -> None:
+    client = FakeClient(OPERATOR, world(appointment("a1", Status.PENDING, start="14:00")))
+    h, shell = await mounted(client)
+    index = next(i for i, s in enumerate(shell.sections) if s.key == "notifications")
+    panel = ids_in(h, "notifications")
+    mark = h.mark()
+    await client.remote("notification", {"id": "n1", "version": 1, "user_id": "o1",
+                                         "text": "Ana accepted", "read": False,
+                                         "created_at": "2026-11-21T08:00:00Z"})
+    await h.settle()
+    assert shell._badge() == "1"  # the count on the navigation, at once
+    assert not h.patched_ids(mark) & panel  # the list (not on screen) is not redrawn
+    assert "Ana accepted" not in h.texts(h.semantics("notifications"))
+    shell.select(index)
+    assert "Ana accepted" in h.texts(h.semantics("notifications"))
+    shell.close()
