@@ -574,6 +574,30 @@ def write_run(results: list[Result]) -> None:
              table(results), ""]
     lines += [f"- {n}" for r in results for n in r.notes]
     Path(__file__).with_name("ui_run.md").write_text("\n".join(lines) + "\n")
+    splice(ROOT / "BENCHMARKS.md")
+
+
+UI_BEGIN, UI_END = "<!-- ui:begin -->", "<!-- ui:end -->"
+
+
+def splice(path: Path) -> None:
+    """Put bench/ui.md and bench/ui_run.md into BENCHMARKS.md between the ui
+    markers (before the soak section when there are none yet), so a `bench ui`
+    run alone shows there; a full `bench all` rewrites the file with both."""
+    here = Path(__file__).parent
+    parts = [(here / name).read_text().strip() for name in ("ui.md", "ui_run.md")
+             if (here / name).exists()]
+    block = "\n".join([UI_BEGIN, *parts, UI_END])
+    text = path.read_text() if path.exists() else ""
+    if UI_BEGIN in text and UI_END in text:
+        head, rest = text.split(UI_BEGIN, 1)
+        text = head + block + rest.split(UI_END, 1)[1]
+    elif "<!-- soak:begin -->" in text:
+        head, rest = text.split("<!-- soak:begin -->", 1)
+        text = head + block + "\n\n<!-- soak:begin -->" + rest
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
 
 
 def windows(rounds: int, app_root: Path = ROOT) -> Result:
