@@ -558,8 +558,8 @@ def run(rounds: int, quick: bool = False, app_root: Path = ROOT,
         out.append(failed)
     if sizes:
         out.append(screens(sizes, events, app_root))
-    if not quick and app_root == ROOT:
-        write_run(out)
+    if not quick and app_root == ROOT and rounds >= 20 and len(sizes) > 1:
+        write_run(out)  # a full run of this tree, not a diagnostic or an A/B leg
     return out
 
 
