@@ -110,7 +110,7 @@ class Board:
 
     def changed(self, keys: frozenset[Key]) -> None:
         dirty: set[str] = set()
-        self.moved: list[AppointmentCard] = []
+        self.moved = []
         for entity, id in keys:
             if entity == "appointment":
                 dirty |= self._one(id)
