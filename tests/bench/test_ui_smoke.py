@@ -1,5 +1,6 @@
 """`bench ui --quick`: three Chromium windows against the embedded app, one
-measured round of taps, then a few headless web sessions. No timing asserts
+measured round of taps, the minimal Flet app's two windows, then a few
+headless web sessions. No timing asserts
 (a shared machine's figures mean nothing here): what must hold is that every
 tap showed on every window, every stage of the breakdown was seen, and every
 headless session received each change."""
@@ -19,10 +20,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 def test_bench_ui_quick(capsys: pytest.CaptureFixture[str]) -> None:
     require_binary("chromium", "apt-get install -y chromium")
-    windows, screens = ui.run(1, quick=True, sizes=(2, 4), events=1)
-    print(table([windows, screens]))
+    windows, floor, screens = ui.run(1, quick=True, sizes=(2, 4), events=1)
+    print(table([windows, floor, screens]))
     out = capsys.readouterr().out
-    assert all(r.metric in out for r in windows.rows + screens.rows)
+    assert all(r.metric in out for r in windows.rows + floor.rows + screens.rows)
+    # the minimal Flet app beside it measured both windows
+    assert all(not math.isnan(r.measured) for r in floor.rows), table([floor])
 
     by = {r.metric: r for r in windows.rows}
     assert "3 taps" in by["own screen p50"].note and "6 screens" in by["other screen p50"].note
