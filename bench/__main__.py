@@ -3,7 +3,7 @@ BENCHMARKS.md.
 
     python -m bench all            every benchmark (about 3-5 minutes on 2 cores)
     python -m bench propagation | throughput | fanout | client | drain | memory | device
-                   | reconnect
+                   | reconnect | ui
     python -m bench all --quick    tiny sizes (a smoke run; figures mean nothing)
     python -m bench soak [--minutes M] [--clients N] [--quick]
                                    200 clients for 10 minutes (not part of `all`);
@@ -28,11 +28,11 @@ from bench.common import ROOT, machine
 from bench.report import Result, table
 
 NAMES = ("propagation", "throughput", "fanout", "client", "drain", "memory", "device",
-         "reconnect")
+         "reconnect", "ui")
 
 
 def _runners(quick: bool, out: Path) -> dict[str, Callable[[], list[Result]]]:
-    from bench import device, drain, fanout, local, propagation, reconnect, throughput
+    from bench import device, drain, fanout, local, propagation, reconnect, throughput, ui
 
     fan_sizes = (50, 200) if quick else (1000, 5000)
     return {
@@ -48,6 +48,10 @@ def _runners(quick: bool, out: Path) -> dict[str, Callable[[], list[Result]]]:
         "device": lambda: [device.run((100, 300) if quick else (1000, 10_000),
                                       3 if quick else 15)],
         "reconnect": lambda: [reconnect.run(1 if quick else 5)],
+        # Three Chromium windows (20 rounds of 3 taps), then 50 and 200 headless
+        # web sessions; a full run also rewrites its section (bench/ui_run.md).
+        "ui": lambda: ui.run(2 if quick else 20, quick, sizes=(3, 6) if quick else (50, 200),
+                             events=1 if quick else 3),
     }
 
 

@@ -13,6 +13,8 @@ from bench.report import MISS, Result, table
 FINDINGS = Path(__file__).with_name("findings.md")
 PERF = Path(__file__).with_name("perf.md")  # before / after of the performance work
 SOAK = Path(__file__).with_name("soak.md")  # written by `python -m bench soak` (not in `all`)
+UI = Path(__file__).with_name("ui.md")  # what people see: findings, before / after (issue 14)
+UI_RUN = Path(__file__).with_name("ui_run.md")  # written by a full `python -m bench ui`
 
 
 def write(path: Path, results: list[Result], info: dict[str, str], seconds: float,
@@ -70,12 +72,12 @@ def write(path: Path, results: list[Result], info: dict[str, str], seconds: floa
         "## What each benchmark does",
         "",
     ]
-    from bench import device, drain, fanout, local, propagation, throughput
+    from bench import device, drain, fanout, local, propagation, reconnect, throughput, ui
 
-    for mod in (propagation, throughput, fanout, local, drain, device):
+    for mod in (propagation, throughput, fanout, local, drain, device, reconnect, ui):
         doc = (mod.__doc__ or "").strip()
         lines += [doc.replace("\n\n", "\n\n"), ""]
-    for notes in (PERF, SOAK, FINDINGS):
+    for notes in (PERF, UI, UI_RUN, SOAK, FINDINGS):
         if notes.exists():
             lines += [notes.read_text().strip(), ""]
     path.write_text("\n".join(lines))

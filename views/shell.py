@@ -31,6 +31,11 @@ from views.port import Changed, ClientPort, Notice
 Logout = Callable[[], Awaitable[None]]
 
 BAR_MAX = 5  # destinations a phone's bottom bar holds (Material: 3 to 5)
+# Sections not on screen render what they missed when shown, or once they
+# have missed this many changes (their backlog stays small): a change costs
+# each open screen only the section on it (bench ui: the operator's ten
+# sections made every change cost each operator's screen ~50 ms of CPU).
+BACKLOG_MAX = 200
 
 
 def away(missed: Changed | None, changed: Changed) -> Changed:
@@ -67,11 +72,15 @@ class Shell:
                 "Notifications",
                 ft.Icons.NOTIFICATIONS_OUTLINED,
                 self.notifications.root,
-                lambda ch: None,
+                self._notifications_changed,
             ),
             Section("sync", "Sync", ft.Icons.SYNC, self.inspector.root, lambda ch: None),
         ]
         self.selected = 0
+        # What hidden sections have yet to hear (merged): they catch up when
+        # shown, so a change renders only the section on screen.
+        self.behind: dict[int, Changed] = {}
+        self.lazy = True  # False: hidden sections render every change too (tests)
         self.bodies: list[ft.Control] = [
             ft.Container(
                 ft.Column([s.root], scroll=ft.ScrollMode.AUTO, expand=True),
@@ -302,6 +311,7 @@ class Shell:
     def select(self, index: int) -> None:
         """Show section `index` (and highlight its destination)."""
         self.selected = index
+        self._catch_up(index)
         for i, body in enumerate(self.bodies):
             body.visible = i == index
         if self.nav is not None:
@@ -343,16 +353,20 @@ class Shell:
             await self.apply(missed)
 
     async def apply(self, changed: Changed) -> None:
-        for section in self.sections:
-            section.changed(changed)
-        if self.notifications.changed(changed.keys) or changed.reset:
+        self.sections[self.selected].changed(changed)
+        for i in range(len(self.sections)):
+            if i != self.selected:
+                missed = self.behind[i] = merged(self.behind.get(i), changed)
+                if not self.lazy or len(missed.keys) + len(missed.events) >= BACKLOG_MAX:
+                    self._catch_up(i)
+        # the badge follows every change; the list itself is a section (lazy)
+        if changed.reset or any(entity == "notification" for entity, _ in changed.keys):
             self._refresh_badge()
         if changed.sync or changed.reset:
             info = self.client.sync_info()
             self.indicator.show(info)
             self.inspector.show(info)
-            for section in self.sections:
-                section.sync_changed()
+            self.sections[self.selected].sync_changed()
         elif self.sections[self.selected].key == "sync":
             self.inspector.show(self.client.sync_info())  # cursor / last event moved
         for notice in changed.notices:
@@ -362,6 +376,18 @@ class Shell:
             # snackbar above says why)
             self.close()
             await self.on_signed_out()
+
+    def _notifications_changed(self, changed: Changed) -> None:
+        self.notifications.changed(changed.keys)
+
+    def _catch_up(self, index: int) -> None:
+        """Give a section about to show what it missed while hidden."""
+        missed = self.behind.pop(index, None)
+        if missed is not None:
+            section = self.sections[index]
+            section.changed(missed)
+            if missed.sync or missed.reset:
+                section.sync_changed()
 
     async def _logout(self, _: ft.Event[ft.IconButton]) -> None:
         self.close()
@@ -374,3 +400,16 @@ class Shell:
         self.page.on_resize = None
         self.page.on_connect = None
         self.page.navigation_bar = None
+
+
+def merged(earlier: Changed | None, later: Changed) -> Changed:
+    """One Changed that tells a section what both did (the views' keys,
+    events in order; what the shell itself handles is left out)."""
+    if earlier is None:
+        return Changed(keys=later.keys, sync=later.sync, reset=later.reset, events=later.events)
+    return Changed(
+        keys=earlier.keys | later.keys,
+        sync=earlier.sync or later.sync,
+        reset=earlier.reset or later.reset,
+        events=earlier.events + later.events,
+    )

@@ -79,6 +79,7 @@ class Board:
         self.columns = columns or {"xs": 12, "md": 6, "xl": 4}
         self.where: dict[str, str] = {}  # appointment id -> group key
         self.shown_waiting: dict[str, bool] = {}
+        self.moved: list[AppointmentCard] = []  # re-placed in their group by `changed`
         self.root = ft.Column([g.root for g in groups], spacing=24)
         self.load()
 
@@ -115,12 +116,15 @@ class Board:
 
     def changed(self, keys: frozenset[Key]) -> None:
         dirty: set[str] = set()
+        self.moved = []
         for entity, id in keys:
             if entity == "appointment":
                 dirty |= self._one(id)
         for key in dirty:
             self.groups[key].render()
             self.groups[key].update()
+        for card in self.moved:  # a group's update leaves its cards' insides alone
+            card.show(card.record)
 
     def sync_marks(self) -> None:
         """Refresh the cards whose waiting-to-sync mark changed."""
@@ -162,7 +166,7 @@ class Board:
                 card.show(appt)  # same group, same place: only this card changes
                 return set()
             card.record = appt
-            card.rebuild()
+            self.moved.append(card)
             return {new}
         # a new card, or one moving between groups: render it fresh there
         target.cards.insert(position, self._card(appt, new))

@@ -24,6 +24,16 @@ from views.port import ClientPort
 RunAction = Callable[["AppointmentCard", str], Awaitable[None]]
 
 
+class CardRoot(ft.Semantics):
+    """A card's outermost control, isolated: a group's update (a card moving
+    in or out) sends the group's own changes and leaves the cards inside to
+    their own updates, so it no longer diffs every card's subtree (bench ui:
+    a card moving between groups of twenty cost 60-180 ms on the loop)."""
+
+    def is_isolated(self) -> bool:
+        return True
+
+
 def when_text(appt: Record, today: date | None = None) -> str:
     day = str(appt.get("date") or "")
     now = today or clock.today()
@@ -72,7 +82,7 @@ class AppointmentCard:
         self.big = big  # the driver's big touch targets
         self.busy: str | None = None  # the action being submitted, if any
         self.body = ft.Column(spacing=8)
-        self.root = ft.Semantics(
+        self.root = CardRoot(
             identifier=f"appt-{self.id}",
             container=True,
             content=ft.Card(content=ft.Container(self.body, padding=16)),

@@ -1,0 +1,140 @@
+"""`python -m bench.ui_app <main.py arguments>`: the embedded app (main.py)
+with stage stamps, for `bench ui`.
+
+With TANDEM_TRACE=<file> set, it wraps a few functions at import time and
+appends one JSON line per call, `[time.time(), stage, who, extra]`, to the
+file: the Flet event reaching Python, the store dispatch, each message Flet
+queues for a browser, the command at the server, the server's publish, the
+event at each session's client and the shell's render of it. Product code
+stays as it is: the wrapping lives here, and only this launcher installs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+
+def install(path: str) -> None:
+    out: IO[str] = open(path, "a", buffering=1)  # noqa: SIM115 - open for the process's life
+
+    def stamp(stage: str, who: str | None, **extra: Any) -> None:
+        out.write(json.dumps([time.time(), stage, who, extra], default=str) + "\n")
+
+    from flet.messaging.session import Session as FletSession
+    from flet_web.fastapi.flet_app import FletApp
+
+    from server.commands import CommandService
+    from server.hub import Hub
+    from services.client import Client
+    from services.listener import Listener
+    from services.sender import Sender
+    from store.outbox import Outbox
+    from store.store import Store
+    from views.shell import Shell
+
+    def around(cls: Any, name: str, before: Callable[..., None],
+               after: Callable[..., None] | None = None) -> None:
+        original = getattr(cls, name)
+        if _is_async(original):
+            @functools.wraps(original)
+            async def wrapped_async(self: Any, *a: Any, **k: Any) -> Any:
+                before(self, *a, **k)
+                try:
+                    return await original(self, *a, **k)
+                finally:
+                    if after is not None:
+                        after(self, *a, **k)
+            setattr(cls, name, wrapped_async)
+        else:
+            @functools.wraps(original)
+            def wrapped(self: Any, *a: Any, **k: Any) -> Any:
+                before(self, *a, **k)
+                try:
+                    return original(self, *a, **k)
+                finally:
+                    if after is not None:
+                        after(self, *a, **k)
+            setattr(cls, name, wrapped)
+
+    # The browser's event reaches Python (a task per event, as flet_app makes it).
+    around(FletSession, "dispatch_event",
+           lambda s, control_id, name, data: stamp("event", s.id, name=name))
+
+    # Flet queues a message for a browser (its size: the queued packet's bytes).
+    original_send = FletApp.send_message
+
+    def send_message(self: Any, message: Any) -> None:
+        original_send(self, message)
+        queue = getattr(self, "_FletApp__send_queue", None)
+        size = len(queue._queue[-1]) if queue is not None and queue._queue else 0
+        session = getattr(self, "_FletApp__session", None)
+        stamp("send", session.id if session is not None else None,
+              action=str(getattr(message.action, "value", message.action)),
+              bytes=size)
+
+    FletApp.send_message = send_message
+
+    # The view dispatches an intent into the client's store.
+    around(Client, "dispatch", lambda s, name, *a, **k: stamp("dispatch", s.username, name=name),
+           lambda s, name, *a, **k: stamp("dispatched", s.username, name=name))
+
+    def named(s: Any, *_: Any, **__: Any) -> None:
+        s.listener._bench_user = s.username
+        s.sender._bench_user = s.username
+
+    around(Client, "_begin", named)
+    # The outbox's durable append (an fsync, on the loop) and the cache's
+    # flush preparation (a copy, on the loop; the write is in a thread).
+    around(Outbox, "enqueue", lambda s, name, *a, **k: stamp("enqueue", None, name=name),
+           lambda s, name, *a, **k: stamp("enqueued", None, name=name))
+    around(Store, "prepare_flush", lambda s: stamp("flush", None),
+           lambda s: stamp("flushed", None))
+    around(Sender, "wake", lambda s: stamp("wake", getattr(s, "_bench_user", None)))
+    around(Sender, "_send", lambda s, wires: stamp(
+        "post", getattr(s, "_bench_user", None), n=len(wires)))
+    around(Listener, "_handle", lambda s, batch: stamp(
+        "client_event", getattr(s, "_bench_user", None), n=len(batch)))
+
+    # The server: a command enters the writer's queue, its batch commits, events go out.
+    around(CommandService, "_enqueue", lambda s, jobs: stamp(
+        "server_in", None, names=[j.command.name for j in jobs]))
+    around(CommandService, "_committed", lambda s, batch: stamp("server_commit", None))
+    around(Hub, "publish", lambda s, events: stamp("publish", None, n=len(events)))
+
+    # The shell hands a change to its sections (and they patch the page).
+    def applying(stage: str) -> Callable[..., None]:
+        def note(s: Any, changed: Any) -> None:
+            try:
+                sid = s.page.session.id
+            except Exception:  # noqa: BLE001 - a session on its way out
+                sid = None
+            stamp(stage, sid, user=str(s.client.user.get("username") or ""),
+                  keys=len(changed.keys), events=len(changed.events))
+        return note
+
+    around(Shell, "apply", applying("apply"), applying("applied"))
+
+
+def _is_async(fn: Any) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(fn)
+
+
+def main(argv: list[str]) -> int:
+    path = os.environ.get("TANDEM_TRACE")
+    if path:
+        install(path)
+    import main as tandem
+
+    return tandem.main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

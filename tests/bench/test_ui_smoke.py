@@ -1,0 +1,43 @@
+"""`bench ui --quick`: three Chromium windows against the embedded app, one
+measured round of taps, the minimal Flet app's two windows, then a few
+headless web sessions. No timing asserts
+(a shared machine's figures mean nothing here): what must hold is that every
+tap showed on every window, every stage of the breakdown was seen, and every
+headless session received each change."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bench import ui
+from bench.report import table
+from tests.support.requires import require_binary
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+def test_bench_ui_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    require_binary("chromium", "apt-get install -y chromium")
+    windows, floor, screens = ui.run(1, quick=True, sizes=(2, 4), events=1)
+    print(table([windows, floor, screens]))
+    out = capsys.readouterr().out
+    assert all(r.metric in out for r in windows.rows + floor.rows + screens.rows)
+    # the minimal Flet app beside it measured both windows
+    assert all(not math.isnan(r.measured) for r in floor.rows), table([floor])
+
+    by = {r.metric: r for r in windows.rows}
+    assert "3 taps" in by["own screen p50"].note and "6 screens" in by["other screen p50"].note
+    stages = [r for r in windows.rows if r.metric.startswith("stage (")]
+    assert len(stages) == len(ui.OWN_STAGES) + len(ui.OTHER_STAGES)
+    # every stage was found in the stamps of both sides (a missing one is NaN)
+    assert all(not math.isnan(r.measured) for r in stages), table([windows])
+    assert any("dominant stage" in n for n in windows.notes)
+
+    for n in (2, 4):
+        last = next(r for r in screens.rows if r.metric == f"{n} sessions: last one shows "
+                                                               "the change")
+        assert "0 missed" in last.note and not math.isnan(last.measured)
+        memory = next(r for r in screens.rows if r.metric == f"{n} sessions: memory per session")
+        assert memory.measured > 0
