@@ -33,8 +33,8 @@ from domain.records import Record
 from services import session as sessions
 from store.store import Store
 from testkit.fake_server import D1, FakeServer, appointment, business
+from testkit.flet_harness import Harness
 from testkit.server import free_port
-from tests.views.harness import Harness
 from views.app import Session
 from views.binding import connect, resume
 from views.components import clock

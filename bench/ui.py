@@ -45,7 +45,7 @@ import httpx
 
 from bench.common import ROOT
 from bench.report import Result
-from tests.support.server import free_port
+from testkit.server import free_port
 
 ZONE = ZoneInfo("Asia/Manila")
 GAP = 1.0  # seconds between taps
@@ -210,7 +210,7 @@ def steps(aid: str) -> list[Step]:
 def browser_windows(url: str) -> Iterator[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.ui import CHROMIUM_ARGS, login
+    from testkit.browser import CHROMIUM_ARGS, login
 
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
@@ -491,7 +491,7 @@ def minimal(taps: int) -> Result:
     Flet's and Flutter's floor beside Tandem's figures."""
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.ui import CHROMIUM_ARGS
+    from testkit.browser import CHROMIUM_ARGS
 
     res = Result("ui minimal flet app")
     port = free_port()

@@ -21,9 +21,9 @@ import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from testkit.browser import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, accessible_text
 from testkit.server import ROOT, ServerProcess, free_port
 from tests.e2e.proxy import Relay
-from tests.e2e.ui import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, accessible_text
 from tests.support.requires import require_binary
 
 ZONE = ZoneInfo("Asia/Manila")  # the server's default business time zone

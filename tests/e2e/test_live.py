@@ -8,10 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from testkit.server import ServerProcess
-from tests.e2e.conftest import ZONE, Operator, UiProcess
-from tests.e2e.proxy import Relay
-from tests.e2e.ui import (
+from testkit.browser import (
     PHONE,
     TABLET,
     accessible_text,
@@ -25,6 +22,9 @@ from tests.e2e.ui import (
     shoot,
     type_into,
 )
+from testkit.server import ServerProcess
+from tests.e2e.conftest import ZONE, Operator, UiProcess
+from tests.e2e.proxy import Relay
 
 ACCEPT_DONE = "Accepted — waiting for your driver"
 CAN_CONFIRM = "Therapist accepted — confirm the trip"

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import Operator, UiProcess
-from tests.e2e.ui import (
+from testkit.browser import (
     DESKTOP,
     TABLET,
     card,
@@ -21,6 +20,7 @@ from tests.e2e.ui import (
     shoot,
     type_into,
 )
+from tests.e2e.conftest import Operator, UiProcess
 
 pytestmark = pytest.mark.timeout(900)
 

@@ -12,8 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from testkit.server import ROOT, free_port
-from tests.e2e.ui import (
+from testkit.browser import (
     DESKTOP,
     PHONE,
     TABLET,
@@ -24,6 +23,7 @@ from tests.e2e.ui import (
     shoot,
     type_into,
 )
+from testkit.server import ROOT, free_port
 
 # Real processes and a browser on a shared, busy machine: allow for slow starts.
 pytestmark = pytest.mark.timeout(900)

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
+from testkit.browser import DESKTOP, connection, expect_text, login, shoot
 from testkit.server import ROOT, free_port
 from tests.e2e.conftest import UiProcess
-from tests.e2e.ui import DESKTOP, connection, expect_text, login, shoot
 
 pytestmark = pytest.mark.timeout(900)
 RIVE = "https://cdn.jsdelivr.net/npm/@rive-app/"

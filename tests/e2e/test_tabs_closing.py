@@ -10,8 +10,8 @@ import time
 import pytest
 from playwright.sync_api import Browser
 
+from testkit.browser import PHONE, card, expect_text, login, open_app
 from tests.e2e.conftest import Operator, UiProcess
-from tests.e2e.ui import PHONE, card, expect_text, login, open_app
 
 pytestmark = pytest.mark.timeout(900)
 

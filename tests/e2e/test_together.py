@@ -10,9 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Operator, UiProcess
-from tests.e2e.proxy import Relay
-from tests.e2e.ui import (
+from testkit.browser import (
     DESKTOP,
     PHONE,
     TABLET,
@@ -25,6 +23,8 @@ from tests.e2e.ui import (
     open_app,
     shoot,
 )
+from tests.e2e.conftest import Operator, UiProcess
+from tests.e2e.proxy import Relay
 
 # Real processes and a browser on a shared, busy machine: allow for slow starts.
 pytestmark = pytest.mark.timeout(900)

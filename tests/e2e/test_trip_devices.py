@@ -9,9 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.e2e.conftest import Operator, UiProcess
-from tests.e2e.proxy import Relay
-from tests.e2e.ui import (
+from testkit.browser import (
     TABLET,
     card,
     connection,
@@ -21,6 +19,8 @@ from tests.e2e.ui import (
     open_app,
     shoot,
 )
+from tests.e2e.conftest import Operator, UiProcess
+from tests.e2e.proxy import Relay
 
 pytestmark = pytest.mark.timeout(900)
 

@@ -6,13 +6,13 @@ Run by tests/packaging/test_base_install.py. It starts the app the way a Flet
 build does (`FLET_PLATFORM=android`, `FLET_APP_STORAGE_DATA` set, main.py
 started with no arguments), but `flet.run`, which would wait for the Flutter
 client, hands the app's `main(page)` to the pure-Python harness instead
-(tests/views/harness.py: a real flet Session over a recording connection). On
+(testkit/flet_harness.py: a real flet Session over a recording connection). On
 it, as a driver would: sign in on the real server, see a trip the operator
 booked (an event over the websocket), and go on duty (a command through the
 outbox). The operator's side is plain HTTP from here.
 
 The packages come from the base venv's site-packages: the repo root is put at
-the END of sys.path, for tests/views/harness.py alone. Prints one JSON line:
+the END of sys.path, for testkit/flet_harness.py alone. Prints one JSON line:
 what it saw, and which modules got imported.
 """
 
@@ -95,7 +95,7 @@ async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> 
 async def drive(main: Callable[..., Any]) -> dict[str, Any]:
     import flet as ft
 
-    from tests.views.harness import Harness
+    from testkit.flet_harness import Harness
 
     h = Harness(width=390, height=844)
     h.session.apply_page_patch({"web": False, "platform": "android"})
@@ -130,7 +130,7 @@ def main() -> int:
     os.environ["FLET_PLATFORM"] = "android"
     os.environ["FLET_APP_STORAGE_DATA"] = str(WORK / "app-storage")
     os.environ["TANDEM_SERVER"] = SERVER
-    sys.path.append(str(ROOT))  # last: for tests.views.harness only
+    sys.path.append(str(ROOT))  # last: for testkit.flet_harness only
     app_main = start_the_app()
     seen = asyncio.run(drive(app_main))
     import views

@@ -6,8 +6,8 @@ from typing import Protocol
 import flet as ft
 import pytest
 
+from testkit.flet_harness import Harness
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness
 from views.app import Session
 from views.port import UiConfig
 from views.prefs import MemoryPrefs

@@ -5,10 +5,10 @@ from __future__ import annotations
 import flet as ft
 
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 
 
 def dialog(h: Harness) -> ft.AlertDialog:

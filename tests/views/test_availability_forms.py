@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import flet as ft
 
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import THERAPIST, TODAY, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.components.availability import NEXT_DAY, next_day_problem
 
 

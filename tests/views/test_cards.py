@@ -9,10 +9,10 @@ import pytest
 from domain.commands import Actor
 from domain.lifecycle import allowed
 from domain.status import Status
+from testkit.flet_harness import descendants
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import descendants
 from views.components.actions import LABELS, OFFERED
 
 

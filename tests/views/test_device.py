@@ -21,9 +21,9 @@ import pytest
 
 from services import session as sessions
 from services.client import Client
+from testkit.flet_harness import Harness
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.e2e.proxy import Relay
-from tests.views.harness import Harness
 from views.app import Session
 from views.binding import ServicesClient, connect, resume
 from views.port import DeviceConfig, UiConfig

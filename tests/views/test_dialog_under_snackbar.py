@@ -8,10 +8,10 @@ from __future__ import annotations
 import flet as ft
 
 from domain.status import Status
+from testkit.flet_harness import Harness
 from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, THERAPIST, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness
 from tests.views.test_operator_booking import data, fill, open_dialog
 from views.components.feedback import snack
 

@@ -7,10 +7,10 @@ import pytest
 
 from domain.records import Entity, Record
 from domain.status import Status
+from testkit.flet_harness import Harness
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, appointment, staff, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness
 
 BEA: Record = {"id": "t2", "username": "therapist2", "role": "therapist", "name": "Bea"}
 

@@ -10,10 +10,10 @@ import pytest
 from flet.messaging.protocol import MessageAction
 
 import main
+from testkit.flet_harness import Harness
 from testkit.server import free_port
 from tests.views.data import DRIVER, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness
 from views.app import Session
 from views.binding import connect as real_connect
 from views.login import BadAddress, server_address
@@ -41,7 +41,7 @@ def form(h: Harness) -> ft.Container:
 
 
 def _under(c: ft.Container) -> list[object]:
-    from tests.views.harness import descendants
+    from testkit.flet_harness import descendants
 
     return descendants(c)
 

@@ -19,10 +19,10 @@ from services.api import Api
 from services.client import Client
 from services.session import Session
 from store.store import Store
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.binding import ServicesClient
 from views.components import clock
 from views.operator import activity as operator_activity

@@ -10,10 +10,10 @@ import flet as ft
 
 from domain.records import Entity, Record
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, TODAY, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 
 
 def data(*appts: Record, available: bool = True) -> dict[Entity, list[Record]]:

@@ -14,10 +14,10 @@ import pytest
 from domain.commands import MemorySnapshot
 from domain.records import Entity, Record
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.operator import calendar as view
 from views.operator.calendar_grid import (
     Booked,

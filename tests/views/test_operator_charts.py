@@ -12,10 +12,10 @@ import flet_charts as fch
 import pytest
 
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, TODAY, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.components import clock
 from views.operator import charts as operator_charts
 from views.operator.charts import ChartsPage, hour_range

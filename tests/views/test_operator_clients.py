@@ -6,10 +6,10 @@ import flet as ft
 
 from domain.records import Record
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.operator.clients import ClientsPage, history, matches
 
 

@@ -11,10 +11,10 @@ import flet as ft
 
 from domain.records import Record
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, THERAPIST, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.operator.inventory import InventoryPage, stock_order
 
 OIL: Record = {

@@ -10,10 +10,10 @@ import flet as ft
 
 from domain.status import Status
 from domain.times import iso
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.operator.queues import QueueBoard, time_left
 from views.operator.runner import OperatorRunner
 

@@ -11,10 +11,10 @@ import pytest
 
 from domain.records import Record
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.components import clock
 from views.operator.staff import StaffPage
 from views.operator.stats import Load, load, on_day

@@ -5,10 +5,10 @@ from __future__ import annotations
 import flet as ft
 
 from domain.status import Status
+from testkit.flet_harness import Harness
 from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness
 
 
 def table(h: Harness) -> ft.DataTable:

@@ -10,10 +10,10 @@ import asyncio
 import flet as ft
 
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.port import TimelineEntry
 
 

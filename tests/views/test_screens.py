@@ -9,10 +9,10 @@ from typing import Any
 import flet as ft
 
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, THERAPIST, TODAY, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.app import Session
 from views.port import LoginFailed, Result, UiConfig
 from views.prefs import MemoryPrefs

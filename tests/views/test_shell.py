@@ -9,10 +9,10 @@ from flet.controls.base_control import BaseControl
 
 from domain.records import Record
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views.port import Changed, Link, Notice
 
 

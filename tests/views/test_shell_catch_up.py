@@ -9,9 +9,9 @@ import flet as ft
 import pytest
 
 from domain.status import Status
+from testkit.flet_harness import Harness, descendants
 from tests.views.data import OPERATOR, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness, descendants
 from views import shell as shell_module
 from views.app import Session
 from views.port import ServerEvent, UiConfig

@@ -16,10 +16,10 @@ from services.api import Api
 from services.client import Client
 from services.session import Session
 from store.store import Store
+from testkit.flet_harness import Harness
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import Harness
 from views.binding import ServicesClient
 from views.port import Changed
 

@@ -11,10 +11,10 @@ import warnings
 import flet as ft
 
 from domain.status import Status
+from testkit.flet_harness import RecordingConnection
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, appointment, world
 from tests.views.fake_client import FakeClient
-from tests.views.harness import RecordingConnection
 
 
 async def test_changes_while_away_raise_nothing_and_show_on_return(mount: Mount) -> None:
