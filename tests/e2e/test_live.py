@@ -107,8 +107,12 @@ def test_refused_action_rolls_back_with_the_servers_words(
     assert r.status_code == 200, r.text
     relay.restore()
 
-    # a snackbar in the domain's words (it is up for a few seconds)
-    expect_text(driver.locator("flt-semantics-host"), "Can't confirm the trip", timeout=20_000)
+    # a snackbar: who, what, why in one sentence (it is up for a few seconds)
+    expect_text(
+        driver.locator("flt-semantics-host"),
+        "Couldn't confirm the trip for Liza Mendoza's 13:00 booking: it's cancelled.",
+        timeout=20_000,
+    )
     expect_text(d_card, "Cancelled", timeout=10_000)
     expect_no_text(d_card, "Waiting to sync", timeout=10_000)
     expect(d_card.get_by_role("button", name="Confirm trip")).to_have_count(0)
