@@ -45,6 +45,7 @@ import httpx
 
 from bench.common import ROOT
 from bench.report import Result
+from testkit import process
 from testkit.server import free_port
 
 ZONE = ZoneInfo("Asia/Manila")
@@ -91,26 +92,11 @@ class App:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, cwd=self.code, stdout=out, stderr=subprocess.STDOUT,
                                          env=env)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the app exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(self.url + "/app/", timeout=5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("the app did not answer in 120 s")
+        process.wait_serving(self.proc, self.url + "/app/", self.log, "the app")
+        return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        process.stop(self.proc)
 
     def stamps(self) -> list[tuple[float, str, str | None, dict[str, Any]]]:
         out = []

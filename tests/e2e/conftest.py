@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from testkit import process
 from testkit.browser import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, accessible_text
 from testkit.server import ROOT, ServerProcess, free_port
 from tests.e2e.proxy import Relay
@@ -63,26 +64,11 @@ class UiProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "TANDEM_TIMEZONE": "Asia/Manila"},
             )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"UI exited: {self.log.read_text(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(self.url, timeout=5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("the UI did not answer in 120 s")
+        process.wait_serving(self.proc, self.url, self.log, "the UI")
+        return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        process.stop(self.proc)
 
 
 class Operator:
