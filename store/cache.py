@@ -194,8 +194,9 @@ class Cache:
 
     def clear(self) -> None:
         for entity in ENTITIES:
-            self.storage.data[entity] = {}
-            self.days.rebuild(entity, {})
+            table: dict[str, Record] = {}
+            self.storage.data[entity] = table
+            self.days.rebuild(entity, table)
         self.storage.data.pop(_META, None)
         self.storage.data.pop(_TOMBSTONES, None)
         self.storage.touch()
