@@ -47,28 +47,22 @@ def gc_paused() -> Iterator[None]:
     GC over and over while nothing can be garbage yet: 5x slower. Pause it.
 
     What was built is the long-lived state (five tracked objects per record:
-    the dict and its lists), so it goes straight to the oldest generation:
-    left young, the next young collections traverse all of it, twice (at 10k
-    records 15-50 ms, then 130-220 ms, in the middle of a cold start: bench
-    device). Promoting is freeze + unfreeze, which moves every tracked object
-    to the oldest generation without traversing any; skipped when someone
-    froze objects on purpose (unfreeze would let theirs go too)."""
+    the dict and its lists), so it is sent to the oldest generation at once,
+    by one collection of the young ones: left young, the next young
+    collections traverse all of it, and then again (at 10k records 15-50 ms,
+    then 130-220 ms, in the middle of a cold start: bench device). A real
+    collection, not gc.freeze + unfreeze (which moves without traversing):
+    the GC then counts what reached the oldest generation, so its full
+    collections, which free the closed sessions' stores (reference cycles),
+    keep coming in a process that opens many (the web UI's)."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
-            promote_to_oldest()
             gc.enable()
-
-
-def promote_to_oldest() -> None:
-    """Move every object the cyclic GC tracks to its oldest generation (still
-    collected, by the rare full collections); a no-op while some are frozen."""
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
+            gc.collect(1)
 
 
 class MemoryFileStorage(Storage):

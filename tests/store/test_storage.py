@@ -194,14 +194,3 @@ def test_a_loaded_cache_goes_straight_to_the_oldest_gc_generation(tmp_path: Path
     finally:
         storage.release()
 
-
-def test_promoting_leaves_objects_someone_froze_frozen(tmp_path: Path) -> None:
-    (tmp_path / "db.json").write_bytes(orjson.dumps({"appointment": {}}))
-    assert gc.get_freeze_count() == 0
-    gc.freeze()  # as the soak worker does between samples
-    try:
-        frozen = gc.get_freeze_count()
-        MemoryFileStorage(tmp_path / "db.json").release()
-        assert gc.get_freeze_count() == frozen
-    finally:
-        gc.unfreeze()
