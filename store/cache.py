@@ -196,8 +196,9 @@ class Cache:
 
     def clear(self) -> None:
         for entity in ENTITIES:
-            self.storage.data[entity] = {}
-            self.days.rebuild(entity, {})
+            table: dict[str, Record] = {}
+            self.storage.data[entity] = table
+            self.days.rebuild(entity, table)
         self.storage.data.pop(_META, None)
         self.storage.data.pop(_TOMBSTONES, None)
         self.storage.touch()
@@ -239,10 +240,13 @@ def check_document(data: Mapping[str, Any]) -> None:
                 if not isinstance(dead, dict) or not _is_int(dead.get("version")):
                     raise ValueError(f"deletion {key!r} has no version")
         elif name in ENTITIES:
+            # every record of the cache, at every start: no call per record
+            # (the common version, a plain int, is one type check)
             for id, record in table.items():
                 if not isinstance(record, dict):
                     raise ValueError(f"{name} {id!r} is {type(record).__name__}, not a record")
                 if record.get("id") != id:
                     raise ValueError(f"{name} {id!r} holds a record with id {record.get('id')!r}")
-                if "version" in record and not _is_int(record["version"]):
-                    raise ValueError(f"{name} {id!r} has version {record['version']!r}")
+                version = record.get("version", 0)
+                if type(version) is not int and not _is_int(version):
+                    raise ValueError(f"{name} {id!r} has version {version!r}")

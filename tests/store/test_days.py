@@ -227,3 +227,29 @@ def test_replays_by_day_equal_replaying_everything(steps: list[tuple[Any, ...]])
             assert view_state(store) == scratch(store)
     finally:
         store.close()
+
+
+class _Watched(dict[str, Any]):
+    """A table that counts how often it is read whole."""
+
+    reads = 0
+
+    def items(self):  # type: ignore[no-untyped-def, override]
+        self.reads += 1
+        return super().items()
+
+
+def test_the_index_is_built_on_the_first_question_not_at_open() -> None:
+    # a cold start draws the first screen without asking by day (bench device)
+    from store.days import DayIndex
+
+    table = _Watched({f"a{n}": appointment(f"a{n}", day=DAYS[n % 7]) for n in range(10)})
+    index = DayIndex()
+    index.rebuild("appointment", table)
+    new = appointment("late", day=DAYS[1])
+    table["late"] = new
+    index.move("appointment", "late", None, new)  # a write before anyone asked
+    assert table.reads == 0
+    assert set(index.ids("appointment", [DAYS[1]])) == {"a1", "a8", "late"}
+    assert set(index.ids("appointment", [DAYS[1], DAYS[2]])) == {"a1", "a8", "late", "a2", "a9"}
+    assert table.reads == 1  # once

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import threading
@@ -173,3 +174,23 @@ def test_cache_is_a_tinydb_with_string_ids(place: Path | None) -> None:
         again = Cache(place / "cache.json")
         assert again.get("appointment", "a2") == {"id": "a2", "version": 1, "status": "completed"}
         again.close()
+
+
+def _generation_of(obj: object) -> int | None:
+    return next((g for g in range(3) if any(o is obj for o in gc.get_objects(g))), None)
+
+
+def test_a_loaded_cache_goes_straight_to_the_oldest_gc_generation(tmp_path: Path) -> None:
+    # Left young, the next young collections traverse the whole cache (five
+    # tracked objects per record) in the middle of a cold start (bench device).
+    records = {f"a{i}": {"id": f"a{i}", "version": 1, "service_ids": ["s1"]} for i in range(50)}
+    (tmp_path / "db.json").write_bytes(orjson.dumps({"appointment": records}))
+    storage = MemoryFileStorage(tmp_path / "db.json")
+    try:
+        loaded = storage.data["appointment"]["a7"]
+        assert gc.is_tracked(loaded)
+        assert _generation_of(loaded) == 2
+        assert _generation_of(storage.data["appointment"]) == 2
+    finally:
+        storage.release()
+
