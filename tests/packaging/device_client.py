@@ -114,7 +114,8 @@ async def drive(main: Callable[..., Any]) -> dict[str, Any]:
     book_a_trip_for_driver1(http)  # an event for driver1, over the websocket
     await until(lambda: LOCATION in h.texts(), "the operator's booking on the driver's screen")
 
-    (switch,) = [c for c in h.by_type(ft.Switch)]
+    switch = h.semantics("duty").content  # the driver's on/off duty switch
+    assert isinstance(switch, ft.Switch)
     wanted = not driver1_on_duty(http)
     assert switch.value is not wanted
     await h.toggle(switch, wanted)  # a command: outbox -> HTTP
