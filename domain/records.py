@@ -24,7 +24,7 @@ stock_move    material_id, delta, kind (use | restock | count), on_hand (after),
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Record = dict[str, Any]
 Entity = Literal[
@@ -37,16 +37,7 @@ Entity = Literal[
     "material",
     "stock_move",
 ]
-ENTITIES: tuple[Entity, ...] = (
-    "appointment",
-    "availability",
-    "staff",
-    "client",
-    "service",
-    "notification",
-    "material",
-    "stock_move",
-)
+ENTITIES: tuple[Entity, ...] = get_args(Entity)
 
 
 def bumped(record: Record, **fields: Any) -> Record:

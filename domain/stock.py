@@ -23,7 +23,7 @@ from domain.commands import Change, Outcome, Snapshot
 from domain.context import Ctx, upsert
 from domain.errors import Forbidden, InvalidArgs, NotFound
 from domain.notify import notices, operators
-from domain.records import Record, bumped
+from domain.records import Entity, Record, bumped
 from domain.times import iso
 
 SERVICE_FIELDS = ("name", "minutes", "price", "active")
@@ -139,15 +139,23 @@ def service_create(ctx: Ctx) -> Outcome:
     return Outcome((upsert("service", record, None),))
 
 
-def service_update(ctx: Ctx) -> Outcome:
-    _operator(ctx, "change services")
-    service = ctx.target("service")
-    f = _service_fields(ctx.cmd.args, partial=True)
+def _edit(
+    ctx: Ctx, entity: Entity, fields: Callable[..., dict[str, Any]], what: str
+) -> tuple[Record, Record]:
+    """The operator's edit of a named service or material: (before, after)."""
+    _operator(ctx, f"change {what}s")
+    old = ctx.target(entity)
+    f = fields(ctx.cmd.args, partial=True)
     if not f:
         raise InvalidArgs("Nothing to change.")
     if "name" in f:
-        _unique_name(ctx.snap, "service", f["name"], service["id"], "service")
-    return Outcome((upsert("service", bumped(service, **f), service),))
+        _unique_name(ctx.snap, entity, f["name"], old["id"], what)
+    return old, bumped(old, **f)
+
+
+def service_update(ctx: Ctx) -> Outcome:
+    service, new = _edit(ctx, "service", _service_fields, "service")
+    return Outcome((upsert("service", new, service),))
 
 
 def check_bookable(snap: Snapshot, service_ids: list[str], already: list[str] = ()) -> None:  # type: ignore[assignment]
@@ -247,14 +255,7 @@ def material_create(ctx: Ctx) -> Outcome:
 
 
 def material_update(ctx: Ctx) -> Outcome:
-    _operator(ctx, "change materials")
-    material = ctx.target("material")
-    f = _material_fields(ctx.cmd.args, partial=True)
-    if not f:
-        raise InvalidArgs("Nothing to change.")
-    if "name" in f:
-        _unique_name(ctx.snap, "material", f["name"], material["id"], "material")
-    new = bumped(material, **f)
+    material, new = _edit(ctx, "material", _material_fields, "material")
     changes = [upsert("material", new, material)]
     delta = float(new["on_hand"]) - float(material.get("on_hand") or 0)
     if delta:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
+from testkit import process
 from testkit.browser import DESKTOP, connection, expect_text, login, shoot
 from testkit.server import ROOT, free_port
 from tests.e2e.conftest import UiProcess
@@ -84,24 +84,10 @@ def embedded(tmp_path: Path) -> Iterator[str]:
             env={**os.environ, "TANDEM_SECRET_KEY": "e2e-embedded-secret-0123456789abcdef"})
     url = f"http://127.0.0.1:{port}/app/"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "main.py did not answer in 180 s"
-            try:
-                if httpx.get(url, timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        process.wait_serving(proc, url, log, "main.py", timeout=180)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        process.stop(proc)
 
 
 def test_the_server_serves_the_ui_under_the_same_policy(browser: Browser, embedded: str) -> None:

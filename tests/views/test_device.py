@@ -73,6 +73,14 @@ class Device:
         await h.type_text(h.field("Password"), password)
         await h.click(h.button("Sign in"))
 
+    async def online_as(self, username: str) -> Harness:
+        """Start the app, sign in and wait until the link is up."""
+        h = await self.start()
+        await self.sign_in(username)
+        await until(lambda: h.has_semantics("connection"), "signed in")
+        await until(lambda: "Online" in connection(h), "online")
+        return h
+
     async def lifecycle(self, state: str) -> None:
         h = self.harness
         assert h is not None
@@ -124,10 +132,7 @@ async def test_a_driver_restarts_offline_sees_trips_starts_journey_and_it_syncs(
     tmp_path: Path, server: ServerProcess, relay: Relay
 ) -> None:
     phone = Device(tmp_path / "app", relay.url)
-    h = await phone.start()
-    await phone.sign_in("driver1")
-    await until(lambda: h.has_semantics("connection"), "signed in")
-    await until(lambda: "Online" in connection(h), "online")
+    h = await phone.online_as("driver1")
     trip = trip_to_start(h)
     await phone.close()
 
@@ -151,9 +156,7 @@ async def test_an_expired_sign_in_keeps_the_data_and_asks_the_password_again(
     tmp_path: Path, server: ServerProcess, relay: Relay
 ) -> None:
     phone = Device(tmp_path / "app", relay.url)
-    h = await phone.start()
-    await phone.sign_in("driver1")
-    await until(lambda: "Online" in connection(h), "online")
+    h = await phone.online_as("driver1")
     trip = trip_to_start(h)
     folder = phone.client.session.directory
     assert folder is not None
@@ -196,9 +199,7 @@ async def test_back_from_the_background_reconnects_at_once_and_going_there_saves
         delays=lambda: itertools.repeat(3600.0),
         flush_interval=3600,
     )
-    h = await phone.start()
-    await phone.sign_in("driver1")
-    await until(lambda: "Online" in connection(h), "online")
+    h = await phone.online_as("driver1")
     listener = phone.client.listener
     first = listener._ws
     assert first is not None
@@ -227,9 +228,7 @@ async def test_only_logging_out_forgets_the_session_and_unsent_changes_stay(
     tmp_path: Path, server: ServerProcess, relay: Relay
 ) -> None:
     phone = Device(tmp_path / "app", relay.url)
-    h = await phone.start()
-    await phone.sign_in("driver1")
-    await until(lambda: "Online" in connection(h), "online")
+    h = await phone.online_as("driver1")
     trip = trip_to_start(h)
     folder = phone.client.session.directory
     assert folder is not None
@@ -260,9 +259,7 @@ async def test_when_the_sign_in_expired_someone_else_may_sign_in_instead(
     tmp_path: Path, server: ServerProcess, relay: Relay
 ) -> None:
     phone = Device(tmp_path / "app", relay.url)
-    h = await phone.start()
-    await phone.sign_in("driver1")
-    await until(lambda: "Online" in connection(h), "online")
+    h = await phone.online_as("driver1")
     folder = phone.client.session.directory
     assert folder is not None
     await phone.close()
