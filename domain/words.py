@@ -185,6 +185,14 @@ WORDS: dict[str, Words] = {
         title="Material change", verb="change the material", saved="Material saved"
     ),
     "material.restock": Words(title="Restock", verb="restock", saved="Restock saved"),
+    "staff.create": Words(title="New staff member", verb="add the person", saved=None),
+    "staff.update": Words(
+        title="Staff details", verb="change the person's details", saved="Staff details saved"
+    ),
+    "staff.reset_password": Words(title="Reset password", verb="reset the password", saved=None),
+    "account.change_password": Words(
+        title="Change password", verb="change your password", saved=None
+    ),
 }
 
 
