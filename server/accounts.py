@@ -47,6 +47,9 @@ def gone() -> AuthError:
 class Standing:
     active: bool
     generation: int
+    # the token (server.auth.token_key) that changed the password: it stays
+    # signed in although its generation is an older one
+    kept: str | None = None
 
 
 def refusal(standing: Standing | None, session: Session) -> AuthError | None:
@@ -55,7 +58,8 @@ def refusal(standing: Standing | None, session: Session) -> AuthError | None:
         return gone()
     if not standing.active:
         return inactive()
-    if session.generation != standing.generation:
+    if session.generation != standing.generation and not (
+            standing.kept and session.key == standing.kept):
         return revoked()
     return None
 
@@ -64,7 +68,8 @@ async def read_standings(conn: AsyncConnection,
                          ids: Iterable[str] | None = None) -> tuple[dict[str, Standing],
                                                                   list[str]]:
     """The standing of every account (or of `ids`), and every stored password hash."""
-    query = sa.select(users.c.id, users.c.token_generation, users.c.password_hash)
+    query = sa.select(users.c.id, users.c.token_generation, users.c.password_hash,
+                      users.c.kept_token)
     wanted = None if ids is None else list(ids)
     if wanted is not None:
         query = query.where(users.c.id.in_(wanted))
@@ -73,20 +78,27 @@ async def read_standings(conn: AsyncConnection,
                                   else await repo.many(conn, "staff", wanted))}
     standings = {
         row.id: Standing(bool(staff.get(row.id, {}).get("active", True)),
-                         int(row.token_generation))
+                         int(row.token_generation), row.kept_token)
         for row in rows
     }
     return standings, [row.password_hash for row in rows]
+
+
+def reset_statement(user_id: str, password_hash: str, *, must_change: bool,
+                    keep: str | None = None) -> sa.Update:
+    """A new password hash for `user_id`, and the next token generation:
+    every token they hold is refused but `keep`'s (server.auth.token_key)."""
+    return (sa.update(users).where(users.c.id == user_id)
+            .values(password_hash=password_hash, must_change_password=must_change,
+                    kept_token=keep, token_generation=users.c.token_generation + 1))
 
 
 async def reset_password(db: Database, user_id: str, password_hash: str) -> bool:
     """Give `user_id` a new password hash and refuse every token they hold
     (the next token generation). False: no such account."""
     async with db.write() as tx:
-        done = await tx.conn.execute(
-            sa.update(users).where(users.c.id == user_id)
-            .values(password_hash=password_hash,
-                    token_generation=users.c.token_generation + 1))
+        done = await tx.conn.execute(reset_statement(user_id, password_hash,
+                                                     must_change=False))
     return bool(done.rowcount)
 
 
@@ -111,6 +123,7 @@ class Accounts:
         self._standing: dict[str, Standing] = {}
         self._sockets: dict[int, tuple[Session, Closer]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._rechecks: set[asyncio.Task[None]] = set()
 
     async def refresh(self) -> None:
         async with self._db.read() as conn:
@@ -132,6 +145,29 @@ class Accounts:
         if error is not None:
             raise error
 
+    async def recheck(self, ids: Iterable[str]) -> None:
+        """Read these accounts' standing now (a staff or account command just
+        changed it on this server) and close their refused sockets at once,
+        rather than at the next periodic check."""
+        async with self._db.read() as conn:
+            found, _ = await read_standings(conn, list(ids))
+        self._standing.update(found)
+        self._close_refused(set(found))
+
+    def recheck_soon(self, ids: Iterable[str]) -> None:
+        task = asyncio.get_running_loop().create_task(self.recheck(list(ids)))
+        self._rechecks.add(task)
+        task.add_done_callback(self._rechecks.discard)
+
+    def _close_refused(self, only: set[str] | None = None) -> None:
+        for key, (session, close) in list(self._sockets.items()):
+            if only is not None and session.actor.id not in only:
+                continue
+            error = refusal(self._standing.get(session.actor.id), session)
+            if error is not None:
+                self._sockets.pop(key, None)
+                close(error)
+
     def watch(self, session: Session, close: Closer) -> Callable[[], None]:
         """Call `close` (once) when `session` is refused; returns the unwatch."""
         key = id(close)
@@ -143,6 +179,8 @@ class Accounts:
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
+        for task in list(self._rechecks):
+            task.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -156,8 +194,4 @@ class Accounts:
             except Exception:  # noqa: BLE001 - a database hiccup: try again next time
                 log.warning("could not read the accounts' standing", exc_info=True)
                 continue
-            for key, (session, close) in list(self._sockets.items()):
-                error = refusal(self._standing.get(session.actor.id), session)
-                if error is not None:
-                    self._sockets.pop(key, None)
-                    close(error)
+            self._close_refused()

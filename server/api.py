@@ -21,7 +21,7 @@ from domain.commands import Actor, Command
 from domain.policy import can_see
 from domain.records import Entity, Record, staff_name
 from server import accounts, repo, timeline
-from server.auth import AuthError
+from server.auth import AuthError, Session
 from server.commands import Response
 from server.errors import JSON, WireError, invalid_message
 from server.events import view_for
@@ -56,18 +56,25 @@ async def runtime(request: Request) -> Runtime:
 Rt = Annotated[Runtime, Depends(runtime)]
 
 
-async def current_actor(
+async def current_session(
     rt: Rt,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Actor:
+) -> Session:
     # async for the same reason: checking a token takes microseconds (auth.Tokens),
     # and its account's standing a dict look-up (server.accounts).
     try:
         session = rt.tokens.session(creds.credentials if creds else None)
         await rt.accounts.check(session)
-        return session.actor
+        return session
     except AuthError as exc:
         raise WireError(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"}) from exc
+
+
+async def current_actor(
+    rt: Rt,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    return (await current_session(rt, creds)).actor
 
 
 Me = Annotated[Actor, Depends(current_actor)]
@@ -109,13 +116,16 @@ async def login(body: LoginIn, request: Request, rt: Rt) -> dict[str, Any]:
         await accounts.rehash(rt.db, row.id, row.password_hash, new_hash)
     return {
         "token": rt.tokens.issue(row.id, row.role, generation=row.token_generation),
-        "user": _user(row.id, row.username, row.role, staff),
+        "user": _user(row, staff),
     }
 
 
-def _user(id: str, username: str, role: str, staff: Record | None) -> dict[str, Any]:
-    return {"id": id, "username": username, "role": role,
-            "name": staff_name(staff) if staff else username}
+def _user(row: Any, staff: Record | None) -> dict[str, Any]:
+    """Who signed in (a `users` row and their staff record); a one-time
+    password says so: the app asks for a new one before anything else."""
+    return {"id": row.id, "username": row.username, "role": row.role,
+            "name": staff_name(staff) if staff else row.username,
+            "must_change_password": bool(row.must_change_password)}
 
 
 # A number token of 19+ digits (a digit run after ':', ',' or '[' or at the
@@ -164,10 +174,11 @@ async def _body(request: Request) -> Any:
     return raw
 
 
-async def _caller(request: Request) -> tuple[Runtime, Actor]:
-    """The `Rt` and `Me` dependencies, called directly."""
+async def _caller(request: Request) -> tuple[Runtime, Session]:
+    """The `Rt` and `Me` dependencies, called directly (the session: a
+    password change keeps the session that asked, server.credentials)."""
     rt = await runtime(request)
-    return rt, await current_actor(rt, await bearer(request))
+    return rt, await current_session(rt, await bearer(request))
 
 
 def _invalid(exc: ValidationError) -> Response:
@@ -216,11 +227,11 @@ _served_by: dict[Callable[..., Any], Callable[[Request], Coroutine[Any, Any, JSO
 # then the fields 422 (tests/server/test_batch_single_route.py).
 async def _post_command(request: Request) -> JSON:
     body = await _body(request)
-    rt, actor = await _caller(request)
+    rt, session = await _caller(request)
     command = _command_of(body)
     if not isinstance(command, Command):
         return JSON(command[1], status_code=command[0])
-    status, answer = await rt.commands.execute(actor, command)
+    status, answer = await rt.commands.execute(session.actor, command, session_key=session.key)
     return JSON(answer, status_code=status)
 
 
@@ -237,7 +248,7 @@ router.add_api_route(
 
 async def _post_commands_batch(request: Request) -> JSON:
     data = await _body(request)
-    rt, actor = await _caller(request)
+    rt, session = await _caller(request)
     if data is _NO_BODY:
         raise WireError(422, "invalid_request", "body: Field required.")
     if not isinstance(data, dict):
@@ -262,7 +273,7 @@ async def _post_commands_batch(request: Request) -> JSON:
             positions.append(i)
         else:
             results[i] = {"status_code": got[0], "body": got[1]}
-    answers = await rt.commands.execute_many(actor, commands)
+    answers = await rt.commands.execute_many(session.actor, commands, session_key=session.key)
     for i, (status, answer) in zip(positions, answers, strict=True):
         results[i] = {"status_code": status, "body": answer}
     return JSON({"results": results})
@@ -320,7 +331,7 @@ async def bootstrap(actor: Me, rt: Rt) -> JSON:
     if row is None:
         raise WireError(401, "invalid_token", "Your account no longer exists.")
     me_staff = next((s for s in out["staff"] if s.get("id") == actor.id), None)
-    out["me"] = _user(row.id, row.username, row.role, me_staff)
+    out["me"] = _user(row, me_staff)
     return JSON(out)
 
 

@@ -125,6 +125,11 @@ def _hasher_of(k: _Params) -> PasswordHasher:
                           type=Type(type_))
 
 
+def token_key(token: str) -> str:
+    """What the database keeps of a token that outlives its generation."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def expired() -> AuthError:
     return AuthError("Your session has expired. Please sign in again.", "token_expired")
 
@@ -136,6 +141,8 @@ class Session:
     actor: Actor
     generation: int
     expires: float  # epoch seconds
+    # sha256 of the token: the session a password change keeps (server.accounts)
+    key: str = ""
 
 
 class Tokens:
@@ -158,8 +165,10 @@ class Tokens:
     def issue(self, user_id: str, role: str, now: float | None = None,
               generation: int = 0) -> str:
         issued = int(now if now is not None else time.time())
+        # jti: two sign-ins in the same second are still two sessions (a
+        # password change keeps exactly the one that asked, server.accounts)
         claims = {"sub": user_id, "role": role, "iat": issued, "exp": issued + self._ttl,
-                  "gen": generation}
+                  "gen": generation, "jti": secrets.token_urlsafe(9)}
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def actor(self, token: str | None) -> Actor:
@@ -180,7 +189,7 @@ class Tokens:
         if (role not in ROLES or not isinstance(sub, str) or isinstance(gen, bool)
                 or not isinstance(gen, int)):
             raise AuthError("Your sign-in is not valid. Please sign in again.", "invalid_token")
-        session = Session(Actor(id=sub, role=role), gen, float(claims["exp"]))
+        session = Session(Actor(id=sub, role=role), gen, float(claims["exp"]), token_key(token))
         if len(self._verified) >= VERIFIED_MAX:
             self._verified.clear()
         self._verified[token] = session

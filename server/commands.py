@@ -34,7 +34,8 @@ from domain.errors import DomainError, NotFound
 from domain.policy import can_see
 from domain.records import Entity, Record
 from domain.times import iso
-from server import repo
+from server import credentials, repo
+from server.credentials import Credentials, Prepared
 from server.database import Database
 from server.errors import BUSY_MESSAGE, SERVER_ERROR_MESSAGE
 from server.events import Event, drafts_for, view_for
@@ -107,6 +108,7 @@ class _Job:
     now: datetime | None
     done: asyncio.Future[Response]
     request: _Request | None = None
+    prepared: Prepared | None = None  # staff and account commands (server.credentials)
 
     def fail(self, exc: BaseException) -> None:
         if self.request is not None:
@@ -128,6 +130,10 @@ class _Batch:
     answers: list[tuple[_Job, Response, Outcome | None]] = field(default_factory=list)
     # (client_id, seq) → (user, response) for commands answered in this batch
     seen: dict[tuple[str, int], tuple[str, Response]] = field(default_factory=dict)
+    # the users table's statements of staff and account commands, and whose
+    # standing they changed (server.credentials)
+    statements: list[Any] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
     # The net effect of `changes` (the last write per record), which every
     # later command of the batch sees: records written, records deleted.
     puts: dict[Entity, dict[str, Record]] = field(default_factory=dict)
@@ -148,8 +154,12 @@ class _Batch:
 
 class CommandService:
     def __init__(self, db: Database, hub: Hub, state: State, domain_settings: DomainSettings,
-                 clock: Clock = utcnow, max_batch: int = 256) -> None:
+                 clock: Clock = utcnow, max_batch: int = 256,
+                 credentials: Credentials | None = None) -> None:
         self.db = db
+        self.credentials = credentials
+        # Called with the ids whose account standing a committed command changed.
+        self.on_accounts: Callable[[list[str]], None] | None = None
         self.hub = hub
         self.state = state
         self.domain_settings = domain_settings
@@ -161,9 +171,11 @@ class CommandService:
         self._writer: asyncio.Task[None] | None = None
 
     async def execute(self, actor: Actor, command: Command, *, log_it: bool = True,
-                      now: datetime | None = None) -> Response:
-        """Run one command; (HTTP status, wire body). `now` is for the demo seed."""
-        job = _Job(actor, command, log_it, now, asyncio.get_running_loop().create_future())
+                      now: datetime | None = None, session_key: str | None = None) -> Response:
+        """Run one command; (HTTP status, wire body). `now` is for the demo seed;
+        `session_key` names the asking session (server.auth.token_key)."""
+        job = _Job(actor, command, log_it, now, asyncio.get_running_loop().create_future(),
+                   prepared=await self._prepare(actor, command, session_key))
         self._enqueue([job])
         try:
             # Shielded: a client that hangs up doesn't cancel a command mid-commit.
@@ -173,7 +185,14 @@ class CommandService:
         except Exception as exc:  # logged by the writer; not applied
             return _failed(exc)
 
-    async def execute_many(self, actor: Actor, commands: list[Command]) -> list[Response]:
+    async def _prepare(self, actor: Actor, command: Command,
+                       session_key: str | None) -> Prepared | None:
+        if self.credentials is None or command.name not in credentials.COMMANDS:
+            return None
+        return await self.credentials.prepare(actor.id, command, session_key)
+
+    async def execute_many(self, actor: Actor, commands: list[Command], *,
+                           session_key: str | None = None) -> list[Response]:
         """Run several commands of one caller, in order (POST /api/commands/batch).
 
         Their jobs enter the queue together, so the writer takes them in this
@@ -185,7 +204,9 @@ class CommandService:
             return []
         loop = asyncio.get_running_loop()
         request = _Request()
-        jobs = [_Job(actor, c, True, None, loop.create_future(), request) for c in commands]
+        prepared = [await self._prepare(actor, c, session_key) for c in commands]
+        jobs = [_Job(actor, c, True, None, loop.create_future(), request, p)
+                for c, p in zip(commands, prepared, strict=True)]
         self._enqueue(jobs)
         # Shielded like `execute`: a client that hangs up doesn't cancel them.
         done = await asyncio.shield(asyncio.gather(*(j.done for j in jobs),
@@ -245,6 +266,8 @@ class CommandService:
             for job in jobs:
                 self._one(job, batch, prior)
             await tx.save(_final(batch.changes, self.state), batch.events, batch.logged)
+            for statement in batch.statements:
+                await tx.conn.execute(statement)
             tx.after_commit.append(lambda: self._committed(batch))
 
     def _one(self, job: _Job, batch: _Batch, prior: repo.Prior) -> None:
@@ -267,7 +290,13 @@ class CommandService:
         try:
             snap = self._snapshot(actor, cmd, batch)
             outcome = apply(snap, actor, cmd, now, self.domain_settings)
+            account = (credentials.effects(cmd, actor.id, outcome, job.prepared, stamp)
+                       if cmd.name in credentials.COMMANDS else None)
             response = self._applied(actor, cmd, outcome, batch, stamp)
+            if account is not None:
+                response[1].update(account.answer)
+                batch.statements.extend(account.statements)
+                batch.accounts.extend(account.accounts)
         except DomainError as exc:
             response = (exc.status, exc.to_wire())
             if exc.status == 403 and self._hidden(actor, cmd, batch):
@@ -288,10 +317,11 @@ class CommandService:
             batch.answers.append((job, SERVER_ERROR, None))
             return
         if job.log_it:
-            batch.seen[key] = (actor.id, response)
+            kept = (response[0], credentials.stored(response[1]))  # no secrets kept
+            batch.seen[key] = (actor.id, kept)
             batch.logged.append({
                 "client_id": cmd.client_id, "seq": cmd.seq, "user_id": actor.id,
-                "status_code": response[0], "response": response[1], "created_at": stamp,
+                "status_code": kept[0], "response": kept[1], "created_at": stamp,
             })
         batch.answers.append((job, response, outcome if response[0] == 200 else None))
 
@@ -353,6 +383,11 @@ class CommandService:
             if not job.done.done():
                 job.done.set_result(response)
         self.hub.publish(batch.events)
+        if batch.accounts and self.on_accounts is not None:
+            try:
+                self.on_accounts(batch.accounts)
+            except Exception:
+                log.exception("account recheck failed")
         for job, _, outcome in batch.answers:
             if outcome is not None:
                 for listener in self.listeners:

@@ -9,6 +9,7 @@ from server import repo
 from server.accounts import Accounts
 from server.auth import LoginThrottle, Passwords, Tokens
 from server.commands import CommandService
+from server.credentials import Credentials
 from server.database import Database
 from server.events import Event
 from server.hub import Hub
@@ -26,14 +27,16 @@ class Runtime:
         self.db = Database(settings)
         self.hub = Hub(self._load_events, ring_size=settings.ring_size)
         self.state = State()
-        self.commands = CommandService(
-            self.db, self.hub, self.state,
-            DomainSettings(response_minutes=settings.response_minutes),
-        )
         self.tokens = Tokens(settings)
         self.passwords = Passwords(settings)
         self.throttle = LoginThrottle(settings)
         self.accounts = Accounts(self.db, self.passwords, settings.account_check_interval)
+        self.commands = CommandService(
+            self.db, self.hub, self.state,
+            DomainSettings(response_minutes=settings.response_minutes),
+            credentials=Credentials(self.db, self.passwords),
+        )
+        self.commands.on_accounts = self.accounts.recheck_soon
         self.jobs = Jobs(self.commands, settings)
 
     async def _load_events(self, after: int, limit: int) -> list[Event]:

@@ -45,6 +45,11 @@ users = sa.Table(
     # Tokens carry the generation they were issued in; a password reset moves
     # it on, which refuses every older token (server.accounts).
     sa.Column("token_generation", sa.Integer, nullable=False, server_default="0"),
+    # A one-time password (staff.create, staff.reset_password) must be
+    # changed at first sign-in; account.change_password keeps the session
+    # that changed it: the sha256 of its token (server.accounts).
+    sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("kept_token", sa.String(64)),
 )
 
 events = sa.Table(

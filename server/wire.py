@@ -30,6 +30,9 @@ class UserOut(BaseModel):
     username: str
     role: Literal["operator", "therapist", "driver"]
     name: str
+    must_change_password: bool = Field(
+        default=False, description="Signed in with a one-time password: change it "
+        "(account.change_password) before anything else.")
 
 
 class LoginOut(BaseModel):
@@ -81,6 +84,13 @@ class Applied(BaseModel):
         default_factory=list,
         description="What you should know although it went through (\"Massage oil is now at "
                     "-20 ml: restock it.\"); absent when none.")
+    one_time_password: str | None = Field(
+        default=None, description="staff.create and staff.reset_password: the password the "
+        "operator hands over, in this answer only (never in events or the bootstrap); a "
+        "retry's answer says one_time_password_shown instead: reset it again if it was lost.")
+    password_changed: bool | None = Field(
+        default=None, description="account.change_password: done; this session stays "
+        "signed in, every other one of yours is signed out.")
 
 
 BATCH_MAX = 200  # commands per POST /api/commands/batch

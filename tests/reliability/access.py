@@ -24,6 +24,7 @@ CONTRACT_COMMANDS = frozenset({
     "staff.set_duty", "notification.mark_read", "notification.mark_all_read",
     "service.create", "service.update", "material.create", "material.update",
     "material.restock",
+    "staff.create", "staff.update", "staff.reset_password", "account.change_password",
 })
 
 ACTORS = ("operator", "therapist_own", "therapist_other", "driver_own", "driver_other")

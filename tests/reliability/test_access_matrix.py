@@ -197,13 +197,47 @@ def test_only_the_operator_runs_services_and_stock(world: World) -> None:
     assert (stock["on_hand"], stock["version"]) == (105, 3)  # the operator's two changes
 
 
+def test_only_the_operator_manages_staff_and_passwords_are_your_own(world: World) -> None:
+    """staff.* are the operator's; account.change_password is each person's
+    for their own account only. Refusals change nothing: the target's
+    version moves only by the operator's one change."""
+    target = world.ids["driver_other"]
+    spare = send(world.op, "staff.create", str(uuid.uuid4()), {
+        "username": f"spare.{uuid.uuid4().hex[:6]}", "role": "therapist", "name": "Spare",
+        "phone": "0917"}).record["id"]  # whose password is reset (the devices stay signed in)
+    before = {s["id"]: s for s in world.op.bootstrap()["staff"]}[target]["version"]
+    for who in ACTORS:
+        dev = world.dev[who]
+        tag = uuid.uuid4().hex[:6]
+        replies = [
+            send(dev, "staff.create", str(uuid.uuid4()), {
+                "username": f"new.{tag}", "role": "driver", "name": f"New {tag}",
+                "phone": "0917", "plate": "ABC 1"}),
+            dev.cmd("staff.reset_password", spare),
+        ]
+        if who != "driver_other":
+            replies.append(dev.cmd("staff.update", target, phone=f"0917 {tag}"))
+        for other in ACTORS:
+            if other != who:
+                replies.append(dev.cmd("account.change_password", world.ids[other],
+                                       current_password="demo1234", new_password="x" * 12))
+        for i, reply in enumerate(replies):
+            if who == "operator" and i < 3:
+                assert reply.applied, (who, i, reply.body)
+            else:
+                assert_refused(reply, (who, i))
+    after = {s["id"]: s for s in world.op.bootstrap()["staff"]}[target]["version"]
+    assert after == before + 1
+
+
 # Commands the non-appointment tests above run for every actor.
 OTHER_TESTED = {"appointment.create", "client.create", "client.update",
                 "appointments.auto_cancel_overdue", "availability.create",
                 "availability.bulk_create", "availability.update", "staff.set_duty",
                 "availability.delete", "notification.mark_read", "notification.mark_all_read",
                 "service.create", "service.update", "material.create", "material.update",
-                "material.restock"}
+                "material.restock", "staff.create", "staff.update", "staff.reset_password",
+                "account.change_password"}
 
 
 def test_matrix_covers_every_command_of_the_contract() -> None:
@@ -214,7 +248,7 @@ def test_matrix_covers_every_command_of_the_contract() -> None:
 def test_the_copy_matches_the_architecture_docs_table() -> None:
     design = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
     kinds = ("appointment.", "appointments.", "availability.", "client.", "staff.",
-             "notification.", "service.", "material.")
+             "notification.", "service.", "material.", "account.")
     names: set[str] = set()
     for line in design.read_text(encoding="utf-8").splitlines():
         cell = line.split("|")[1].strip() if line.startswith("|") else ""
