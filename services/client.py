@@ -77,6 +77,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -269,6 +270,22 @@ class Client:
             await asyncio.to_thread(write)
 
     # Asking the server ----------------------------------------------------------
+    async def account(self, name: str, target: str | None,
+                      args: Mapping[str, Any]) -> tuple[int, Any]:
+        """Send a staff or account command that hands out or takes a password
+        (staff.create, staff.reset_password, account.change_password) straight
+        to the server, never through the outbox: a password must not wait on
+        disk, and a one-time password is in the first answer only. (status,
+        body); raises NetworkError offline. Its changes reach the cache as
+        events, like anyone else's."""
+        wire = {"client_id": f"account-{uuid.uuid4()}", "seq": 1, "name": name,
+                "target": target, "args": dict(args)}
+        status, body = await self.api.command(wire)
+        if status == 200 and name == "account.change_password":
+            self.session.user["must_change_password"] = False
+            self.session.save()  # a restart doesn't ask again
+        return status, body
+
     async def timeline(self, appointment_id: str) -> list[dict[str, Any]]:
         return await self.api.timeline(appointment_id)
 

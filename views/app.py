@@ -32,6 +32,7 @@ from views.components import clock
 from views.components.section import Section
 from views.components.style import SEED
 from views.login import Again, LoginView
+from views.password import ChangePasswordView
 from views.port import ClientPort, UiConfig
 from views.prefs import BrowserPrefs, FilePrefs, Prefs
 from views.shell import Shell
@@ -137,6 +138,16 @@ class Session:
     async def signed_in(self, client: ClientPort) -> None:
         self.client = client
         self.expired = None  # signed in again: the kept session is this one's
+        if client.user.get("must_change_password"):
+            # a one-time password: their own before anything else
+            ChangePasswordView(self.page, client, self._open_shell, self.logout).mount()
+            return
+        await self._open_shell()
+
+    async def _open_shell(self) -> None:
+        client = self.client
+        if client is None:
+            return
         factory = SECTIONS.get(client.actor.role)
         sections = factory(self.page, client) if factory else []
         self.shell = Shell(self.page, client, sections, self.logout, self.signed_out)

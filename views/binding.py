@@ -131,6 +131,20 @@ class ServicesClient:
         code = d.error.code if d.error is not None else ""
         return Result(ok=False, message=d.message or "That can't be done right now.", code=code)
 
+    async def account(self, name: str, target: str | None, args: dict[str, Any]) -> Result:
+        try:
+            status, body = await self.client.account(name, target, args)
+        except NetworkError:
+            return Result(ok=False, code="offline", message=(
+                "Can't reach the server: passwords are only handed out and changed "
+                "online. Try again when you're back online."))
+        body = body if isinstance(body, dict) else {}
+        if status == 200:
+            return Result(ok=True, record=body.get("record"),
+                          one_time_password=body.get("one_time_password"))
+        return Result(ok=False, code=str(body.get("code") or ""),
+                      message=str(body.get("message") or "That can't be done right now."))
+
     async def dismiss(self, seq: int) -> None:
         """The user has seen a failed command: forget it. The outbox changes
         no record and tells no one, so the views hear it from here."""

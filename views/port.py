@@ -108,6 +108,9 @@ class Result:
     message: str = ""  # friendly reason when not ok
     code: str = ""
     record: Record | None = None
+    # staff.create / staff.reset_password: the one-time password to hand over
+    # (ClientPort.account; shown once)
+    one_time_password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ class ClientPort(Protocol):
     def actor(self) -> Actor: ...
 
     @property
-    def user(self) -> Record: ...  # {id, username, role, name}
+    def user(self) -> Record: ...  # {id, username, role, name, must_change_password}
 
     def view(self) -> Snapshot: ...  # confirmed state + pending commands replayed
 
@@ -166,6 +169,11 @@ class ClientPort(Protocol):
     def subscribe(self, listener: Listener) -> Callable[[], None]: ...
 
     async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result: ...
+
+    # A command that hands out or takes a password (staff.create,
+    # staff.reset_password, account.change_password): straight to the server,
+    # never queued; offline it is refused in words.
+    async def account(self, name: str, target: str | None, args: dict[str, Any]) -> Result: ...
 
     # Forget a failed command (SyncInfo.failed) the user has seen; then the
     # subscribers hear Changed(sync=True). Any other seq: nothing happens.

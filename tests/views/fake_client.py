@@ -57,6 +57,10 @@ class FakeClient:
         self.timelines: dict[str, list[TimelineEntry]] = {}
         self.timeline_error: str | None = None
         self.timeline_gate: asyncio.Event | None = None
+        # the server's side of the account commands (`account`)
+        self.password = "demo1234"
+        self.one_time = "Kq7mZp3xRt9w"
+        self.accounts: list[Command] = []
 
     # ---- ClientPort
     @property
@@ -107,6 +111,32 @@ class FakeClient:
         keys = frozenset((c.entity, c.id) for c in outcome.changes)
         await self._emit(Changed(keys=keys, sync=True))
         return Result(ok=True, record=outcome.record)
+
+    async def account(self, name: str, target: str | None, args: dict[str, Any]) -> Result:
+        """Like the server: straight through (never pending), the domain's
+        rules, then the account's part: the current password must be
+        `password`; staff.create and reset_password hand out `one_time`."""
+        self.seq += 1
+        cmd = Command(name, target, dict(args), None, client_id="fake-account", seq=self.seq)
+        try:
+            outcome = apply(self.confirmed, self._actor, cmd, self.now)
+        except DomainError as e:
+            return Result(ok=False, message=e.message, code=e.code)
+        if self.link != Link.ONLINE:
+            return Result(ok=False, code="offline", message="Can't reach the server.")
+        if name == "account.change_password":
+            if args.get("current_password") != self.password:
+                return Result(ok=False, code="wrong_password",
+                              message="Your current password isn't right. Please try again.")
+            self.password = str(args["new_password"])
+            self._user = {**self._user, "must_change_password": False}
+        self.accounts.append(cmd)
+        self.confirmed.commit(outcome)
+        self._recompute()
+        keys = frozenset((c.entity, c.id) for c in outcome.changes)
+        await self._emit(Changed(keys=keys))
+        secret = self.one_time if name in ("staff.create", "staff.reset_password") else None
+        return Result(ok=True, record=outcome.record, one_time_password=secret)
 
     async def dismiss(self, seq: int) -> None:
         """Forget a failed command, like the real outbox; the sync views hear

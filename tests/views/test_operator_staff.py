@@ -79,7 +79,9 @@ async def test_lines_show_duty_and_todays_load(mount: Mount) -> None:
     assert "Plate NAB 1234 · +63 917 555 0122" in line(h, "d2")
     # Ben drove a1 and a2 out; a2 (completed, no pickup driver yet) is behind him
     assert "Today: 2 appointments · 1 done · 1 to go" in line(h, "d1")
-    assert "2 therapists (2 on duty) · 2 drivers (1 on duty)" in h.texts(h.semantics("staff-page"))
+    assert "2 therapists (2 on duty) · 2 drivers (1 on duty) · 1 operator" in h.texts(
+        h.semantics("staff-page")
+    )
 
 
 async def test_search_filters_both_lists_with_empty_states(mount: Mount) -> None:
@@ -87,7 +89,9 @@ async def test_search_filters_both_lists_with_empty_states(mount: Mount) -> None
     search = h.field("Search staff")
     await h.type_text(search, "carla")
     assert shown(h, "therapist") == ["staff-t2"]
-    assert "1 therapist (1 on duty) · 0 drivers (0 on duty)" in h.texts(h.semantics("staff-page"))
+    assert "1 therapist (1 on duty) · 0 drivers (0 on duty) · 0 operators" in h.texts(
+        h.semantics("staff-page")
+    )
     assert shown(h, "driver") == []
     assert "No drivers match “carla”." in h.texts(h.semantics("staff-drivers"))
 
@@ -135,7 +139,9 @@ async def test_operator_switches_a_driver_off_duty(mount: Mount) -> None:
     await client.ack()
     await h.settle()
     assert "Saving…" not in line(h, "d1")
-    assert "2 therapists (2 on duty) · 2 drivers (0 on duty)" in h.texts(h.semantics("staff-page"))
+    assert "2 therapists (2 on duty) · 2 drivers (0 on duty) · 1 operator" in h.texts(
+        h.semantics("staff-page")
+    )
 
 
 async def test_no_staff_yet() -> None:

@@ -120,11 +120,24 @@ class Board:
         for entity, id in keys:
             if entity == "appointment":
                 dirty |= self._one(id)
+        people = {id for entity, id in keys if entity == "staff"}
+        if people:
+            self._people_changed(people)
         for key in dirty:
             self.groups[key].render()
             self.groups[key].update()
         for card in self.moved:  # a group's update leaves its cards' insides alone
             card.show(card.record)
+
+    def _people_changed(self, people: set[str]) -> None:
+        """Someone changed (deactivated, renamed): the cards naming them show it."""
+        for group in self.groups.values():
+            for c in group.cards:
+                r = c.record
+                named = {*(r.get("therapist_ids") or ()), r.get("driver_id"),
+                         r.get("pickup_driver_id")}
+                if named & people:
+                    c.show(self.client.view().get("appointment", c.id) or r)
 
     def sync_marks(self) -> None:
         """Refresh the cards whose waiting-to-sync mark changed."""

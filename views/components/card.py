@@ -16,6 +16,7 @@ import flet as ft
 
 from domain.acceptance import names, status_line
 from domain.records import Record, staff_name
+from domain.staff import needs_new_person
 from domain.status import Role
 from views.components import clock, style
 from views.components.actions import SECONDARY, actions_for, label_for
@@ -133,6 +134,7 @@ class AppointmentCard:
                 _line(ft.Icons.PLACE, str(appt.get("location") or "—")),
                 _line(ft.Icons.SPA, service_names(self.client, appt)),
                 *self._team_line(),
+                *self._needs_new_person(),
             ],
             spacing=4,
         )
@@ -164,6 +166,39 @@ class AppointmentCard:
         if self.role == "therapist" and len(team) < 2:
             return []
         return [_line(ft.Icons.PERSON, team_text(self.client, self.record))]
+
+    def _needs_new_person(self) -> list[ft.Control]:
+        """For the operator: someone on this booking was deactivated."""
+        if self.role != "operator":
+            return []
+        view = self.client.view()
+        gone = needs_new_person(self.record, lambda sid: view.get("staff", sid))
+        if not gone:
+            return []
+        who = " and ".join(gone)
+        verb = "is" if len(gone) == 1 else "are"
+        return [
+            ft.Semantics(
+                identifier=f"needs-person-{self.id}",
+                content=ft.Container(
+                    ft.Row(
+                        [
+                            ft.Icon(ft.Icons.PERSON_OFF, size=18, color=style.BAD),
+                            ft.Text(
+                                f"Needs a new person: {who} {verb} no longer active.",
+                                color=style.BAD,
+                                weight=ft.FontWeight.W_500,
+                                expand=True,
+                            ),
+                        ],
+                        spacing=6,
+                    ),
+                    border=ft.Border.all(1, style.BAD),
+                    border_radius=8,
+                    padding=ft.Padding.symmetric(horizontal=8, vertical=4),
+                ),
+            )
+        ]
 
     def _button(self, action: str) -> ft.Control:
         label = label_for(self.record, self.client.actor, action)

@@ -1,6 +1,11 @@
-"""The operator's staff page: therapists and drivers, searchable, each with
-their duty (the operator can switch it), whether a driver is out on a trip,
-and today's load (booked today, done, to go).
+"""The operator's staff page: therapists, drivers and operators,
+searchable, each with their duty (the operator can switch it), whether a
+driver is out on a trip, and today's load (booked today, done, to go).
+
+The operator takes people on (Add person), edits them, deactivates and
+reactivates them and resets their password (views/operator/people.py: the
+forms, checked field by field with the domain's words). A one-time password
+is shown once, to copy and hand over.
 
 Live: today's appointments and the ones on the road are kept as subsets
 updated from the keys a change touched, and each person's line is redrawn
@@ -14,7 +19,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import flet as ft
 
@@ -24,6 +29,7 @@ from domain.status import DRIVER_BUSY, Status
 from views.components import clock, style
 from views.components.feedback import snack
 from views.components.section import Section
+from views.operator.people import PeopleForms
 from views.operator.stats import Load, Subset, load, on_day
 from views.port import Changed, ClientPort
 
@@ -31,6 +37,7 @@ ROLES: tuple[tuple[str, str, str], ...] = (
     # role, heading, shown when nobody matches
     ("therapist", "Therapists", "No therapists"),
     ("driver", "Drivers", "No drivers"),
+    ("operator", "Operators", "No operators"),
 )
 
 
@@ -80,10 +87,21 @@ class Facts:
 Toggle = Callable[[Record, bool], Any]
 
 
+class Manage(Protocol):
+    """What a line's buttons ask the page to do."""
+
+    def edit(self, person: Record) -> Any: ...
+
+    async def set_active(self, person: Record, active: bool) -> None: ...
+
+    async def reset_password(self, person: Record) -> None: ...
+
+
 class StaffLine:
-    def __init__(self, person_id: str, toggle: Toggle) -> None:
+    def __init__(self, person_id: str, toggle: Toggle, manage: Manage | None = None) -> None:
         self.id = person_id
         self.toggle = toggle
+        self.manage = manage
         self.facts: Facts | None = None
         self.root = ft.Semantics(identifier=f"staff-{person_id}", container=True)
 
@@ -105,33 +123,80 @@ class StaffLine:
         async def switched(e: ft.Event[ft.Switch]) -> None:
             await self.toggle(p, bool(e.control.value))
 
-        icon = ft.Icons.DIRECTIONS_CAR if p.get("role") == "driver" else ft.Icons.SPA
+        icons = {"driver": ft.Icons.DIRECTIONS_CAR, "operator": ft.Icons.HEADSET_MIC}
+        icon = icons.get(str(p.get("role")), ft.Icons.SPA)
+        worker = p.get("role") != "operator"
         self.root.content = ft.Card(
             content=ft.Container(
-                ft.Row(
+                ft.Column(
                     [
-                        ft.Icon(icon, color=style.MUTED),
-                        ft.Column(
+                        ft.Row(
                             [
-                                ft.Row(
-                                    [ft.Text(staff_name(p), weight=ft.FontWeight.BOLD), *tags],
-                                    wrap=True,
-                                    spacing=8,
+                                ft.Icon(icon, color=style.MUTED),
+                                ft.Column(
+                                    [
+                                        ft.Row(
+                                            [
+                                                ft.Text(staff_name(p), weight=ft.FontWeight.BOLD),
+                                                *tags,
+                                            ],
+                                            wrap=True,
+                                            spacing=8,
+                                        ),
+                                        ft.Text(details_text(p), color=style.MUTED, size=13),
+                                        *([ft.Text(load_text(facts.load))] if worker else []),
+                                    ],
+                                    spacing=4,
+                                    expand=True,
                                 ),
-                                ft.Text(details_text(p), color=style.MUTED, size=13),
-                                ft.Text(load_text(facts.load)),
+                                *(
+                                    [ft.Switch(label="On duty", value=duty, on_change=switched)]
+                                    if worker
+                                    else []
+                                ),
                             ],
-                            spacing=4,
-                            expand=True,
+                            spacing=12,
                         ),
-                        ft.Switch(label="On duty", value=duty, on_change=switched),
+                        *self._buttons(p),
                     ],
-                    spacing=12,
+                    spacing=4,
                 ),
                 padding=12,
             )
         )
         return True
+
+    def _buttons(self, p: Record) -> list[ft.Control]:
+        manage = self.manage
+        if manage is None:
+            return []
+        active = p.get("active", True) is not False
+
+        def edit(_: ft.Event[ft.TextButton]) -> None:
+            manage.edit(p)
+
+        async def switch(_: ft.Event[ft.TextButton]) -> None:
+            await manage.set_active(p, not active)
+
+        async def reset(_: ft.Event[ft.TextButton]) -> None:
+            await manage.reset_password(p)
+
+        return [
+            ft.Row(
+                [
+                    ft.TextButton("Edit", icon=ft.Icons.EDIT, on_click=edit),
+                    ft.TextButton("Reset password", icon=ft.Icons.KEY, on_click=reset),
+                    ft.TextButton(
+                        "Deactivate" if active else "Reactivate",
+                        icon=ft.Icons.PERSON_OFF if active else ft.Icons.PERSON_ADD,
+                        on_click=switch,
+                    ),
+                ],
+                wrap=True,
+                spacing=4,
+                alignment=ft.MainAxisAlignment.END,
+            )
+        ]
 
 
 def _tag(text: str, color: str) -> ft.Control:
@@ -162,6 +227,8 @@ class StaffPage:
             on_change=self._searched,
         )
         self.summary = ft.Text(color=style.MUTED)
+        self.people_forms = PeopleForms(page, client)
+        self.add = ft.FilledTonalButton("Add person", icon=ft.Icons.PERSON_ADD, on_click=self._add)
         self.columns: dict[str, ft.Column] = {}
         self.empty: dict[str, ft.Text] = {}
         groups: list[ft.Control] = []
@@ -184,7 +251,7 @@ class StaffPage:
             container=True,
             content=ft.Column(
                 [
-                    ft.Row([self.search, self.summary], wrap=True, spacing=16),
+                    ft.Row([self.search, self.add, self.summary], wrap=True, spacing=16),
                     ft.ResponsiveRow(groups, spacing=16, run_spacing=16),
                 ],
                 spacing=16,
@@ -224,7 +291,9 @@ class StaffPage:
             for person in people:
                 line = self.lines.get(person["id"])
                 if line is None:
-                    line = self.lines[person["id"]] = StaffLine(person["id"], self._toggle)
+                    line = self.lines[person["id"]] = StaffLine(
+                        person["id"], self._toggle, self.people_forms
+                    )
                 facts = Facts(
                     person,
                     load(person, todays),
@@ -246,7 +315,9 @@ class StaffPage:
                 dirty += lines_changed
             duty = sum(on_duty(p) for p in people)
             noun = heading.lower() if len(people) != 1 else role
-            counts.append(f"{len(people)} {noun} ({duty} on duty)")
+            counts.append(
+                f"{len(people)} {noun}" + (f" ({duty} on duty)" if role != "operator" else "")
+            )
         summary = " · ".join(counts)
         if summary != self.summary.value:
             self.summary.value = summary
@@ -288,6 +359,9 @@ class StaffPage:
 
     def _appointment(self, id: str) -> Record | None:
         return self.client.view().get("appointment", id)
+
+    def _add(self, _: ft.Event[ft.Button]) -> None:
+        self.people_forms.edit(None)
 
     def _searched(self, _: ft.Event[ft.TextField]) -> None:
         self.refresh()
