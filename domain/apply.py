@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from domain import appointments, availability, overdue, people, stock
+from domain import appointments, attendance, availability, overdue, people, stock
 from domain.commands import Actor, Command, Outcome, Settings, Snapshot
 from domain.context import Ctx
 from domain.errors import InvalidArgs, UnknownCommand
@@ -23,6 +23,7 @@ HANDLERS: Mapping[str, Callable[[Ctx], Outcome]] = {
     **availability.HANDLERS,
     **people.HANDLERS,
     **stock.HANDLERS,
+    **attendance.HANDLERS,
 }
 COMMANDS: frozenset[str] = frozenset(HANDLERS)
 DEFAULT_SETTINGS = Settings()

@@ -185,6 +185,10 @@ WORDS: dict[str, Words] = {
         title="Material change", verb="change the material", saved="Material saved"
     ),
     "material.restock": Words(title="Restock", verb="restock", saved="Restock saved"),
+    "attendance.clock_in": Words(button="Clock in", verb="clock in", saved="Clocked in — saved"),
+    "attendance.clock_out": Words(
+        button="Clock out", verb="clock out", saved="Clocked out — saved"
+    ),
 }
 
 
