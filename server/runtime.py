@@ -28,7 +28,8 @@ class Runtime:
         self.state = State()
         self.commands = CommandService(
             self.db, self.hub, self.state,
-            DomainSettings(response_minutes=settings.response_minutes),
+            DomainSettings(response_minutes=settings.response_minutes,
+                           late_minutes=settings.late_minutes, timezone=settings.timezone),
         )
         self.tokens = Tokens(settings)
         self.passwords = Passwords(settings)
