@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from domain import appointments, availability, overdue, people, staff, stock
+from domain import appointments, attendance, availability, overdue, people, staff, stock
 from domain.commands import Actor, Command, Outcome, Settings, Snapshot
 from domain.context import Ctx
 from domain.errors import InvalidArgs, UnknownCommand
@@ -24,6 +24,7 @@ HANDLERS: Mapping[str, Callable[[Ctx], Outcome]] = {
     **people.HANDLERS,
     **stock.HANDLERS,
     **staff.HANDLERS,
+    **attendance.HANDLERS,
 }
 COMMANDS: frozenset[str] = frozenset(HANDLERS)
 DEFAULT_SETTINGS = Settings()

@@ -69,6 +69,8 @@ class Outcome:
 @dataclass(frozen=True)
 class Settings:
     response_minutes: int = 30  # pending → auto-cancelled after this long
+    late_minutes: int = 10  # a clock-in later than this after the slot's start is late
+    timezone: str = "Asia/Manila"  # the business's clock: local dates, slots, hours per day
 
 
 class Snapshot(Protocol):
@@ -78,7 +80,8 @@ class Snapshot(Protocol):
     touches and the day either side (see `apply.touched_dates`), plus
     every appointment in a status of `apply.touched_statuses`; the availability of the people
     involved on those dates; the actor's unread notifications for
-    notification.mark_all_read."""
+    notification.mark_all_read; for attendance.*, the actor's shifts and
+    availability."""
 
     def get(self, entity: Entity, id: str) -> Record | None: ...
 

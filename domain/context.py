@@ -20,6 +20,7 @@ _WORDS: dict[Entity, str] = {
     "notification": "notification",
     "material": "material",
     "stock_move": "stock move",
+    "shift": "shift",
 }
 
 

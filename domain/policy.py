@@ -33,6 +33,8 @@ def audience(entity: Entity, record: Record) -> Audience:
         return Audience(users=frozenset(people))
     if entity == "availability":
         return Audience(users=frozenset({record["user_id"]}))
+    if entity == "shift":  # its person and the operators; never other staff
+        return Audience(users=frozenset({record["user_id"]}))
     if entity == "notification":
         return Audience(users=frozenset({record["user_id"]}), operators=False)
     if entity in ("staff", "service", "material"):

@@ -20,6 +20,8 @@ notification  user_id, kind, text, appointment_id, read, created_at
 material      name, unit, on_hand, reorder_level, active
 stock_move    material_id, delta, kind (use | restock | count), on_hand (after),
               appointment_id, by, at, note
+shift         user_id, date (local, of the clock-in), clock_in_at, clock_out_at
+              (None while open), late, late_minutes, expected_start, note, out_note
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ Entity = Literal[
     "notification",
     "material",
     "stock_move",
+    "shift",
 ]
 ENTITIES: tuple[Entity, ...] = get_args(Entity)
 

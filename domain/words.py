@@ -193,6 +193,10 @@ WORDS: dict[str, Words] = {
     "account.change_password": Words(
         title="Change password", verb="change your password", saved=None
     ),
+    "attendance.clock_in": Words(button="Clock in", verb="clock in", saved="Clocked in — saved"),
+    "attendance.clock_out": Words(
+        button="Clock out", verb="clock out", saved="Clocked out — saved"
+    ),
 }
 
 

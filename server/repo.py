@@ -27,11 +27,12 @@ T = TypeVar("T")
 
 def _columns(entity: str, record: Record) -> dict[str, Any]:
     """The indexed columns of a record: its date, status and owning person."""
-    owner = record.get("user_id") if entity in ("availability", "notification") else None
+    owner = record.get("user_id") if entity in ("availability", "notification", "shift") else None
     return {
         "version": int(record.get("version", 1)),
         "data": orjson.dumps(record).decode(),
-        "date": record.get("date") if entity in ("appointment", "availability") else None,
+        # shift: the attendance export reads a date range
+        "date": record.get("date") if entity in ("appointment", "availability", "shift") else None,
         "status": record.get("status") if entity == "appointment" else None,
         "owner": owner,
     }

@@ -33,7 +33,8 @@ class Runtime:
         self.accounts = Accounts(self.db, self.passwords, settings.account_check_interval)
         self.commands = CommandService(
             self.db, self.hub, self.state,
-            DomainSettings(response_minutes=settings.response_minutes),
+            DomainSettings(response_minutes=settings.response_minutes,
+                           late_minutes=settings.late_minutes, timezone=settings.timezone),
             credentials=Credentials(self.db, self.passwords),
         )
         self.commands.on_accounts = self.accounts.recheck_soon

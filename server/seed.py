@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -106,6 +106,23 @@ ARGS: dict[str, dict[str, Any]] = {
     "complete": {"materials": [{"material_id": demo_id("material", "oil"), "quantity": 30},
                                {"material_id": demo_id("material", "towels"), "quantity": 2}]},
     "request_pickup": {"urgency": "normal", "notes": "Waiting at the lobby"},
+}
+
+
+# The past week's attendance: each person's slot on those days (the shifts'
+# lateness is measured against it), then per day back (1 = yesterday) who
+# came how many minutes after the slot's start (negative: early) and stayed
+# how many minutes past its end; None: a day off. driver2 works nights
+# (a slot, and shifts, across midnight). therapist1 is clocked in right now.
+WEEK_SLOTS = {"therapist1": ("09:00", "18:00"), "therapist2": ("10:00", "19:00"),
+              "therapist3": ("08:00", "17:00"), "driver1": ("07:00", "16:00"),
+              "driver2": ("18:00", "02:00")}
+WEEK: dict[str, tuple[tuple[int, int] | None, ...]] = {  # days back 1..6
+    "therapist1": ((-5, 0), (12, 15), (2, 0), None, (-3, 30), (1, 0)),
+    "therapist2": ((3, 10), None, (25, 0), (0, 0), (-8, 45), None),
+    "therapist3": ((40, 20), (-2, 0), (5, 0), (1, 5), None, (-4, 0)),
+    "driver1": ((0, 0), (-10, 0), None, (14, 30), (2, 0), (6, 0)),
+    "driver2": (None, (4, 0), (-5, 20), (31, 0), (0, 15), None),
 }
 
 
@@ -217,6 +234,40 @@ class Seeder:
                 actor = "operator"
             await self.run(f"appointment.{action}", aid, dict(ARGS.get(action, {})), actor)
 
+    async def attendance_week(self, now: datetime, settings: ServerSettings) -> None:
+        """Six days of shifts before today (some late, one across midnight),
+        and therapist1 in right now."""
+        zone = settings.zone
+        today = now.astimezone(zone).date()
+        last_out: dict[str, datetime] = {}
+        for back in range(6, 0, -1):
+            day = today - timedelta(days=back)
+            for who, (start, end) in WEEK_SLOTS.items():
+                plan = WEEK[who][back - 1]
+                if plan is None:
+                    continue
+                await self.run("availability.bulk_create", None, {
+                    "date": day.isoformat(),
+                    "slots": [{"start_time": start, "end_time": end}]}, who)
+                begins = datetime.combine(day, time.fromisoformat(start), zone)
+                ends = datetime.combine(day, time.fromisoformat(end), zone)
+                if ends <= begins:  # the slot runs past midnight
+                    ends += timedelta(days=1)
+                came, stayed = begins + timedelta(minutes=plan[0]), ends + timedelta(
+                    minutes=plan[1])
+                if stayed >= now:  # a night that isn't over yet: not demo history
+                    continue
+                sid = demo_id("shift", f"{who}:{day}")
+                await self.run("attendance.clock_in", sid, {
+                    "note": "Traffic on EDSA" if plan[0] > 20 else None}, who, came)
+                await self.run("attendance.clock_out", sid, {}, who, stayed)
+                last_out[who] = stayed
+        came = now - timedelta(hours=2, minutes=50)
+        if "therapist1" in last_out:
+            came = max(came, last_out["therapist1"] + timedelta(minutes=1))
+        await self.run("attendance.clock_in", demo_id("shift", "therapist1:now"),
+                       {"note": "Started with the first booking"}, "therapist1", min(came, now))
+
     async def _get(self, aid: str) -> Record:
         async with self.commands.db.read() as conn:
             record = await repo.get(conn, "appointment", aid)
@@ -300,4 +351,5 @@ async def seed_demo(commands: CommandService, settings: ServerSettings,
     await s.run("appointment.cancel", cancelled, {"reason": "Client rescheduled"}, "operator")
     await s.book(n + 5, 5, [t2], None, tomorrow, 17, at=now - timedelta(hours=2))
     await s.run("appointments.auto_cancel_overdue", None, {}, "system")
+    await s.attendance_week(now, settings)
     log.info("demo seed: %d commands", s.seq)

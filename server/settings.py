@@ -42,6 +42,9 @@ class ServerSettings:
     # open sockets and other replicas (server.accounts).
     account_check_interval: float = 1.0
     response_minutes: int = 30  # pending → auto-cancelled after this long
+    # A clock-in more than this many minutes after the start of the person's
+    # available slot is marked late (domain.attendance).
+    late_minutes: int = 10
     timezone: str = "Asia/Manila"  # the business's clock for dates and times
     log_retention_days: int = 30  # events older than this are trimmed (clients resync)
     # Jobs (seconds); tests make them short.
@@ -160,6 +163,7 @@ def _check_numbers(s: ServerSettings) -> None:
              "at least 0.05 seconds, or 0 to turn the job off")
     need("token_ttl", s.token_ttl >= 1, "at least 1 second")
     need("response_minutes", s.response_minutes >= 0, "0 or more minutes")
+    need("late_minutes", s.late_minutes >= 0, "0 or more minutes")
     need("log_retention_days", s.log_retention_days >= 0, "0 or more days")
     need("send_queue", s.send_queue >= 1, "at least 1 frame")
     need("ring_size", s.ring_size >= 1, "at least 1 event")
@@ -250,7 +254,7 @@ def from_env(**overrides: object) -> ServerSettings:
         if v is not None:
             values[f] = v
     for f, conv in (
-        ("port", int), ("token_ttl", int), ("response_minutes", int),
+        ("port", int), ("token_ttl", int), ("response_minutes", int), ("late_minutes", int),
         ("log_retention_days", int), ("auto_cancel_interval", float),
         ("pickup_interval", float), ("ping_interval", float), ("send_queue", int),
         ("max_body", int), ("trim_interval", float), ("send_timeout", float),

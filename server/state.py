@@ -27,6 +27,9 @@ from domain.status import TERMINAL
 from server import repo
 
 _PREFIX: dict[str, Entity] = {e: e for e in ENTITIES}
+_PREFIX["attendance"] = "shift"  # clock_in names a new shift, clock_out the open one
+# whose records the attendance commands read (the actor's own)
+_PERSONAL: tuple[Entity, ...] = ("shift", "availability")
 
 
 def target_entity(command: Command) -> Entity | None:
@@ -46,6 +49,9 @@ class State:
             "appointment": defaultdict(set), "availability": defaultdict(set)}
         self._by_status: defaultdict[str, set[str]] = defaultdict(set)  # appointments
         self._by_owner: defaultdict[str, set[str]] = defaultdict(set)  # notifications
+        # entity → person → ids (shift, availability): what clocking in reads
+        self._by_person: dict[Entity, defaultdict[str, set[str]]] = {
+            e: defaultdict(set) for e in _PERSONAL}
 
     # --- loading and keeping up ------------------------------------------------------
 
@@ -107,6 +113,8 @@ class State:
             self._by_status[record.get("status", "")].add(record["id"])
         elif entity == "notification" and record.get("user_id"):
             self._by_owner[record["user_id"]].add(record["id"])
+        if entity in self._by_person and record.get("user_id"):
+            self._by_person[entity][record["user_id"]].add(record["id"])
 
     def _drop(self, entity: Entity, id: str) -> None:
         old = self.tables[entity].pop(id, None)
@@ -118,6 +126,8 @@ class State:
             self._by_status[old.get("status", "")].discard(id)
         elif entity == "notification" and old.get("user_id"):
             self._by_owner[old["user_id"]].discard(id)
+        if entity in self._by_person and old.get("user_id"):
+            self._by_person[entity][old["user_id"]].discard(id)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -156,6 +166,10 @@ class State:
             client = t["client"].get(cid) if isinstance(cid, str) else None
             if client is not None:
                 snap.put("client", client)
+        if command.name.startswith("attendance."):
+            for personal in _PERSONAL:
+                for id in self._by_person[personal].get(actor.id, ()):
+                    snap.put(personal, t[personal][id])
         if command.name == "notification.mark_all_read":
             for id in self._by_owner.get(actor.id, ()):
                 snap.put("notification", t["notification"][id])

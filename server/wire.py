@@ -122,7 +122,7 @@ class BatchOut(BaseModel):
 class EventOut(BaseModel):
     seq: int
     entity: Literal["appointment", "availability", "staff", "client", "service", "notification",
-                    "material", "stock_move"]
+                    "material", "stock_move", "shift"]
     id: str
     op: Literal["upsert", "delete"]
     version: int
@@ -147,6 +147,9 @@ class BootstrapOut(BaseModel):
     materials: list[dict[str, Any]] = Field(default_factory=list)
     stock_moves: list[dict[str, Any]] = Field(
         default_factory=list, description="Stock history: operators only.")
+    shifts: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Attendance: your own shifts (operators: everyone's).")
 
 
 class Health(BaseModel):

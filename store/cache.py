@@ -38,6 +38,7 @@ BOOTSTRAP_FIELDS: dict[str, Entity] = {
     "notifications": "notification",
     "materials": "material",
     "stock_moves": "stock_move",
+    "shifts": "shift",
 }
 _META = "_meta"
 _TOMBSTONES = "_deleted"

@@ -50,6 +50,7 @@ _PREFIX: dict[str, Entity] = {
     "notification": "notification",
     "notifications": "notification",
     "material": "material",
+    "attendance": "shift",  # clock_in names a new shift, clock_out the open one
 }
 
 

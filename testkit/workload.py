@@ -116,7 +116,7 @@ def step_args(action: str, appt: dict[str, Any], rng: random.Random,
 LISTS: dict[Entity, str] = {"appointment": "appointments", "availability": "availability",
                             "staff": "staff", "client": "clients", "service": "services",
                             "notification": "notifications", "material": "materials",
-                            "stock_move": "stock_moves"}
+                            "stock_move": "stock_moves", "shift": "shifts"}
 
 
 @dataclass

@@ -66,8 +66,10 @@ def test_availability_for_today_and_tomorrow(op: Api) -> None:
         assert slot["available"] is True
         days.setdefault(people[slot["user_id"]], set()).add(slot["date"])
     assert set(days) == set(people.values())
-    (first, second), = {tuple(sorted(d)) for d in days.values()}  # the same two for all
+    # the same two last ones for all (the days before: the attendance week's)
+    (first, second), = {tuple(sorted(d)[-2:]) for d in days.values()}
     today = date.fromisoformat(first)
+    assert all(d < first for ds in days.values() for d in sorted(ds)[:-2])
     assert date.fromisoformat(second) == today + timedelta(days=1)
     # "today" in the business's time zone (a day either side: a run across midnight)
     here = datetime.now(ZoneInfo("Asia/Manila")).date()
@@ -111,3 +113,21 @@ def test_a_stock_list_with_history(op: Api, demo_server: ServerProcess) -> None:
     therapist = Api(demo_server, "therapist1").bootstrap()
     assert len(therapist["materials"]) == len(materials)
     assert therapist["stock_moves"] == []
+
+
+def test_a_week_of_shifts_some_late_one_person_in_now(op: Api, demo_server: ServerProcess) -> None:
+    """The operator's Attendance page has something to show: shifts on most
+    of the past six days, some late, one across midnight, therapist1 in."""
+    boot = op.bootstrap()
+    shifts = boot["shifts"]
+    people = {s["id"]: s["username"] for s in boot["staff"]}
+    open_now = [people[s["user_id"]] for s in shifts if s["clock_out_at"] is None]
+    assert open_now == ["therapist1"]
+    assert len({s["date"] for s in shifts}) >= 5
+    assert sum(1 for s in shifts if s["late"]) >= 3
+    manila = ZoneInfo("Asia/Manila")
+    assert any(s["clock_out_at"] and people[s["user_id"]] == "driver2"
+               and parse_instant(s["clock_out_at"]).astimezone(manila).date().isoformat()
+               > s["date"] for s in shifts)  # a night shift, across midnight
+    therapist = Api(demo_server, "therapist2").bootstrap()["shifts"]
+    assert therapist and {s["user_id"] for s in therapist} == {op.staff_id("therapist2")}
