@@ -53,11 +53,7 @@ def accepted(data: bytes, limit: int) -> str:
     """The content type of an acceptable receipt photo, or ReceiptRefused
     with what to do instead."""
     if len(data) > limit:
-        raise ReceiptRefused(
-            f"That photo is too large ({megabytes(len(data))}); the most a receipt "
-            f"can be is {megabytes(limit)}. Please take a smaller photo or a screenshot.",
-            code="too_large",
-        )
+        raise too_large(len(data), limit)
     kind = sniff(data)
     if not data or kind is None:
         raise ReceiptRefused(
@@ -66,6 +62,14 @@ def accepted(data: bytes, limit: int) -> str:
             code="not_an_image",
         )
     return kind
+
+
+def too_large(size: int, limit: int) -> ReceiptRefused:
+    return ReceiptRefused(
+        f"That photo is too large ({megabytes(size)}); the most a receipt can be is "
+        f"{megabytes(limit)}. Please take a smaller photo or a screenshot.",
+        code="too_large",
+    )
 
 
 def megabytes(size: int) -> str:

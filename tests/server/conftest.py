@@ -38,6 +38,7 @@ POSTGRES_MODULES = frozenset({
     "test_api_stream.py", "test_api_jobs.py", "test_timeline.py",
     "test_batch.py", "test_batch_single_route.py", "test_server_cli.py",
     "test_sessions.py", "test_api_stock.py",
+    "test_api_receipts.py", "test_api_reports.py",
 })
 
 
