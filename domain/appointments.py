@@ -67,14 +67,19 @@ def _free_again(ctx: Ctx, driver_id: str | None) -> list[Change]:
     return [upsert("staff", bumped(driver, last_available_at=iso(ctx.now)), driver)]
 
 
+def needs_reference(method: str | None, receipt_id: str | None) -> bool:
+    """A payment other than cash needs its receipt's reference typed in, or
+    a photo of the receipt (an extension: the reference alone is accepted
+    as before)."""
+    return method != "cash" and not receipt_id
+
+
 def _payment(args: Mapping[str, Any]) -> dict[str, Any]:
     method = v.choice(args, "method", PAYMENT_METHODS, "a payment method")
     amount = v.amount(args, "amount", "the amount")
     photo = receipts.arg(args)
-    # a receipt photo stands in for the typed reference (an extension: the
-    # reference alone is accepted as before)
     receipt = v.text(args, "receipt_ref", "the receipt reference",
-                     required=method != "cash" and photo is None)
+                     required=needs_reference(method, photo))
     extension = v.amount(args, "extension_amount", "the extension amount", required=False)
     payment = {
         "method": method,
