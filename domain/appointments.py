@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from domain import answers, edits, overdue, pickup, stock
+from domain import answers, edits, overdue, pickup, receipts, stock
 from domain import validate as v
 from domain.commands import Change, Outcome
 from domain.context import Ctx, upsert
@@ -67,10 +67,19 @@ def _free_again(ctx: Ctx, driver_id: str | None) -> list[Change]:
     return [upsert("staff", bumped(driver, last_available_at=iso(ctx.now)), driver)]
 
 
+def needs_reference(method: str | None, receipt_id: str | None) -> bool:
+    """A payment other than cash needs its receipt's reference typed in, or
+    a photo of the receipt (an extension: the reference alone is accepted
+    as before)."""
+    return method != "cash" and not receipt_id
+
+
 def _payment(args: Mapping[str, Any]) -> dict[str, Any]:
     method = v.choice(args, "method", PAYMENT_METHODS, "a payment method")
     amount = v.amount(args, "amount", "the amount")
-    receipt = v.text(args, "receipt_ref", "the receipt reference", required=method != "cash")
+    photo = receipts.arg(args)
+    receipt = v.text(args, "receipt_ref", "the receipt reference",
+                     required=needs_reference(method, photo))
     extension = v.amount(args, "extension_amount", "the extension amount", required=False)
     payment = {
         "method": method,
@@ -78,7 +87,18 @@ def _payment(args: Mapping[str, Any]) -> dict[str, Any]:
         "receipt_ref": receipt,
         "extension_amount": extension,
     }
+    if photo is not None:
+        payment["receipt_id"] = photo
     return {"payment": payment}
+
+
+def _claim(args: Mapping[str, Any]) -> dict[str, Any]:
+    """What the therapist at the door says the client paid with (optional):
+    the operator verifies it."""
+    if not args:
+        return {}
+    method = v.choice(args, "method", PAYMENT_METHODS, "a payment method")
+    return {"payment_claim": {"method": method, "receipt_id": receipts.arg(args)}}
 
 
 def complete(ctx: Ctx) -> Outcome:
@@ -107,7 +127,6 @@ PLAIN = (
     "arrive",
     "drop_off",
     "start_session",
-    "request_payment",
     "confirm_pickup",
     "complete_return",
 )
@@ -118,8 +137,11 @@ HANDLERS: dict[str, Callable[[Ctx], Outcome]] = {
     **pickup.HANDLERS,
     **overdue.HANDLERS,
     **{f"appointment.{a}": move(a) for a in PLAIN},
+    "appointment.request_payment": move("request_payment", ("method", "receipt_id"), _claim),
     "appointment.verify_payment": move(
-        "verify_payment", ("method", "amount", "receipt_ref", "extension_amount"), _payment
+        "verify_payment",
+        ("method", "amount", "receipt_ref", "extension_amount", "receipt_id"),
+        _payment,
     ),
     "appointment.complete": complete,
     "appointment.cancel": move("cancel", ("reason",), _cancel_reason),

@@ -8,7 +8,8 @@ appointment   status, client_id, service_ids[], therapist_ids[], accepted_ids[],
               notes, response_deadline, created_at, created_by,
               <stamp>_at / <stamp>_by for every transition (see lifecycle.STAMPS),
               rejection {by, role, reason, at, decision?}, payment {method,
-              amount, receipt_ref, extension_amount}, materials [{name,
+              amount, receipt_ref, extension_amount, receipt_id?},
+              payment_claim {method, receipt_id} (the therapist's, optional), materials [{name,
               quantity, material_id?}], pickup {urgency, notes}, cancel_reason, updated_at,
               updated_by (who made the last field edit)
 availability  user_id, date, start_time, end_time, available

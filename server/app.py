@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from server import api, errors, ws
+from server import api, errors, receipts, reports, ws
 from server.guard import OriginGuard, SecurityHeaders
 from server.replication import Replication
 from server.runtime import Runtime
@@ -71,8 +71,12 @@ def create_app(
     app.state.runtime = rt
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(receipts.router)
+    app.include_router(reports.router)
     app.include_router(ws.router)
-    app.add_middleware(errors.BodyLimit, limit=settings.max_body)
+    app.add_middleware(errors.BodyLimit, limit=settings.max_body, uploads=[
+        (receipts.UPLOAD_PATH, settings.receipt_max_bytes,
+         receipts.too_large(settings.receipt_max_bytes))])
     app.add_middleware(ws.KeepServerSend)
     app.add_middleware(SecurityHeaders)
     for path, sub in mounts:  # the web UI: its websocket keeps /api/ws's Origin rule

@@ -6,7 +6,8 @@ the API."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -107,21 +108,35 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)  # the last resort: JSON, not text
 
 
-class BodyLimit:
-    """Refuse API request bodies over `limit` bytes with 413 (before parsing)."""
+# An upload route's own limit: (path pattern, bytes, the refusal for a body
+# of the given size, or of more than the limit when its length isn't known).
+Upload = tuple[re.Pattern[str], int, Callable[[int], JSON]]
 
-    def __init__(self, app: ASGIApp, limit: int, prefix: str = "/api") -> None:
+
+class BodyLimit:
+    """Refuse API request bodies over `limit` bytes with 413 (before parsing);
+    the `uploads` routes have their own limit and refusal."""
+
+    def __init__(self, app: ASGIApp, limit: int, prefix: str = "/api",
+                 uploads: Sequence[Upload] = ()) -> None:
         self.app, self.limit, self.prefix = app, limit, prefix
+        self.uploads = tuple(uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(self.prefix):
             await self.app(scope, receive, send)
             return
+        limit = self.limit
+        refusal: Callable[[int], JSON] = self._too_large_answer
+        for pattern, bytes_, answer in self.uploads:
+            if pattern.fullmatch(path):
+                limit, refusal = bytes_, answer
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    if int(value) > self.limit:
-                        await self._too_large(scope, receive, send)
+                    if int(value) > limit:
+                        await refusal(int(value))(scope, receive, send)
                         return
                 except ValueError:
                     pass
@@ -136,8 +151,8 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
-                await self._too_large(scope, receive, send)
+            if size > limit:
+                await refusal(size)(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -145,10 +160,9 @@ class BodyLimit:
         await self.app(scope, _replay([{"type": "http.request", "body": body,
                                         "more_body": False}], receive), send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = rejected(413, "too_large",
-                            f"The request is too large (at most {self.limit // 1024} KiB).")
-        await response(scope, receive, send)
+    def _too_large_answer(self, _size: int) -> JSON:
+        return rejected(413, "too_large",
+                        f"The request is too large (at most {self.limit // 1024} KiB).")
 
 
 def _replay(messages: list[Message], then: Receive | None = None) -> Receive:

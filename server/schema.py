@@ -11,6 +11,9 @@ events       the event log: commit-ordered `seq` handed out under the writer
 log_head     one row: the last committed seq and how far the log was trimmed.
              Writers take it first, which also serializes them on PostgreSQL.
 command_log  (client_id, seq) → the first response: exactly-once commands.
+receipts     payment receipt photos, per appointment under the SHA-256 of their
+             bytes (server.receipts): never in records or event frames; the
+             payment commands name them by that hash.
 """
 
 from __future__ import annotations
@@ -86,5 +89,17 @@ command_log = sa.Table(
     sa.Column("user_id", sa.String(200), nullable=False),
     sa.Column("status_code", sa.Integer, nullable=False),
     sa.Column("response", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+receipts = sa.Table(
+    "receipts",
+    metadata,
+    sa.Column("appointment_id", sa.String(200), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),  # sha256 of data, hex
+    sa.Column("content_type", sa.String(40), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_by", sa.String(200), nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
 )

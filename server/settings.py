@@ -64,6 +64,9 @@ class ServerSettings:
     allowed_origins: tuple[str, ...] = ()  # besides the server's own host
     # HTTP.
     max_body: int = 256 * 1024
+    # A payment receipt photo (POST /api/appointments/{id}/receipts): its own
+    # limit, a phone's photo being far larger than any command.
+    receipt_max_bytes: int = 8 * 1024 * 1024
     ring_size: int = 10_000  # recent events kept in memory for fan-out
     # PostgreSQL replicas: how often each one reads the log head, so a missed
     # NOTIFY delays an event by at most this long (server.replication).
@@ -169,6 +172,7 @@ def _check_numbers(s: ServerSettings) -> None:
     need("ring_size", s.ring_size >= 1, "at least 1 event")
     need("max_body", s.max_body >= 1024, "at least 1024 bytes")
     need("ws_max_frame", s.ws_max_frame >= 1024, "at least 1024 bytes")
+    need("receipt_max_bytes", s.receipt_max_bytes >= 1024, "at least 1024 bytes")
     need("socket_sndbuf", s.socket_sndbuf >= 0, "0 (the kernel's choice) or more bytes")
     need("login_free_failures", s.login_free_failures >= 0, "0 or more")
     need("login_address_failures", s.login_address_failures >= 0, "0 or more")
@@ -263,6 +267,7 @@ def from_env(**overrides: object) -> ServerSettings:
         ("login_address_failures", int), ("login_address_window", float),
         ("login_max_delay", float), ("account_check_interval", float),
         ("password_time_cost", int), ("password_memory_kib", int),
+        ("receipt_max_bytes", int),
     ):
         v = _env(f.upper())
         if v is not None:

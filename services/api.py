@@ -200,6 +200,31 @@ class Api:
             raise BadAnswer(f"GET {path}: entries is not a list", 200)
         return entries
 
+    async def upload_receipt(self, appointment_id: str, data: bytes) -> dict[str, Any]:
+        """Attach a receipt photo (the raw bytes): {id, content_type, size,
+        uploaded_by, uploaded_at}. ApiError 413 too_large, 415 not_an_image,
+        404 not_found (server/receipts.py)."""
+        path = f"/api/appointments/{quote(appointment_id, safe='')}/receipts"
+        return await self._object("POST", path, "id", content=data, timeout=60.0,
+                                  headers={"Content-Type": "application/octet-stream"})
+
+    async def receipt(self, appointment_id: str, receipt_id: str) -> bytes:
+        """One receipt photo's bytes; ApiError 404 when it isn't there for you."""
+        path = (f"/api/appointments/{quote(appointment_id, safe='')}/receipts/"
+                f"{quote(receipt_id, safe='')}")
+        response = await self.request("GET", path, timeout=60.0)
+        if response.status_code >= 300:
+            raise error_of(response)
+        return response.content
+
+    async def sales_csv(self, by: str, start: str | None, end: str | None) -> bytes:
+        """The sales report as CSV (operators; server/reports.py)."""
+        params = {k: v for k, v in (("by", by), ("start", start), ("end", end)) if v}
+        response = await self.request("GET", "/api/reports/sales.csv", params=params)
+        if response.status_code >= 300:
+            raise error_of(response)
+        return response.content
+
     async def health(self) -> bool:
         try:
             response = await self.request("GET", "/api/health")

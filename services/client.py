@@ -289,6 +289,15 @@ class Client:
     async def timeline(self, appointment_id: str) -> list[dict[str, Any]]:
         return await self.api.timeline(appointment_id)
 
+    async def upload_receipt(self, appointment_id: str, data: bytes) -> dict[str, Any]:
+        return await self.api.upload_receipt(appointment_id, data)
+
+    async def receipt(self, appointment_id: str, receipt_id: str) -> bytes:
+        return await self.api.receipt(appointment_id, receipt_id)
+
+    async def sales_csv(self, by: str, start: str | None, end: str | None) -> bytes:
+        return await self.api.sales_csv(by, start, end)
+
     # Subscribing ---------------------------------------------------------------
     def subscribe(self, entity: Entity, id: str, callback: Callback) -> RecordSubscription:
         return self.store.subscribe(entity, id, callback)

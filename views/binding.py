@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.commands import Actor, Snapshot
 from domain.records import Entity, Record
@@ -25,12 +25,15 @@ from views.port import (
     QueuedCommand,
     Result,
     ServerEvent,
+    ServerRefused,
     SyncInfo,
     TimelineEntry,
     TimelineUnavailable,
 )
 
 DRAIN_SECONDS = 5.0
+
+T = TypeVar("T")
 
 
 class ServicesClient:
@@ -175,6 +178,16 @@ class ServicesClient:
             ) from exc
         return [TimelineEntry.of(e) for e in raw]
 
+    async def upload_receipt(self, appointment_id: str, data: bytes) -> str:
+        about = await _asked(self.client.upload_receipt(appointment_id, data))
+        return str(about["id"])
+
+    async def receipt(self, appointment_id: str, receipt_id: str) -> bytes:
+        return await _asked(self.client.receipt(appointment_id, receipt_id))
+
+    async def sales_csv(self, by: str, start: str | None, end: str | None) -> bytes:
+        return await _asked(self.client.sales_csv(by, start, end))
+
     async def stop(self) -> None:
         # A web tab's store dies with its session: let waiting changes reach
         # the server first (briefly), then drop the token and cache, and the
@@ -197,6 +210,18 @@ class ServicesClient:
 
     async def background(self) -> None:
         await self.client.save()
+
+
+async def _asked(call: Awaitable[T]) -> T:
+    """The server's answer, or ServerRefused in words for the person."""
+    try:
+        return await call
+    except NetworkError as exc:
+        raise ServerRefused("Can't reach the server right now. Try again when you're "
+                            "back online.", "offline") from exc
+    except ApiError as exc:
+        raise ServerRefused(exc.message or "The server couldn't do that. Try again in a "
+                            "moment.", exc.code) from exc
 
 
 def describe_event(event: Mapping[str, Any] | None) -> str | None:

@@ -148,6 +148,16 @@ class TimelineUnavailable(Exception):
     """A friendly reason an appointment's history can't be shown now."""
 
 
+class ServerRefused(Exception):
+    """A friendly reason a question to the server (a receipt, a report) got
+    no answer: the server's refusal (`code`: too_large, not_an_image,
+    not_found, ...) or `offline`."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
 Listener = Callable[[Changed], Awaitable[None] | None]
 
 
@@ -199,6 +209,17 @@ class ClientPort(Protocol):
     # One appointment's history from the server, oldest first; raises
     # TimelineUnavailable with words for the operator (offline, not visible).
     async def timeline(self, appointment_id: str) -> list[TimelineEntry]: ...
+
+    # Attach a payment receipt photo to an appointment: its id (for the
+    # payment commands' `receipt_id`); raises ServerRefused (too large, not
+    # an image, offline).
+    async def upload_receipt(self, appointment_id: str, data: bytes) -> str: ...
+
+    # A receipt photo's bytes; raises ServerRefused.
+    async def receipt(self, appointment_id: str, receipt_id: str) -> bytes: ...
+
+    # The sales report as CSV (operators); raises ServerRefused.
+    async def sales_csv(self, by: str, start: str | None, end: str | None) -> bytes: ...
 
 
 class LoginFailed(Exception):

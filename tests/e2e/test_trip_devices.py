@@ -105,7 +105,10 @@ def test_a_trip_at_phone_and_tablet_size(
     look(therapist)
     expect(t_card.get_by_role("button", name="Start session")).to_be_visible(timeout=20_000)
     tap(therapist, t_card, "Start session", "Session in progress", "session")
-    tap(therapist, t_card, "Request payment", "Awaiting payment", "payment-requested")
+    box = dialog_step("Request payment", "payment")  # how the client paid (a receipt photo)
+    box.get_by_role("button", name="Request payment", exact=True).click()
+    expect_text(t_card, "Awaiting payment", timeout=20_000)
+    shots("payment-requested")
 
     r = operator.command("appointment.verify_payment", aid, {"method": "cash", "amount": 900})
     assert r.status_code == 200, r.text

@@ -39,6 +39,7 @@ POSTGRES_MODULES = frozenset({
     "test_batch.py", "test_batch_single_route.py", "test_server_cli.py",
     "test_sessions.py", "test_api_stock.py", "test_api_staff.py",
     "test_api_attendance.py",
+    "test_api_receipts.py", "test_api_reports.py",
 })
 
 

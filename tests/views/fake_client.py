@@ -15,9 +15,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from domain import receipts, reports
 from domain.apply import apply
 from domain.commands import Actor, Command, MemorySnapshot
 from domain.errors import DomainError
+from domain.policy import can_see
 from domain.records import Entity, Record
 from views.port import (
     Changed,
@@ -28,6 +30,7 @@ from views.port import (
     QueuedCommand,
     Result,
     ServerEvent,
+    ServerRefused,
     SyncInfo,
     TimelineEntry,
     TimelineUnavailable,
@@ -61,6 +64,21 @@ class FakeClient:
         self.password = "demo1234"
         self.one_time = "Kq7mZp3xRt9w"
         self.accounts: list[Command] = []
+        # the server's side of /api/appointments/{id}/receipts: (appointment, id) -> bytes
+        self.receipts: dict[tuple[str, str], bytes] = {}
+        self.receipt_limit = 64 * 1024
+        self.offline_asks = False  # receipts and reports answer "offline"
+        self.csv_asked: list[tuple[str, str | None, str | None]] = []
+
+    def _ask(self, appointment_id: str | None = None) -> None:
+        """As the server's receipt and report routes refuse."""
+        if self.offline_asks:
+            raise ServerRefused("Can't reach the server right now.", "offline")
+        if appointment_id is not None:
+            appt = self.confirmed.get("appointment", appointment_id)
+            if appt is None or not can_see(self._actor, "appointment", appt):
+                raise ServerRefused("That appointment doesn't exist or isn't yours.",
+                                    "not_found")
 
     # ---- ClientPort
     @property
@@ -158,6 +176,32 @@ class FakeClient:
 
     async def background(self) -> None:
         pass
+
+    async def upload_receipt(self, appointment_id: str, data: bytes) -> str:
+        self._ask(appointment_id)
+        try:
+            receipts.accepted(data, self.receipt_limit)
+        except receipts.ReceiptRefused as exc:
+            raise ServerRefused(exc.message, exc.code) from exc
+        rid = receipts.receipt_id(data)
+        self.receipts[(appointment_id, rid)] = data
+        return rid
+
+    async def receipt(self, appointment_id: str, receipt_id: str) -> bytes:
+        self._ask(appointment_id)
+        data = self.receipts.get((appointment_id, receipt_id))
+        if data is None:
+            raise ServerRefused("That receipt isn't attached to this appointment.",
+                                "not_found")
+        return data
+
+    async def sales_csv(self, by: str, start: str | None, end: str | None) -> bytes:
+        self._ask()
+        self.csv_asked.append((by, start, end))
+        found = reports.sales(self.confirmed.all("appointment"), start, end)
+        rows = reports.report(by, found, self.confirmed.all("staff"),  # type: ignore[arg-type]
+                              self.confirmed.all("service"))
+        return reports.to_csv(by, rows, reports.totals(found)).encode()  # type: ignore[arg-type]
 
     async def timeline(self, appointment_id: str) -> list[TimelineEntry]:
         """What the test put in `timelines`; held while `timeline_gate` is

@@ -12,8 +12,12 @@ from typing import Any
 import flet as ft
 
 from domain import validate as v
+from domain.appointments import PAYMENT_METHODS
 from domain.errors import DomainError
+from domain.receipts import RECEIPT_METHODS
 from domain.records import Record
+from views.components.receipt import METHOD_LABELS, ReceiptField
+from views.port import ClientPort
 
 Submit = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -166,3 +170,33 @@ def ask_pickup(page: ft.Page, on_submit: Submit) -> ft.AlertDialog:
         collect,
         on_submit,
     )
+
+
+def ask_payment(
+    page: ft.Page, client: ClientPort, appt: Record, on_submit: Submit
+) -> ft.AlertDialog:
+    """The therapist at the door: how the client paid and, for GCash, a bank
+    transfer or a card, a photo of the receipt for the operator to verify."""
+    method = ft.Dropdown(
+        label="The client paid with",
+        value="cash",
+        options=[ft.DropdownOption(key=m, text=METHOD_LABELS[m]) for m in PAYMENT_METHODS],
+    )
+    photo = ReceiptField(client, str(appt["id"]))
+    photo.root.visible = False
+
+    def chosen(_: ft.Event[ft.Dropdown]) -> None:
+        photo.root.visible = method.value in RECEIPT_METHODS
+        dlg.update()
+
+    method.on_select = chosen
+
+    def collect() -> dict[str, Any] | None:
+        args: dict[str, Any] = {"method": method.value or "cash"}
+        if photo.receipt_id and method.value in RECEIPT_METHODS:
+            args["receipt_id"] = photo.receipt_id
+        return args
+
+    dlg = _dialog(page, "Request payment", [method, photo.root], "Request payment", collect,
+                  on_submit)
+    return dlg

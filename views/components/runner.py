@@ -43,6 +43,8 @@ class ActionRunner:
         elif action == "complete":
             in_use = [m for m in self.client.view().all("material") if is_active(m)]
             dialogs.ask_materials(self.page, send, in_use)
+        elif action == "request_payment":
+            dialogs.ask_payment(self.page, self.client, card.record, send)
         elif action == "request_pickup":
             dialogs.ask_pickup(self.page, send)
         else:

@@ -15,13 +15,14 @@ from typing import Any
 import flet as ft
 
 from domain import validate as v
-from domain.appointments import PAYMENT_METHODS
+from domain.appointments import PAYMENT_METHODS, needs_reference
 from domain.booking import slot_problem
 from domain.errors import DomainError
 from domain.pickup import free_drivers
 from domain.records import Record, staff_name
 from views.components import style
 from views.components.dialogs import close
+from views.components.receipt import ReceiptField
 from views.operator.words import METHOD_LABELS
 from views.port import ClientPort, Result
 
@@ -121,15 +122,22 @@ def form_dialog(
     return dlg
 
 
-def verify_payment(page: ft.Page, appt: Record, send: Send) -> ft.AlertDialog:
+def verify_payment(
+    page: ft.Page, client: ClientPort, appt: Record, send: Send
+) -> ft.AlertDialog:
+    # what the therapist at the door said the client paid with, and the photo
+    claim = appt.get("payment_claim") or {}
     method = ft.Dropdown(
         label="Method",
-        value="cash",
+        value=claim.get("method") or "cash",
         options=[ft.DropdownOption(key=m, text=METHOD_LABELS[m]) for m in PAYMENT_METHODS],
         width=380,
     )
     amount = ft.TextField(label="Amount", keyboard_type=ft.KeyboardType.NUMBER)
-    receipt = ft.TextField(label="Receipt reference", helper="Not needed for cash")
+    receipt = ft.TextField(
+        label="Receipt reference", helper="Not needed for cash, nor with a receipt photo"
+    )
+    photo = ReceiptField(client, str(appt["id"]), claim.get("receipt_id"))
     extension = ft.TextField(
         label="Service extension (optional)", keyboard_type=ft.KeyboardType.NUMBER
     )
@@ -139,6 +147,8 @@ def verify_payment(page: ft.Page, appt: Record, send: Send) -> ft.AlertDialog:
         receipt_text = (receipt.value or "").strip()
         if receipt_text:
             args["receipt_ref"] = receipt_text
+        if photo.receipt_id and method.value != "cash":
+            args["receipt_id"] = photo.receipt_id
         ext = number(extension.value)
         if ext is not None:
             args["extension_amount"] = ext
@@ -152,7 +162,7 @@ def verify_payment(page: ft.Page, appt: Record, send: Send) -> ft.AlertDialog:
                         args,
                         "receipt_ref",
                         "the receipt reference",
-                        required=args["method"] != "cash",
+                        required=needs_reference(args["method"], args.get("receipt_id")),
                     ),
                 ),
                 (
@@ -166,15 +176,17 @@ def verify_payment(page: ft.Page, appt: Record, send: Send) -> ft.AlertDialog:
         return args if ok else None
 
     title = f"Verify payment — {appt.get('client_name') or 'client'}"
-    return form_dialog(
+    dlg = form_dialog(
         page,
         title,
-        [method, amount, receipt, extension],
+        [method, amount, receipt, photo.root, extension],
         "Verify payment",
         collect,
         send,
         f"verify-{appt['id']}",
     )
+    page.run_task(photo.load)
+    return dlg
 
 
 def candidates(client: ClientPort, appt: Record) -> list[tuple[str, str]]:

@@ -50,7 +50,7 @@ class OperatorRunner:
         elif action == "edit":
             open_booking(self.page, self.client, appt)
         elif action == "verify_payment":
-            dialogs.verify_payment(self.page, appt, send)
+            dialogs.verify_payment(self.page, self.client, appt, send)
         elif action == "reassign":
             dialogs.reassign(self.page, self.client, appt, send)
         elif action == "assign_pickup":

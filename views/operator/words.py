@@ -7,10 +7,12 @@ from datetime import date, timedelta
 
 from domain.status import LABEL, Status
 from domain.times import parse_time
+from views.components.receipt import METHOD_LABELS
+
+__all__ = ["CURRENCY", "METHOD_LABELS"]  # the methods' words live with the receipt field
 
 CURRENCY = "₱"  # the business's money (services are priced in PHP)
 
-METHOD_LABELS = {"cash": "Cash", "gcash": "GCash", "bank_transfer": "Bank transfer", "card": "Card"}
 
 
 def money(amount: float) -> str:
