@@ -2,7 +2,7 @@
 (server.receipts).
 
 Revision ID: 0005
-Revises: 0003 (0004 is the staff branch's; the chain is mended at merge)
+Revises: 0004
 """
 
 from __future__ import annotations
