@@ -164,7 +164,8 @@ def test_login_answer_has_no_secrets(staff_server: ServerProcess) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["user"] == {"id": body["user"]["id"], "username": "therapist2",
-                            "role": "therapist", "name": "Maria Santos"}
+                            "role": "therapist", "name": "Maria Santos",
+                            "must_change_password": False}
     assert "demo1234" not in r.text and "argon2" not in r.text
 
 

@@ -237,6 +237,7 @@ class PeopleForms:
                 ft.Text(f"Give {name} this password to sign in with:"),
                 ft.Semantics(
                     identifier="one-time-password",
+                    label=password,  # a selectable text isn't read out on its own
                     content=ft.Text(
                         password,
                         selectable=True,

@@ -98,10 +98,13 @@ class Manage(Protocol):
 
 
 class StaffLine:
-    def __init__(self, person_id: str, toggle: Toggle, manage: Manage | None = None) -> None:
+    def __init__(
+        self, person_id: str, toggle: Toggle, manage: Manage | None = None, me: str = ""
+    ) -> None:
         self.id = person_id
         self.toggle = toggle
         self.manage = manage
+        self.me = me  # nobody deactivates themselves
         self.facts: Facts | None = None
         self.root = ft.Semantics(identifier=f"staff-{person_id}", container=True)
 
@@ -112,7 +115,10 @@ class StaffLine:
         self.facts = facts
         p = facts.person
         duty = on_duty(p)
-        tags = [_tag("On duty", style.OK) if duty else _tag("Off duty", style.MUTED)]
+        worker = p.get("role") != "operator"  # operators have no duty or load
+        tags = (
+            [_tag("On duty", style.OK) if duty else _tag("Off duty", style.MUTED)] if worker else []
+        )
         if facts.on_trip:
             tags.append(_tag("On a trip", style.WARN))
         if not p.get("active", True):
@@ -125,7 +131,6 @@ class StaffLine:
 
         icons = {"driver": ft.Icons.DIRECTIONS_CAR, "operator": ft.Icons.HEADSET_MIC}
         icon = icons.get(str(p.get("role")), ft.Icons.SPA)
-        worker = p.get("role") != "operator"
         self.root.content = ft.Card(
             content=ft.Container(
                 ft.Column(
@@ -186,10 +191,16 @@ class StaffLine:
                 [
                     ft.TextButton("Edit", icon=ft.Icons.EDIT, on_click=edit),
                     ft.TextButton("Reset password", icon=ft.Icons.KEY, on_click=reset),
-                    ft.TextButton(
-                        "Deactivate" if active else "Reactivate",
-                        icon=ft.Icons.PERSON_OFF if active else ft.Icons.PERSON_ADD,
-                        on_click=switch,
+                    *(
+                        [
+                            ft.TextButton(
+                                "Deactivate" if active else "Reactivate",
+                                icon=ft.Icons.PERSON_OFF if active else ft.Icons.PERSON_ADD,
+                                on_click=switch,
+                            )
+                        ]
+                        if p["id"] != self.me
+                        else []
                     ),
                 ],
                 wrap=True,
@@ -292,7 +303,7 @@ class StaffPage:
                 line = self.lines.get(person["id"])
                 if line is None:
                     line = self.lines[person["id"]] = StaffLine(
-                        person["id"], self._toggle, self.people_forms
+                        person["id"], self._toggle, self.people_forms, self.client.actor.id
                     )
                 facts = Facts(
                     person,
