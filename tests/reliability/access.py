@@ -24,6 +24,7 @@ CONTRACT_COMMANDS = frozenset({
     "staff.set_duty", "notification.mark_read", "notification.mark_all_read",
     "service.create", "service.update", "material.create", "material.update",
     "material.restock",
+    "attendance.clock_in", "attendance.clock_out",
 })
 
 ACTORS = ("operator", "therapist_own", "therapist_other", "driver_own", "driver_other")
