@@ -202,10 +202,11 @@ async def test_who_is_in_now_and_hours_by_day_and_week() -> None:
             == ft.Colors.AMBER_800)
 
     # Ben clocks in elsewhere: the operator's screen shows him in
-    await client.remote("shift", shift("d-in", "d1", local("2026-11-21", "16:50"), None,
+    await client.remote("shift", shift("d-in", "d1", local("2026-11-21", "17:00"), None,
                                        late=True, late_minutes=50))
     assert [t for t in texts_of(h, "in-now") if t in ("Ana", "Ben")] == ["Ana", "Ben"]
     assert "50 min late" in texts_of(h, "in-d1")
+    assert texts_of(h, "week-d1")[5] == "0 min · late"  # just begun: not "—"
 
 
 async def test_one_person_s_shifts_and_the_week_before() -> None:

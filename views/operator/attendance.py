@@ -131,6 +131,7 @@ class AttendancePage:
         self.week_label.value = f"Week of {day_text(self.monday)}"
         by_day = hours_by_day(shifts, zone, now)
         late_days = {(str(s["user_id"]), str(s["date"])) for s in shifts if s.get("late")}
+        worked = {(str(s["user_id"]), str(s["date"])) for s in shifts}
         header = ft.Row([_cell("Person", NAME_WIDTH, bold=True),
                          *[_cell(day_text(d), DAY_WIDTH, bold=True) for d in week],
                          _cell("Week", DAY_WIDTH, bold=True)], spacing=4)
@@ -144,7 +145,8 @@ class AttendancePage:
             for d in week:
                 seconds = days.get(d.isoformat(), 0)
                 late = (pid, d.isoformat()) in late_days
-                text = (hours_text(seconds) if seconds else "—") + (" · late" if late else "")
+                shown = seconds or (pid, d.isoformat()) in worked  # a shift just begun: 0 min
+                text = (hours_text(seconds) if shown else "—") + (" · late" if late else "")
                 cells.append(_cell(text, DAY_WIDTH, color=style.WARN if late else None))
             cells.append(_cell(hours_text(seconds_in(days, week)), DAY_WIDTH, bold=True))
             rows.append(ft.Semantics(identifier=f"week-{pid}", container=True,
