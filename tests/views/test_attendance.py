@@ -18,13 +18,16 @@ import flet as ft
 import pytest
 from flet.messaging.protocol import MessageAction
 
+from domain.commands import MemorySnapshot
 from domain.records import Record
 from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
-from tests.views.data import DRIVER, OPERATOR, THERAPIST, world
+from tests.views.data import DRIVER, OPERATOR, THERAPIST, staff, world
 from tests.views.fake_client import NOW, FakeClient
 from views.components.attendance import ClockCard
+from views.operator.activity_text import describe
 from views.operator.attendance import AttendancePage
+from views.port import ServerEvent
 
 MANILA = ZoneInfo("Asia/Manila")  # NOW is Saturday 21 Nov 2026, 17:00 here
 
@@ -263,3 +266,21 @@ async def test_the_export_s_dates_are_checked_where_they_are_typed() -> None:
     await h.type_text(h.field("Last day"), "soon")
     await h.click(h.button("Download CSV"))
     assert "Please give both days as YYYY-MM-DD." in texts_of(h, "attendance-page")
+
+
+def test_clocking_in_and_out_read_as_sentences_in_the_operator_s_feed() -> None:
+    snap = MemorySnapshot.of(staff=[staff(THERAPIST), staff(DRIVER)])
+    late_in = shift("a", "t1", local("2026-11-16", "09:12"), None, late=True, late_minutes=12)
+    night = WEEK[2]
+    cases = [
+        (ServerEvent(1, "shift", "a", "upsert", 1, late_in, "attendance.clock_in"),
+         "Therapist Ana clocked in, 12 min late"),
+        (ServerEvent(2, "shift", "c", "upsert", 1, {**night, "clock_out_at": None},
+                     "attendance.clock_in"), "Driver Ben clocked in"),
+        (ServerEvent(3, "shift", "c", "upsert", 2, night, "attendance.clock_out"),
+         "Driver Ben clocked out after 4 h"),
+    ]
+    for event, text in cases:
+        line = describe(event, snap)
+        assert line is not None and (line.kind, line.text) == ("shift", text)
+    assert describe(cases[2][0], snap, me="d1").text == "You clocked out after 4 h"  # type: ignore[union-attr]
