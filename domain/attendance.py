@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 from domain import validate as v
 from domain.commands import Outcome, Settings, Snapshot
 from domain.context import Ctx, upsert
-from domain.errors import Conflict, Forbidden
+from domain.errors import Conflict, Forbidden, InvalidArgs
 from domain.records import Record, bumped
-from domain.times import Interval, interval, iso, parse_instant
+from domain.times import Interval, interval, iso, parse_date, parse_instant
 
 ROLES = ("therapist", "driver", "operator")  # who clocks in
 
@@ -238,6 +238,23 @@ HANDLERS: dict[str, Callable[[Ctx], Outcome]] = {
 
 
 # ---- the export ----------------------------------------------------------------------
+
+EXPORT_DAYS = 366  # the longest range one export covers
+
+
+def export_range(first: object, last: object) -> tuple[str, str]:
+    """The export's dates, checked (the server's route and the operator's
+    form say the same)."""
+    try:
+        start, end = parse_date(first), parse_date(last)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgs("Please give both days as YYYY-MM-DD.") from exc
+    if end < start:
+        raise InvalidArgs("The range ends before it starts: swap the dates.")
+    if (end - start).days >= EXPORT_DAYS:
+        raise InvalidArgs(f"Export at most {EXPORT_DAYS} days at a time.")
+    return start.isoformat(), end.isoformat()
+
 
 CSV_HEADER = (
     "date", "name", "role", "clock_in", "clock_out", "hours", "late", "late_minutes",

@@ -13,6 +13,7 @@ import flet as ft
 from domain.records import Record
 from domain.status import DRIVER_BUSY, RETURN_BUSY, TERMINAL, Status
 from views.components import clock
+from views.components.attendance import attendance_section
 from views.components.board import Board, Group
 from views.components.feedback import snack
 from views.components.runner import ActionRunner
@@ -100,4 +101,7 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         if ("staff", client.actor.id) in ch.keys:
             duty.show()
 
-    return [Section("trips", "Trips", ft.Icons.DIRECTIONS_CAR, root, changed, board.sync_marks)]
+    return [
+        Section("trips", "Trips", ft.Icons.DIRECTIONS_CAR, root, changed, board.sync_marks),
+        attendance_section(page, client),
+    ]

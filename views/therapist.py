@@ -11,6 +11,7 @@ from domain.records import Record
 from domain.status import TERMINAL, Status
 from views.components import clock
 from views.components.actions import actions_for
+from views.components.attendance import attendance_section
 from views.components.availability import AvailabilityManager
 from views.components.board import Board, Group
 from views.components.runner import ActionRunner
@@ -77,4 +78,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
             availability_changed,
             availability.refresh,
         ),
+        attendance_section(page, client),
     ]

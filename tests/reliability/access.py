@@ -25,6 +25,7 @@ CONTRACT_COMMANDS = frozenset({
     "service.create", "service.update", "material.create", "material.update",
     "material.restock",
     "staff.create", "staff.update", "staff.reset_password", "account.change_password",
+    "attendance.clock_in", "attendance.clock_out",
 })
 
 ACTORS = ("operator", "therapist_own", "therapist_other", "driver_own", "driver_other")

@@ -230,6 +230,20 @@ def test_only_the_operator_manages_staff_and_passwords_are_your_own(world: World
     assert after == before + 1
 
 
+def test_everyone_clocks_in_and_out_of_their_own_shift_only(world: World) -> None:
+    """Every role clocks in; nobody else (not even the operator) clocks them
+    out; they do, once."""
+    for who in ACTORS:
+        dev = world.dev[who]
+        shift = dev.cmd("attendance.clock_in", str(uuid.uuid4()))
+        assert shift.applied, (who, shift.body)
+        for other in ACTORS:
+            if other != who:
+                assert_refused(world.dev[other].cmd("attendance.clock_out", shift.record["id"]),
+                               (other, who))
+        assert dev.cmd("attendance.clock_out", shift.record["id"]).applied, who
+
+
 # Commands the non-appointment tests above run for every actor.
 OTHER_TESTED = {"appointment.create", "client.create", "client.update",
                 "appointments.auto_cancel_overdue", "availability.create",
@@ -237,7 +251,8 @@ OTHER_TESTED = {"appointment.create", "client.create", "client.update",
                 "availability.delete", "notification.mark_read", "notification.mark_all_read",
                 "service.create", "service.update", "material.create", "material.update",
                 "material.restock", "staff.create", "staff.update", "staff.reset_password",
-                "account.change_password"}
+                "account.change_password",
+                "attendance.clock_in", "attendance.clock_out"}
 
 
 def test_matrix_covers_every_command_of_the_contract() -> None:
@@ -248,7 +263,7 @@ def test_matrix_covers_every_command_of_the_contract() -> None:
 def test_the_copy_matches_the_architecture_docs_table() -> None:
     design = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
     kinds = ("appointment.", "appointments.", "availability.", "client.", "staff.",
-             "notification.", "service.", "material.", "account.")
+             "notification.", "service.", "material.", "account.", "attendance.")
     names: set[str] = set()
     for line in design.read_text(encoding="utf-8").splitlines():
         cell = line.split("|")[1].strip() if line.startswith("|") else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -64,15 +65,20 @@ def test_one_open_shift_per_person_is_a_friendly_409(d1: Api) -> None:
     clock_in(d1)  # closed: a new shift may start
 
 
+def slot_begun(api: Api, minutes: int) -> datetime:
+    """The person's seeded slots make way for one that began `minutes` ago."""
+    for slot in api.bootstrap()["availability"]:
+        if slot["user_id"] == api.id:
+            api.cmd("availability.delete", slot["id"]).ok()
+    start = datetime.now(MANILA) - timedelta(minutes=minutes)
+    api.cmd("availability.create", str(uuid.uuid4()), date=start.date().isoformat(),
+            start_time=start.strftime("%H:%M"),
+            end_time=(start + timedelta(hours=3)).strftime("%H:%M")).ok()
+    return start
+
+
 def test_a_clock_in_past_the_slot_s_start_is_late(t3: Api) -> None:
-    """t3's seeded slots make way for one that began 45 minutes ago."""
-    for slot in t3.bootstrap()["availability"]:
-        if slot["user_id"] == t3.id:
-            t3.cmd("availability.delete", slot["id"]).ok()
-    start = datetime.now(MANILA) - timedelta(minutes=45)
-    t3.cmd("availability.create", str(uuid.uuid4()), date=start.date().isoformat(),
-           start_time=start.strftime("%H:%M"),
-           end_time=(start + timedelta(hours=3)).strftime("%H:%M")).ok()
+    start = slot_begun(t3, 45)
     shift = clock_in(t3)
     assert shift["late"] is True
     assert 45 <= int(shift["late_minutes"]) <= 47  # type: ignore[call-overload]
@@ -139,3 +145,14 @@ def test_only_operators_export(t1: Api) -> None:
     assert r.status_code == 403
     assert r.json() == {"status": "rejected", "code": "forbidden",
                         "message": "Only the operator can export attendance."}
+
+
+def test_the_lateness_threshold_is_the_server_s_setting(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    srv = server_factory(seed="staff", env={"TANDEM_LATE_MINUTES": "60"})
+    ana = Api(srv, "therapist1")
+    start = slot_begun(ana, 45)
+    shift = clock_in(ana)
+    assert (shift["late"], shift["late_minutes"]) == (False, 0)
+    assert shift["expected_start"] == start.strftime("%H:%M")  # measured, within the hour

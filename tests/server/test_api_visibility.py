@@ -33,7 +33,7 @@ USERS = ("operator", "therapist1", "therapist2", "therapist3", "driver1", "drive
 LISTS: dict[str, Entity] = {
     "appointments": "appointment", "availability": "availability", "staff": "staff",
     "clients": "client", "services": "service", "notifications": "notification",
-    "materials": "material", "stock_moves": "stock_move",
+    "materials": "material", "stock_moves": "stock_move", "shifts": "shift",
 }
 
 
@@ -99,6 +99,9 @@ def scenario(apis: dict[str, Api]) -> str:
            end_time="09:00", available=True).ok()
     op.cmd("staff.set_duty", d1.id, on_duty=True).ok()
     t2.cmd("notification.mark_all_read").ok()
+    shift = str(uuid.uuid4())  # a shift: its person's and the operators' only
+    t3.cmd("attendance.clock_in", shift, note="scenario").ok()
+    t3.cmd("attendance.clock_out", shift).ok()
     return aid
 
 

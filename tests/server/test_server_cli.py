@@ -112,6 +112,7 @@ def test_bad_settings_from_the_environment(tmp_path: Path) -> None:
     (("--response-minutes", "-5"), {}, "--response-minutes (TANDEM_RESPONSE_MINUTES) must be "
                                        "0 or more minutes, not -5"),
     ((), {"TANDEM_RESPONSE_MINUTES": "-1"}, "must be 0 or more minutes"),
+    ((), {"TANDEM_LATE_MINUTES": "-1"}, "TANDEM_LATE_MINUTES must be 0 or more minutes, not -1"),
     ((), {"TANDEM_TOKEN_TTL": "-60"}, "TANDEM_TOKEN_TTL must be at least 1 second, not -60"),
     ((), {"TANDEM_TOKEN_TTL": "0"}, "TANDEM_TOKEN_TTL must be at least 1 second"),
     ((), {"TANDEM_REPLICA_CHECK_INTERVAL": "0"},

@@ -21,6 +21,7 @@ from domain.commands import Actor, Command, MemorySnapshot
 from domain.errors import DomainError
 from domain.policy import can_see
 from domain.records import Entity, Record
+from store.view import command_entity
 from views.port import (
     Changed,
     Key,
@@ -261,8 +262,8 @@ class FakeClient:
     def _keys_of(self, cmd: Command) -> set[Key]:
         if cmd.target is None:
             return set()
-        kind = cmd.name.split(".")[0]
-        return {(kind, cmd.target)}  # type: ignore[arg-type]
+        kind = command_entity(cmd.name)  # as the store marks it ("attendance." -> shift)
+        return {(kind, cmd.target)} if kind is not None else set()
 
     def _recompute(self) -> None:
         view = MemorySnapshot({e: dict(rows) for e, rows in self.confirmed.tables.items()})

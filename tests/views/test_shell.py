@@ -63,6 +63,7 @@ OPERATOR_PAGES = [
     "Activity",
     "Charts",
     "Inventory",
+    "Attendance",
     "Notifications",
     "Sync",
 ]
@@ -197,8 +198,8 @@ async def test_unread_count_shows_on_more_while_notifications_are_in_it(mount: M
 @pytest.mark.parametrize(
     ("user", "pages"),
     [
-        (THERAPIST, ["Appointments", "Availability", "Notifications", "Sync"]),
-        (DRIVER, ["Trips", "Notifications", "Sync"]),
+        (THERAPIST, ["Appointments", "Availability", "Hours", "Notifications", "Sync"]),
+        (DRIVER, ["Trips", "Hours", "Notifications", "Sync"]),
     ],
     ids=["therapist", "driver"],
 )

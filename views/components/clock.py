@@ -52,3 +52,8 @@ async def watch_day(
         if current != day:
             day = current
             turned()
+
+
+def zone() -> ZoneInfo:
+    """The business's time zone (what the domain's hours per day split on)."""
+    return _zone

@@ -16,6 +16,7 @@ from views.components.runner import ActionRunner
 from views.components.section import Section
 from views.operator import dialogs
 from views.operator.activity import activity_section
+from views.operator.attendance import attendance_section
 from views.operator.booking import open_booking, retry_booking
 from views.operator.calendar import calendar_section
 from views.operator.charts import charts_section
@@ -116,4 +117,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         activity_section(client),
         charts_section(page, client),
         inventory_section(page, client),
+        attendance_section(page, client),
     ]

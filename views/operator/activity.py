@@ -38,6 +38,7 @@ ICONS: dict[str, ft.IconData] = {
     "staff": ft.Icons.BADGE_OUTLINED,
     "client": ft.Icons.PERSON_OUTLINE,
     "availability": ft.Icons.SCHEDULE,
+    "shift": ft.Icons.ACCESS_TIME,
 }
 EMPTY = (
     "Nothing has happened yet today. Bookings, acceptances, trips and payments "

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.attendance import hours_text, seconds_total
 from domain.commands import Snapshot
 from domain.history import SYSTEM_ID, Step, actor_field, actor_id, as_left
 from domain.records import Record, client_name, staff_name
 from domain.status import Status, status_text
+from domain.times import parse_instant
 from domain.words import WORDS
 from views.operator.stats import revenue
 from views.operator.words import METHOD_LABELS, capitalized, clock_text, day_text, money
@@ -161,7 +163,21 @@ def describe(
         else:
             text = f"{who}: not available {hours}{when}"
         return Activity(event.seq, "availability", text)
+    if event.entity == "shift" and event.cause.startswith("attendance.") and event.data:
+        return _shift(event, data, snap, me)
     return None
+
+
+def _shift(event: ServerEvent, data: Record, snap: Snapshot, me: str | None) -> Activity:
+    """'Therapist Ana clocked in, 12 min late', 'Driver Ben clocked out after 7 h 48 min'."""
+    who = person(data.get("user_id"), snap, me)
+    if event.cause == "attendance.clock_out" and data.get("clock_out_at"):
+        after = hours_text(seconds_total(data, parse_instant(str(data["clock_out_at"]))))
+        return Activity(event.seq, "shift", f"{who} clocked out after {after}",
+                        at=str(data["clock_out_at"]))
+    late = f", {int(data.get('late_minutes') or 0)} min late" if data.get("late") else ""
+    return Activity(event.seq, "shift", f"{who} clocked in{late}",
+                    at=str(data.get("clock_in_at") or "") or None)
 
 
 def describe_step(
