@@ -63,6 +63,7 @@ OPERATOR_PAGES = [
     "Activity",
     "Charts",
     "Inventory",
+    "Reports",
     "Notifications",
     "Sync",
 ]

@@ -22,6 +22,7 @@ from views.operator.charts import charts_section
 from views.operator.clients import clients_section
 from views.operator.inventory import inventory_section
 from views.operator.queues import QueueBoard
+from views.operator.reports import reports_section
 from views.operator.runner import OperatorRunner
 from views.operator.staff import staff_section
 from views.operator.table import AppointmentTable
@@ -116,4 +117,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         activity_section(client),
         charts_section(page, client),
         inventory_section(page, client),
+        reports_section(page, client),
     ]
