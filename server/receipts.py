@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
@@ -23,10 +22,10 @@ from starlette.responses import Response
 from domain import receipts as rc
 from domain.commands import Actor
 from domain.policy import can_see
-from domain.times import iso
 from server import repo
 from server.api import Me, Rt
 from server.errors import JSON, WireError, rejected
+from server.receipt_store import COLUMNS, about, store
 from server.runtime import Runtime
 from server.schema import receipts
 from server.wire import errors
@@ -40,8 +39,6 @@ ReceiptId = Annotated[str, Path(min_length=1, max_length=200)]
 
 _STATUS = {"too_large": 413, "not_an_image": 415}
 _NOT_YOURS = "That appointment doesn't exist or isn't yours."
-_COLUMNS = (receipts.c.id, receipts.c.content_type, receipts.c.size,
-            receipts.c.uploaded_by, receipts.c.created_at)
 
 
 def refusal(exc: rc.ReceiptRefused) -> WireError:
@@ -65,11 +62,6 @@ async def _visible(rt: Runtime, actor: Actor, appointment_id: str) -> None:
         raise WireError(404, "not_found", _NOT_YOURS)
 
 
-def _about(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "content_type": row.content_type, "size": row.size,
-            "uploaded_by": row.uploaded_by, "uploaded_at": row.created_at}
-
-
 @router.post(
     "/appointments/{appointment_id}/receipts", status_code=201,
     responses=errors(401, 404, 413, 415, 422),
@@ -85,25 +77,14 @@ def _about(row: Any) -> dict[str, Any]:
 )
 async def upload(appointment_id: AppointmentId, request: Request, actor: Me,
                  rt: Rt) -> JSON:
+    await _visible(rt, actor, appointment_id)
     data = await request.body()
     try:
         kind = rc.accepted(data, rt.settings.receipt_max_bytes)
     except rc.ReceiptRefused as exc:
         raise refusal(exc) from exc
-    await _visible(rt, actor, appointment_id)
-    rid = rc.receipt_id(data)
-    where = (receipts.c.appointment_id == appointment_id, receipts.c.id == rid)
-    async with rt.db.write() as tx:
-        row = (await tx.conn.execute(sa.select(*_COLUMNS).where(*where))).first()
-        if row is None:
-            await tx.conn.execute(receipts.insert().values(
-                appointment_id=appointment_id, id=rid, content_type=kind, size=len(data),
-                data=data, uploaded_by=actor.id, created_at=iso(datetime.now(UTC))))
-            row = (await tx.conn.execute(sa.select(*_COLUMNS).where(*where))).one()
-            status = 201
-        else:
-            status = 200
-    return JSON(_about(row), status_code=status)
+    kept, fresh = await store(rt.db, appointment_id, data, kind, actor.id)
+    return JSON(kept, status_code=201 if fresh else 200)
 
 
 @router.get(
@@ -114,9 +95,9 @@ async def listing(appointment_id: AppointmentId, actor: Me, rt: Rt) -> JSON:
     await _visible(rt, actor, appointment_id)
     async with rt.db.read() as conn:
         rows = (await conn.execute(
-            sa.select(*_COLUMNS).where(receipts.c.appointment_id == appointment_id)
+            sa.select(*COLUMNS).where(receipts.c.appointment_id == appointment_id)
             .order_by(receipts.c.created_at, receipts.c.id))).all()
-    return JSON({"receipts": [_about(r) for r in rows]})
+    return JSON({"receipts": [about(r) for r in rows]})
 
 
 @router.get(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -25,6 +27,7 @@ from domain.times import iso
 from server import repo
 from server.commands import CommandService
 from server.events import drafts_for
+from server.receipt_store import store
 from server.schema import users
 from server.settings import ServerSettings
 
@@ -102,7 +105,6 @@ MAIN = (
     ("complete_return", "pickup"),
 )
 ARGS: dict[str, dict[str, Any]] = {
-    "verify_payment": {"method": "gcash", "amount": 1200, "receipt_ref": "GC-7781203"},
     "complete": {"materials": [{"material_id": demo_id("material", "oil"), "quantity": 30},
                                {"material_id": demo_id("material", "towels"), "quantity": 2}]},
     "request_pickup": {"urgency": "normal", "notes": "Waiting at the lobby"},
@@ -124,6 +126,49 @@ WEEK: dict[str, tuple[tuple[int, int] | None, ...]] = {  # days back 1..6
     "driver1": ((0, 0), (-10, 0), None, (14, 30), (2, 0), (6, 0)),
     "driver2": (None, (4, 0), (-5, 20), (31, 0), (0, 15), None),
 }
+
+
+# How the verified demo payments were made, in turn (method, reference, a
+# receipt photo: attached by the therapist at the door, or by the operator
+# when verifying); the amount is the service's price.
+PAYMENTS = (
+    ("gcash", None, "therapist"),
+    ("cash", None, None),
+    ("card", "VISA-4417", "operator"),
+    ("bank_transfer", "BPI-9912033", None),
+)
+# the method's colour on the made-up receipt's header band
+RECEIPT_COLORS = {"gcash": (0, 112, 224), "card": (230, 120, 20),
+                  "bank_transfer": (120, 60, 170)}
+
+
+def receipt_png(n: int, method: str, width: int = 120, height: int = 200) -> bytes:
+    """A small made-up receipt photo (a coloured header, lines of 'text', a
+    bold total), different for each `n`, as a real PNG."""
+    band = RECEIPT_COLORS.get(method, (90, 90, 90))
+    rows = []
+    for y in range(height):
+        line = bytearray()
+        for x in range(width):
+            if y < 28:
+                pixel = band
+            elif 40 <= y < 170 and (y - 40) % 14 < 5 and 10 <= x < width - 10 - (
+                    (y * 7 + n * 13) % 40):
+                pixel = (70, 70, 70)  # a line of text
+            elif 178 <= y < 188 and width // 2 <= x < width - 10:
+                pixel = (20, 20, 20)  # the total
+            else:
+                pixel = (250, 250, 246)
+            line += bytes(pixel)
+        rows.append(b"\x00" + bytes(line))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
 
 
 # The response window of the demo's pending group booking (see seed_demo).
@@ -219,8 +264,10 @@ class Seeder:
         }, "operator", at)
         return aid
 
-    async def advance(self, aid: str, therapist: str, driver: str, steps: int) -> None:
-        """Walk the main path `steps` actions past create."""
+    async def advance(self, aid: str, therapist: str, driver: str, steps: int,
+                      n: int = 0) -> None:
+        """Walk the main path `steps` actions past create (the `n`th booking:
+        its way of paying from PAYMENTS)."""
         for action, who in MAIN[:steps]:
             if who == "therapist":
                 actor = therapist
@@ -232,7 +279,32 @@ class Seeder:
                 actor = next(u for u, i in self.ids.items() if i == pickup)
             else:
                 actor = "operator"
-            await self.run(f"appointment.{action}", aid, dict(ARGS.get(action, {})), actor)
+            args = dict(ARGS.get(action, {}))
+            if action in ("request_payment", "verify_payment"):
+                args = await self.payment(aid, action, actor, n)
+            await self.run(f"appointment.{action}", aid, args, actor)
+
+    async def payment(self, aid: str, action: str, actor: str, n: int) -> dict[str, Any]:
+        """The payment step's args: the method, and a receipt photo kept the
+        way the upload route keeps one (server.receipt_store)."""
+        method, reference, photo_by = PAYMENTS[n % len(PAYMENTS)]
+        appt = await self._get(aid)
+        claim = appt.get("payment_claim") or {}
+        if action == "request_payment":
+            args: dict[str, Any] = {"method": method}
+        else:
+            price = next(p for k, _, _, p in SERVICES
+                         if demo_id("service", k) in appt["service_ids"])
+            args = {"method": method, "amount": price}
+            if reference:
+                args["receipt_ref"] = reference
+            if claim.get("receipt_id"):
+                args["receipt_id"] = claim["receipt_id"]
+        if photo_by == ("therapist" if action == "request_payment" else "operator"):
+            data = receipt_png(n, method)
+            kept, _ = await store(self.commands.db, aid, data, "image/png", self.ids[actor])
+            args["receipt_id"] = kept["id"]
+        return args
 
     async def attendance_week(self, now: datetime, settings: ServerSettings) -> None:
         """Six days of shifts before today (some late, one across midnight),
@@ -330,12 +402,12 @@ async def seed_demo(commands: CommandService, settings: ServerSettings,
         therapist = therapists[n % 3]
         driver = d1 if n % 2 == 0 else d2
         aid = await s.book(n, n % len(CLIENTS), [therapist], driver, today_s, 8 + (n // 3) * 2)
-        await s.advance(aid, therapist, driver, steps)
+        await s.advance(aid, therapist, driver, steps, n)
 
     # Still waiting for a driver: both drivers are on return trips (above).
     n = len(plan)
     aid = await s.book(n, 0, [t2], d2, today_s, 19)
-    await s.advance(aid, t2, d2, 10)
+    await s.advance(aid, t2, d2, 10, n)
     await s.run("appointment.request_pickup", aid, {"urgency": "urgent"}, t2)
 
     # Tomorrow: waiting ones, a group booking, and the side paths.

@@ -88,7 +88,18 @@ def _payment_summary(after: Record) -> str:
         text += f" of {_amount(pay['amount'])}"
     if pay.get("extension_amount"):
         text += f" (extension {_amount(pay['extension_amount'])})"
+    if pay.get("receipt_id"):
+        text += " with a receipt photo"
     return text
+
+
+def _claim_summary(after: Record) -> str:
+    claim = after.get("payment_claim") or {}
+    if not claim.get("method"):
+        return "requested payment"
+    method = PAID_BY.get(str(claim["method"]), str(claim["method"]))
+    photo = " and attached a receipt photo" if claim.get("receipt_id") else ""
+    return f"requested payment: paid by {method}{photo}"
 
 
 def _pickup_driver(after: Record, people: Mapping[str, Record]) -> str:
@@ -118,7 +129,7 @@ SUMMARIES: dict[str, Summary] = {
     "appointment.arrive": lambda b, a, p: "arrived at the client's place",
     "appointment.drop_off": lambda b, a, p: "dropped off the therapist",
     "appointment.start_session": lambda b, a, p: "started the session",
-    "appointment.request_payment": lambda b, a, p: "requested payment",
+    "appointment.request_payment": lambda b, a, p: _claim_summary(a),
     "appointment.verify_payment": lambda b, a, p: _payment_summary(a),
     "appointment.complete": lambda b, a, p: "completed the session",
     "appointment.request_pickup": lambda b, a, p: (

@@ -100,6 +100,10 @@ def test_upload_serve_and_pay_with_it(op: Api, t1: Api, d1: Api) -> None:
                     receipt_id=rid).ok().record
     assert record["payment"]["receipt_id"] == rid
     assert record["payment_claim"] == {"method": "gcash", "receipt_id": rid}
+    summaries = [e["summary"] for e in
+                 op.get(f"/api/appointments/{aid}/timeline").json()["entries"]]
+    assert "requested payment: paid by GCash and attached a receipt photo" in summaries
+    assert "verified a GCash payment of 1,500 with a receipt photo" in summaries
     # the frames name the receipt, never carry it
     frames = [e for e in op.events(head)]
     assert frames and all(photo.hex() not in str(e) and "IDAT" not in str(e) for e in frames)

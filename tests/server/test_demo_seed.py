@@ -131,3 +131,27 @@ def test_a_week_of_shifts_some_late_one_person_in_now(op: Api, demo_server: Serv
                > s["date"] for s in shifts)  # a night shift, across midnight
     therapist = Api(demo_server, "therapist2").bootstrap()["shifts"]
     assert therapist and {s["user_id"] for s in therapist} == {op.staff_id("therapist2")}
+
+
+def test_a_few_receipts_and_payment_methods(op: Api, demo_server: ServerProcess) -> None:
+    """Verified payments by every method, some with a receipt photo (the
+    therapist's at the door, or the operator's), each served as a PNG to
+    those who see the appointment; the sales report adds them up."""
+    paid = [a for a in op.bootstrap()["appointments"] if a.get("payment")]
+    assert {a["payment"]["method"] for a in paid} == {"cash", "gcash", "card",
+                                                       "bank_transfer"}
+    photos = [(a, a["payment"]["receipt_id"]) for a in paid if a["payment"].get("receipt_id")]
+    assert len(photos) >= 2
+    assert any((a.get("payment_claim") or {}).get("receipt_id") for a, _ in photos)
+    for appt, rid in photos:
+        served = op.get(f"/api/appointments/{appt['id']}/receipts/{rid}")
+        assert served.status_code == 200
+        assert served.content.startswith(b"\x89PNG\r\n\x1a\n")
+        therapist = next(u for u in ("therapist1", "therapist2", "therapist3")
+                         if Api(demo_server, u).id in appt["therapist_ids"])
+        assert Api(demo_server, therapist).get(
+            f"/api/appointments/{appt['id']}/receipts/{rid}").status_code == 200
+    total = op.get("/api/reports/sales.csv", by="month").content.decode("utf-8-sig")
+    last = total.strip().splitlines()[-1].split(",")
+    assert last[:3] == ["total", "Total", str(len(paid))]
+    assert float(last[3]) == sum(a["payment"]["amount"] for a in paid)

@@ -142,3 +142,24 @@ async def test_cash_at_the_door_stays_one_tap_and_a_choice(mount: Mount) -> None
     await h.click(h.button("Request payment", within=dialog))
     cmd = therapist.dispatched[-1]
     assert (cmd.name, cmd.args) == ("appointment.request_payment", {"method": "cash"})
+
+
+async def test_the_history_shows_the_receipt_photo(mount: Mount) -> None:
+    rid = receipts.receipt_id(PNG)
+    other = receipts.receipt_id(PNG + b"x")
+    paid = appointment("a1", Status.PAYMENT_VERIFIED,
+                       payment={"method": "gcash", "amount": 900, "receipt_ref": None,
+                                "extension_amount": None, "receipt_id": rid},
+                       payment_claim={"method": "gcash", "receipt_id": other})
+    client = FakeClient(OPERATOR, world(paid))
+    client.receipts[("a1", rid)] = PNG  # the therapist's photo is missing on the server
+    h = await mount(client, width=1440, height=900)
+    (table,) = h.by_type(ft.DataTable)
+    r = next(x for x in table.rows if x.data == "a1")
+    await h.session.dispatch_event(r._i, "select_change", True)
+    await h.session.after_event(r)
+    await h.settle(30)
+    panel = h.semantics("timeline-panel")
+    assert h.has_semantics(f"timeline-receipt-{rid[:12]}")
+    assert [i.src for i in images(panel)] == [PNG]
+    assert any("can't be shown" in t and "isn't attached" in t for t in h.texts(panel))

@@ -64,6 +64,7 @@ OPERATOR_PAGES = [
     "Charts",
     "Inventory",
     "Attendance",
+    "Reports",
     "Notifications",
     "Sync",
 ]

@@ -23,6 +23,7 @@ from views.operator.charts import charts_section
 from views.operator.clients import clients_section
 from views.operator.inventory import inventory_section
 from views.operator.queues import QueueBoard
+from views.operator.reports import reports_section
 from views.operator.runner import OperatorRunner
 from views.operator.staff import staff_section
 from views.operator.table import AppointmentTable
@@ -118,4 +119,5 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
         charts_section(page, client),
         inventory_section(page, client),
         attendance_section(page, client),
+        reports_section(page, client),
     ]

@@ -23,7 +23,8 @@ from domain.status import Status, status_text
 from domain.times import parse_instant
 from views.components import clock, style
 from views.components.card import when_text
-from views.port import ClientPort, Key, TimelineEntry, TimelineUnavailable
+from views.components.receipt import photo
+from views.port import ClientPort, Key, ServerRefused, TimelineEntry, TimelineUnavailable
 
 PANEL_WIDTH = 380
 
@@ -134,6 +135,30 @@ class TimelinePanel:
         if question == self.asked:
             self.body.controls = self._entries(entries)
             self._update()
+        shown = await self._receipts(appt_id)
+        if shown and question == self.asked:
+            self.body.controls = [*self.body.controls, *shown]
+            self._update()
+
+    async def _receipts(self, appt_id: str) -> list[ft.Control]:
+        """The receipt photos the payment steps name (the therapist's at the
+        door, the operator's when verifying), asked of the server."""
+        appt: Record = self.client.view().get("appointment", appt_id) or {}
+        named = [(appt.get("payment_claim") or {}).get("receipt_id"),
+                 (appt.get("payment") or {}).get("receipt_id")]
+        out: list[ft.Control] = []
+        for rid in dict.fromkeys(r for r in named if r):
+            try:
+                data = await self.client.receipt(appt_id, rid)
+            except ServerRefused as exc:
+                out.append(ft.Text(f"A receipt photo can't be shown: {exc.message}",
+                                   color=style.BAD, size=12))
+                continue
+            out.append(photo(data, f"timeline-receipt-{rid[:12]}", size=220))
+        if out:
+            out.insert(0, ft.Text("Receipt", size=12, weight=ft.FontWeight.BOLD,
+                                  color=style.MUTED))
+        return out
 
     def changed(self, keys: frozenset[Key]) -> None:
         """The shown appointment changed: ask again (its newest step may be
