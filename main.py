@@ -34,7 +34,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-DEMO_LOGINS = ("operator", "therapist1", "therapist2", "therapist3", "driver1", "driver2")
+DEMO_LOGINS = (
+    "operator", "therapist1", "therapist2", "therapist3",
+    "driver1", "driver2", "driver3", "driver4", "driver5",
+)
 DEMO_PASSWORD = "demo1234"
 SESSION_TIMEOUT = 120  # seconds a closed tab's session (and its client) lingers
 EXIT_CONFIG = 2

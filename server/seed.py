@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from domain.commands import SYSTEM, Actor, Change, Command
 from domain.records import Record
+from domain.status import OUTBOUND_BUSY
 from domain.times import iso
 from server import repo
 from server.commands import CommandService
@@ -65,6 +66,15 @@ PEOPLE = (
     Person("driver1", "driver", "Ramon Cruz", "+63 917 555 0121", {"plate": "NAB 1234"}),
     Person("driver2", "driver", "Paolo Garcia", "+63 917 555 0122", {"plate": "DAE 5678"}),
 )
+# The demo's day has five trips under way at once (out: started, on the way, arrived;
+# back: pickup assigned, on the way back), one per driver as a dispatcher would plan
+# it, so it needs three more drivers than the staff seed the tests build on.
+DEMO_DRIVERS = (
+    Person("driver3", "driver", "Nestor Villareal", "+63 917 555 0123", {"plate": "NCA 4421"}),
+    Person("driver4", "driver", "Arnel Castillo", "+63 917 555 0124", {"plate": "TAB 7719"}),
+    Person("driver5", "driver", "Rico Dizon", "+63 917 555 0125", {"plate": "DBC 3380"}),
+)
+DEMO_PEOPLE = PEOPLE + DEMO_DRIVERS
 
 SERVICES = (
     ("swedish", "Swedish Massage", 60, 800),
@@ -192,12 +202,14 @@ def response_window(commands: CommandService, minutes: int) -> Iterator[None]:
 
 
 class Seeder:
-    def __init__(self, commands: CommandService, hash_password: Callable[[str], str]) -> None:
+    def __init__(self, commands: CommandService, hash_password: Callable[[str], str],
+                 people: tuple[Person, ...] = PEOPLE) -> None:
         self.commands = commands
         self.hash_password = hash_password
+        self.people = people
         self.seq = 0
-        self.ids = {p.username: demo_id("user", p.username) for p in PEOPLE}
-        self.actors = {p.username: Actor(self.ids[p.username], p.role) for p in PEOPLE}  # type: ignore[arg-type]
+        self.ids = {p.username: demo_id("user", p.username) for p in people}
+        self.actors = {p.username: Actor(self.ids[p.username], p.role) for p in people}  # type: ignore[arg-type]
 
     async def run(self, name: str, target: str | None, args: dict[str, Any], who: str,
                   at: datetime | None = None) -> Record | None:
@@ -213,11 +225,11 @@ class Seeder:
     async def people_and_services(self, now: datetime) -> None:
         at = iso(now)
         hashes = await asyncio.gather(*(
-            asyncio.to_thread(self.hash_password, PASSWORD) for _ in PEOPLE
+            asyncio.to_thread(self.hash_password, PASSWORD) for _ in self.people
         ))
         changes: list[Change] = []
         async with self.commands.db.write() as tx:
-            for i, (p, pw_hash) in enumerate(zip(PEOPLE, hashes, strict=True)):
+            for i, (p, pw_hash) in enumerate(zip(self.people, hashes, strict=True)):
                 uid = self.ids[p.username]
                 await tx.conn.execute(users.insert().values(
                     id=uid, username=p.username, password_hash=pw_hash, role=p.role,
@@ -350,8 +362,8 @@ class Seeder:
 async def seed_demo(commands: CommandService, settings: ServerSettings,
                     hash_password: Callable[[str], str], *, bookings: bool = True) -> None:
     """The demo business, made with real commands; `bookings=False` (--seed
-    staff) stops before the appointments: people, services, clients,
-    availability and the stock list only."""
+    staff) stops before the appointments: people (the first two drivers
+    only), services, clients, availability and the stock list."""
     async with commands.db.read() as conn:
         if (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar():
             log.info("demo seed skipped: the database already has users")
@@ -359,7 +371,7 @@ async def seed_demo(commands: CommandService, settings: ServerSettings,
     now = commands.clock()
     today = now.astimezone(settings.zone).date()
     days = [today.isoformat(), (today + timedelta(days=1)).isoformat()]
-    s = Seeder(commands, hash_password)
+    s = Seeder(commands, hash_password, DEMO_PEOPLE if bookings else PEOPLE)
     await s.people_and_services(now)
 
     for i, (first, last, phone, address) in enumerate(CLIENTS):
@@ -367,7 +379,7 @@ async def seed_demo(commands: CommandService, settings: ServerSettings,
             "first_name": first, "last_name": last, "phone": phone, "address": address,
             "notes": "Prefers a female therapist" if i % 3 == 0 else None,
         }, "operator")
-    for p in PEOPLE:
+    for p in s.people:
         if p.role == "operator":
             continue
         for day in days:
@@ -387,39 +399,47 @@ async def seed_demo(commands: CommandService, settings: ServerSettings,
     if not bookings:
         return
     t1, t2, t3 = "therapist1", "therapist2", "therapist3"
-    d1, d2 = "driver1", "driver2"
+    d1, d2, d3, d4, d5 = (f"driver{i}" for i in range(1, 6))
     today_s, tomorrow = days
-    therapists = (t1, t2, t3)
 
-    # (status it ends in, steps along MAIN) — a slot per therapist per hour.
+    # Today, a slot per therapist per two hours, the earlier the further along:
+    # (status it ends in, steps along MAIN, therapist, driver out, hour). Each
+    # driver's outbound trips are at different hours, and each driver has one
+    # trip under way: d4, d5 and d1 drive out (seeded first, so they're busy)
+    # and the two return trips go to the free ones, d3 and d2 (longest idle first).
     plan = [
-        ("transport_completed", 13), ("return_journey", 12), ("driver_assigned_pickup", 11),
-        ("completed", 10), ("payment_verified", 9), ("awaiting_payment", 8),
-        ("session_in_progress", 7), ("dropped_off", 6), ("arrived", 5), ("journey", 4),
-        ("in_progress", 3), ("driver_confirmed", 2), ("therapist_confirmed", 1),
+        ("transport_completed", 13, t1, d1, 8), ("return_journey", 12, t2, d2, 8),
+        ("driver_assigned_pickup", 11, t3, d3, 8), ("completed", 10, t1, d4, 10),
+        ("payment_verified", 9, t2, d5, 10), ("awaiting_payment", 8, t3, d1, 10),
+        ("session_in_progress", 7, t1, d2, 12), ("dropped_off", 6, t2, d3, 12),
+        ("arrived", 5, t3, d4, 12), ("journey", 4, t1, d5, 14),
+        ("in_progress", 3, t2, d1, 14), ("driver_confirmed", 2, t3, d2, 14),
+        ("therapist_confirmed", 1, t1, d1, 16),
     ]
-    for n, (_status, steps) in enumerate(plan):
-        therapist = therapists[n % 3]
-        driver = d1 if n % 2 == 0 else d2
-        aid = await s.book(n, n % len(CLIENTS), [therapist], driver, today_s, 8 + (n // 3) * 2)
+    outbound_first = sorted(range(len(plan)), key=lambda n: plan[n][0] not in OUTBOUND_BUSY)
+    for n in outbound_first:
+        _status, steps, therapist, driver, hour = plan[n]
+        aid = await s.book(n, n % len(CLIENTS), [therapist], driver, today_s, hour)
         await s.advance(aid, therapist, driver, steps, n)
 
-    # Still waiting for a driver: both drivers are on return trips (above).
+    # Still waiting for a driver: every driver is on a trip (above).
     n = len(plan)
     aid = await s.book(n, 0, [t2], d2, today_s, 19)
     await s.advance(aid, t2, d2, 10, n)
     await s.run("appointment.request_pickup", aid, {"urgency": "urgent"}, t2)
 
     # Tomorrow: waiting ones, a group booking, and the side paths.
-    await s.book(n + 1, 1, [t1], d1, tomorrow, 9)  # pending: the usual response window
+    await s.book(n + 1, 1, [t1], d3, tomorrow, 9)  # pending: the usual response window
     # A pending group booking with a working day to answer, so the demo still
     # has a booking in every status hours after it started (the one above is
     # auto-cancelled by the job when its window ends: that's part of the demo).
     with response_window(commands, max(settings.response_minutes, GROUP_WINDOW_MINUTES)):
-        await s.book(n + 2, 2, [t2, t3], d2, tomorrow, 10, 90)
+        group = await s.book(n + 2, 2, [t2, t3], d4, tomorrow, 10, 90)
+    # One of its two has said yes: the cards say how far it got ("1 of 2 accepted").
+    await s.run("appointment.accept", group, {}, t2)
     rejected = await s.book(n + 3, 3, [t3], d1, tomorrow, 13)
     await s.run("appointment.reject", rejected, {"reason": "I have a family emergency"}, t3)
-    cancelled = await s.book(n + 4, 4, [t1], d2, tomorrow, 15)
+    cancelled = await s.book(n + 4, 4, [t1], d5, tomorrow, 15)
     await s.run("appointment.cancel", cancelled, {"reason": "Client rescheduled"}, "operator")
     await s.book(n + 5, 5, [t2], None, tomorrow, 17, at=now - timedelta(hours=2))
     await s.run("appointments.auto_cancel_overdue", None, {}, "system")

@@ -11,6 +11,7 @@ Shared by the tests (whose fixtures wrap it) and the benchmarks.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -26,8 +27,28 @@ from typing import Any
 
 import httpx
 
+from testkit.prefork import ForkedProcess, Zygote
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_PASSWORD = "demo1234"
+
+# Off by default (the benchmarks time real starts); the test suite turns it on.
+_prefork: dict[str, Any] = {"on": False, "zygote": None}
+
+
+def use_prefork(on: bool = True) -> None:
+    """Start `python -m server` servers by forking a zygote that has already
+    imported the server (testkit.prefork): the same process to the tests, a
+    fraction of the start time. The zygote goes when this process does."""
+    _prefork["on"] = on
+
+
+def _zygote() -> Zygote:
+    zygote: Zygote | None = _prefork["zygote"]
+    if zygote is None or not zygote.alive():
+        zygote = _prefork["zygote"] = Zygote.start(_python(), ROOT)
+        atexit.register(zygote.close)
+    return zygote
 
 
 def free_port() -> int:
@@ -71,7 +92,7 @@ class ServerProcess:
         self.args = args
         self.startup_timeout = startup_timeout
         self.secret_key = secret_key
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | ForkedProcess | None = None
         self.log_path = self.data_dir / f"server-{self.port}.log"
 
     @property
@@ -98,10 +119,14 @@ class ServerProcess:
             env.setdefault("TANDEM_SECRET_KEY", f"tandem-test-secret-{self.port}-0123456789abcdef")
         else:
             env.pop("TANDEM_SECRET_KEY", None)
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=log,
-                                     stderr=subprocess.STDOUT)
-        log.close()
+        cmd = self.command()
+        if _prefork["on"] and cmd[1:3] == ["-m", "server"]:
+            self.proc = _zygote().spawn(cmd[3:], env, ROOT, self.log_path)
+        else:
+            log = self.log_path.open("ab")
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
+                                         stderr=subprocess.STDOUT)
+            log.close()
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from testkit.server import ServerProcess, server_maker
+from testkit.server import ServerProcess, server_maker, use_prefork
 
 # Two cores shared by several processes: a wall-clock deadline per example would make
 # property tests flaky without finding anything. A failure prints the blob to reproduce it.
@@ -26,6 +26,16 @@ settings.register_profile(
 # The inner loop (make test-fast) tries fewer examples; the full suite keeps the default.
 settings.register_profile("fast", parent=settings.get_profile("tandem"), max_examples=20)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tandem"))
+
+
+# Test servers fork from a process that has imported the server already (testkit.prefork):
+# a start takes a second instead of several, and the suite starts a hundred of them.
+use_prefork()
+# Cheap password hashes for the servers the tests start (each login is one argon2
+# check): the server's own settings, so the code path is the same. A test about the
+# hashing parameters sets its own (tests/reliability/test_login_timing.py).
+os.environ.setdefault("TANDEM_PASSWORD_TIME_COST", "1")
+os.environ.setdefault("TANDEM_PASSWORD_MEMORY_KIB", "1024")
 
 
 # The markers (pyproject.toml), applied by where a test lives and what it needs, so

@@ -3,6 +3,7 @@ at /app) in Chromium: each role at its device size, with screenshots."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from testkit.browser import (
     DESKTOP,
     PHONE,
     TABLET,
+    accessible_text,
     connection,
     expect_text,
     login,
@@ -64,6 +66,10 @@ def test_each_role_at_its_device_size(browser: Browser, embedded: str, tmp_path:
     driver = open_app(browser, embedded + "/app/", PHONE)
     login(driver, "driver1")
     expect_text(connection(driver), "Online", timeout=20_000)
+    # the demo day as a dispatcher plans it: one trip under way per driver
+    expect_text(driver.locator("flt-semantics-host"), "Start journey")
+    words = accessible_text(driver.locator("flt-semantics-host"))
+    assert re.search(r"Current trip\W*\(1\)", words), words
     expect(
         driver.get_by_role("button", name="Confirm trip")
         .or_(driver.get_by_role("button", name="Complete return"))

@@ -29,7 +29,8 @@ from tests.server.helpers import (
 )
 from tests.support.postgres import query
 
-USERS = ("operator", "therapist1", "therapist2", "therapist3", "driver1", "driver2")
+USERS = ("operator", "therapist1", "therapist2", "therapist3",
+         "driver1", "driver2", "driver3", "driver4", "driver5")
 LISTS: dict[str, Entity] = {
     "appointments": "appointment", "availability": "availability", "staff": "staff",
     "clients": "client", "services": "service", "notifications": "notification",

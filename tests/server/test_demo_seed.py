@@ -1,7 +1,8 @@
-"""`--seed demo`: the believable small business the issue asks for — six
+"""`--seed demo`: the believable small business the issue asks for — nine
 logins with the demo password, services with prices, clients with addresses,
 availability for today and tomorrow, and an appointment in every status that
-stays so for a working day."""
+stays so for a working day, planned as a dispatcher would: one trip under way
+per driver."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ import pytest
 
 from domain.status import Status
 from domain.times import parse_instant
+from main import DEMO_LOGINS
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.server.helpers import Api
+from views.driver import classify_for
 
 ROLES = {"operator": "operator", "therapist1": "therapist", "therapist2": "therapist",
-         "therapist3": "therapist", "driver1": "driver", "driver2": "driver"}
+         "therapist3": "therapist", "driver1": "driver", "driver2": "driver",
+         "driver3": "driver", "driver4": "driver", "driver5": "driver"}
+DRIVERS = [u for u, role in ROLES.items() if role == "driver"]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +30,7 @@ def op(demo_server: ServerProcess) -> Api:
     return Api(demo_server, "operator")
 
 
-def test_six_logins_with_the_demo_password(demo_server: ServerProcess) -> None:
+def test_every_demo_login_takes_the_demo_password(demo_server: ServerProcess) -> None:
     assert DEMO_PASSWORD == "demo1234"
     for username, role in ROLES.items():
         r = httpx.post(demo_server.url + "/api/auth/login",
@@ -35,6 +40,7 @@ def test_six_logins_with_the_demo_password(demo_server: ServerProcess) -> None:
         assert (user["username"], user["role"]) == (username, role) and user["name"]
     staff = Api(demo_server, "operator").bootstrap()["staff"]
     assert sorted(s["username"] for s in staff) == sorted(ROLES)
+    assert sorted(DEMO_LOGINS) == sorted(ROLES)  # the banner of `make run` lists them all
 
 
 def test_an_appointment_in_every_status(op: Api) -> None:
@@ -42,6 +48,23 @@ def test_an_appointment_in_every_status(op: Api) -> None:
     assert {a["status"] for a in appointments} == {s.value for s in Status}
     group = [a for a in appointments if len(a["therapist_ids"]) > 1]
     assert group and all(a["status"] == "pending" for a in group)
+    # halfway through its answers: one of the two therapists accepted
+    assert [len(a["accepted_ids"]) for a in group] == [1], group
+
+
+def test_one_current_trip_per_driver(demo_server: ServerProcess, op: Api) -> None:
+    """What each driver's phone puts under "Current trip" (the driver screen's own
+    rule) is one trip, the rest are ahead or done; and since every driver is out,
+    the urgent pickup waits for one (so "pickup requested" stays on the board)."""
+    for username in DRIVERS:
+        driver = Api(demo_server, username)
+        classify = classify_for(driver)  # type: ignore[arg-type]  # reads only .actor
+        trips = driver.bootstrap()["appointments"]
+        current = [(a["date"], a["start_time"], a["status"]) for a in trips
+                   if classify(a) == "current"]
+        assert len(current) == 1, (username, current)
+    waiting = [a for a in op.bootstrap()["appointments"] if a["status"] == "pickup_requested"]
+    assert [a["pickup"]["urgency"] for a in waiting] == ["urgent"], waiting
 
 
 def test_pending_bookings_stay_pending_for_a_working_day(op: Api) -> None:
