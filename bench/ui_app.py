@@ -121,6 +121,38 @@ def install(path: str) -> None:
     around(Shell, "apply", applying("apply"), applying("applied"))
 
 
+def profile(path: str) -> None:
+    """TANDEM_PROFILE=<prefix>: cProfile (CPU time) the shell's render of a
+    change (Shell.apply) and a card's tap (the runners' send), each into
+    <prefix>.<name>; written every 20 calls (the app stops by a signal)."""
+    import cProfile
+
+    from views.components.runner import ActionRunner
+    from views.operator.runner import OperatorRunner
+    from views.shell import Shell
+
+    def profiled(cls: Any, name: str, label: str) -> None:
+        original = getattr(cls, name)
+        prof = cProfile.Profile(time.process_time)  # CPU, not the busy machine's wall time
+        calls = [0]
+
+        @functools.wraps(original)
+        async def wrapped(self: Any, *a: Any, **k: Any) -> Any:
+            prof.enable()
+            try:
+                return await original(self, *a, **k)
+            finally:
+                prof.disable()
+                calls[0] += 1
+                if calls[0] % 20 == 0:
+                    prof.dump_stats(f"{path}.{label}")
+        setattr(cls, name, wrapped)
+
+    profiled(Shell, "apply", "apply")
+    profiled(ActionRunner, "send", "tap")
+    profiled(OperatorRunner, "send", "optap")
+
+
 def _is_async(fn: Any) -> bool:
     import inspect
 
@@ -131,6 +163,8 @@ def main(argv: list[str]) -> int:
     path = os.environ.get("TANDEM_TRACE")
     if path:
         install(path)
+    if os.environ.get("TANDEM_PROFILE"):
+        profile(os.environ["TANDEM_PROFILE"])
     import main as tandem
 
     return tandem.main(argv)

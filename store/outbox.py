@@ -8,6 +8,19 @@ so enqueueing writes ~200 bytes and one fsync, whatever the cache size. Lines:
     {"op":"fail","seq":..,"error":..}             rejected: kept for the user to see
     {"op":"drop","seq":..}                        delivered or dismissed
 
+When the append returns, the line is written: the operating system holds it,
+so the app's crash or kill loses nothing. On an event loop (the app) its
+fsync then runs in a worker thread, grouped: one fsync covers every line
+written before it started, and the lines written meanwhile share the next
+(`synced()` waits for them). The loop never waits for the disk, and neither
+does every other session of a process serving many (bench ui: 4 ms at the
+median and 65 ms at p99 of the shared loop per tap before). What only a
+power loss within those milliseconds could lose is a tap the user saw for
+as long (the screen goes dark with it); the server has it already if the
+sender posted it. Without a running loop (scripts, tests) the fsync is done
+before the append returns. A background fsync that fails rewrites the whole
+outbox from memory (an atomic write), as a failed append does.
+
 A drop is not fsynced: if it is lost in a crash, the command is sent again and
 the server answers the retry with its first answer (exactly once by
 (client_id, seq)). The log is compacted with an atomic rewrite once it holds
@@ -29,6 +42,7 @@ a torn line in its middle, and the command does not count as enqueued.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -114,6 +128,10 @@ class Outbox:
         self._fd: int | None = None
         self._log = _Log(client_id=str(uuid.uuid4()))
         self._torn = False  # a failed append could not be cut off: rewrite first
+        # the group commit (see the module's doc): a background fsync running,
+        # and whether lines were written since it started
+        self._syncing: asyncio.Future[None] | None = None
+        self._unsynced = False
         if self.path is not None:
             self._claim = FileClaim(self.path)
             try:
@@ -168,9 +186,10 @@ class Outbox:
         fd = self._fd
         assert fd is not None
         size = os.fstat(fd).st_size
+        loop = _running_loop() if durable else None
         try:
             write_all(fd, _line(record))
-            if durable:
+            if durable and loop is None:
                 os.fsync(fd)
         except OSError:
             try:
@@ -179,6 +198,40 @@ class Outbox:
                 self._torn = True
             raise
         self._log.lines += 1
+        if loop is not None:
+            self._unsynced = True
+            if self._syncing is None:
+                self._sync_in_background(loop)
+
+    def _sync_in_background(self, loop: asyncio.AbstractEventLoop) -> None:
+        """fsync what is written so far in a worker thread; when it is done,
+        again if more was written meanwhile."""
+        if self._fd is None:
+            return
+        self._unsynced = False
+        copy = os.dup(self._fd)  # the thread's own: a rewrite may close ours
+        self._syncing = loop.run_in_executor(None, _fsync_and_close, copy)
+        self._syncing.add_done_callback(lambda done: self._synced(loop, done))
+
+    def _synced(self, loop: asyncio.AbstractEventLoop, done: asyncio.Future[None]) -> None:
+        self._syncing = None
+        if not done.cancelled() and done.exception() is not None:
+            log.error("outbox %s: fsync failed (%s); writing it again whole",
+                      self.path, done.exception())
+            try:
+                self._rewrite()  # atomic, fsynced: every live entry from memory
+            except OSError as exc:
+                log.error("outbox %s: the rewrite failed too (%s)", self.path, exc)
+                self._torn = True  # the next append tries again
+            return
+        if self._unsynced and not loop.is_closed():
+            self._sync_in_background(loop)
+
+    async def synced(self) -> None:
+        """Until every line written so far is on the disk (fsynced)."""
+        while self._syncing is not None:
+            await asyncio.wait([self._syncing])  # a failure is handled by `_synced`
+            await asyncio.sleep(0)  # its done callback starts the next one
 
     # API ----------------------------------------------------------------
     @property
@@ -192,8 +245,9 @@ class Outbox:
 
     def enqueue(self, name: str, target: str | None, args: Mapping[str, Any],
                 base_version: int | None, created_at: str) -> Entry:
-        """Append a command; it is on disk when this returns. OSError (a full
-        disk): nothing was enqueued, the seq is not used."""
+        """Append a command; it is written when this returns, and on the disk
+        then or moments later (see the module's doc). OSError (a full disk):
+        nothing was enqueued, the seq is not used."""
         entry = Entry(self._log.client_id, self._log.next_seq, name, target, dict(args),
                       base_version, created_at)
         self._append({"op": "add", **_stored(entry)}, durable=True)
@@ -277,6 +331,20 @@ class Outbox:
             if self._claim is not None:
                 self._claim.release()
                 self._claim = None
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _fsync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def unsent(path: Path | str) -> bool:

@@ -74,7 +74,7 @@ class Shell:
                 self.notifications.root,
                 self._notifications_changed,
             ),
-            Section("sync", "Sync", ft.Icons.SYNC, self.inspector.root, lambda ch: None),
+            Section("sync", "Sync", ft.Icons.SYNC, self.inspector.root, self._sync_page_changed),
         ]
         self.selected = 0
         # What hidden sections have yet to hear (merged): they catch up when
@@ -93,6 +93,7 @@ class Shell:
         self.layout = ""
         self.nav: ft.NavigationBar | ft.NavigationRail | None = None
         self.more: ft.BottomSheet | None = None  # the open "More" sheet
+        self.shown_badge: str | None = None  # what the navigation's badge says now
         self.missed: Changed | None = None  # while the tab is away
         self.unsubscribe = client.subscribe(self._listener)
 
@@ -214,7 +215,8 @@ class Shell:
 
     def _badge(self) -> str | None:
         n = self.notifications.unread()
-        return str(n) if n else None
+        self.shown_badge = str(n) if n else None
+        return self.shown_badge
 
     def _icon(self, section: Section, badge: str | None) -> ft.Control:
         if section.key == "notifications" and badge:
@@ -222,7 +224,10 @@ class Shell:
         return ft.Icon(section.icon)
 
     def _refresh_badge(self) -> None:
-        if self.nav is None:
+        """Show the unread count again, when it changed (an update of the
+        navigation is a diff of every destination: bench ui)."""
+        before = self.shown_badge
+        if self.nav is None or self._badge() == before:
             return
         if isinstance(self.nav, ft.NavigationBar):
             self.nav.destinations = self._bar_destinations()
@@ -363,12 +368,8 @@ class Shell:
         if changed.reset or any(entity == "notification" for entity, _ in changed.keys):
             self._refresh_badge()
         if changed.sync or changed.reset:
-            info = self.client.sync_info()
-            self.indicator.show(info)
-            self.inspector.show(info)
+            self.indicator.show(self.client.sync_info())
             self.sections[self.selected].sync_changed()
-        elif self.sections[self.selected].key == "sync":
-            self.inspector.show(self.client.sync_info())  # cursor / last event moved
         for notice in changed.notices:
             self._tell(notice)
         if changed.signed_out:
@@ -376,6 +377,13 @@ class Shell:
             # snackbar above says why)
             self.close()
             await self.on_signed_out()
+
+    def _sync_page_changed(self, changed: Changed) -> None:
+        # on screen it follows every change (the cursor moves); hidden, it
+        # catches up when shown, like any section (it was redrawn for every
+        # change before: ~20% of a change's render on each screen, bench ui)
+        if changed.sync or changed.reset or self.sections[self.selected].key == "sync":
+            self.inspector.show(self.client.sync_info())
 
     def _notifications_changed(self, changed: Changed) -> None:
         self.notifications.changed(changed.keys)

@@ -218,3 +218,86 @@ def test_a_failed_compaction_keeps_the_outbox_working(tmp_path: Path,
     assert again.problem is None
     assert [e.seq for e in again.entries()] == [keep, last]
     again.close()
+
+
+class SlowDisk:
+    """fsync waits for the test to let it through (a disk busy with other
+    sessions' writes); each call is counted."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import threading
+
+        self.gate = threading.Event()
+        self.calls = 0
+        real = os.fsync
+
+        def fsync(fd: int) -> None:
+            self.calls += 1
+            self.gate.wait(5)
+            real(fd)
+
+        monkeypatch.setattr(outbox_module.os, "fsync", fsync)
+
+
+async def test_on_a_loop_the_fsync_runs_off_it_and_is_shared(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's loop (every session of the web UI, the server) must not wait
+    for the disk: an enqueue returns once the line is written, its fsync runs
+    in a worker thread, and commands enqueued meanwhile share the next one."""
+    import asyncio
+
+    path = tmp_path / "outbox.jsonl"
+    box = Outbox(path)
+    disk = SlowDisk(monkeypatch)
+    _add(box, "a1")  # returns while its fsync is held up
+    ticks = 0
+    for _ in range(5):  # the loop keeps running meanwhile
+        await asyncio.sleep(0.01)
+        ticks += 1
+    _add(box, "a2")
+    _add(box, "a3")
+    assert ticks == 5 and disk.calls == 1
+    from store.outbox import _parse
+    assert [e.target for e in _parse(path.read_bytes()).entries.values()] == ["a1", "a2", "a3"]
+    disk.gate.set()
+    await asyncio.wait_for(box.synced(), 10)
+    assert disk.calls == 2  # a2 and a3 in one fsync, after a1's
+    box.close()
+    monkeypatch.undo()
+    again = Outbox(path)
+    assert [e.target for e in again.entries()] == ["a1", "a2", "a3"]
+    again.close()
+
+
+async def test_a_failed_background_fsync_writes_the_outbox_again_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+
+    path = tmp_path / "outbox.jsonl"
+    box = Outbox(path)
+    real = os.fsync
+    failing = {"on": True}
+
+    def fsync(fd: int) -> None:
+        if failing["on"] and threading_name() != "MainThread":
+            raise OSError(errno.EIO, "I/O error")
+        real(fd)
+
+    monkeypatch.setattr(outbox_module.os, "fsync", fsync)
+    _add(box, "a1")
+    await asyncio.wait_for(box.synced(), 10)
+    assert "fsync failed" in caplog.text
+    failing["on"] = False
+    _add(box, "a2")
+    await asyncio.wait_for(box.synced(), 10)
+    box.close()
+    monkeypatch.undo()
+    again = Outbox(path)
+    assert again.problem is None and [e.target for e in again.entries()] == ["a1", "a2"]
+    again.close()
+
+
+def threading_name() -> str:
+    import threading
+
+    return threading.current_thread().name

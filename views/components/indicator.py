@@ -56,6 +56,8 @@ class ConnectionIndicator:
     def show(self, info: SyncInfo, send: bool = True) -> None:
         icon, color, _ = _LOOK[info.link]
         label = indicator_text(info)
+        if send and label == self.text.value and icon == self.icon.icon:
+            return  # most changes leave it as it is: no update to send
         self.icon.icon = icon
         self.icon.color = color
         self.text.value = label
