@@ -110,14 +110,14 @@ class FakeClient:
 
     async def dismiss(self, seq: int) -> None:
         """Forget a failed command, like the real outbox; the sync views hear
-        of it as the binding tells them (Changed(sync=True))."""
+        of it as the real client tells them (Changed(sync=True))."""
         if not any(c.seq == seq for c, _ in self.failed):
             return
         self.failed = [(c, why) for c, why in self.failed if c.seq != seq]
         self.dismissed.append(seq)
         await self._emit(Changed(sync=True))
 
-    async def stop(self) -> None:
+    async def logout(self) -> None:
         self.stopped = True
 
     async def suspend(self) -> None:
@@ -146,16 +146,16 @@ class FakeClient:
         await self._emit(Changed(keys=frozenset({(entity, record["id"])})))
 
     async def remote_events(self, *events: ServerEvent) -> None:
-        """A batch of server events, as the real binding reports it: the
-        records first (keys), then the events themselves (for the feed)."""
+        """A batch of server events, as the real client reports it: one
+        Changed with the records (keys) and the events themselves (for the feed)."""
         for e in events:
             if e.op == "delete" or e.data is None:
                 self.confirmed.remove(e.entity, e.id)
             else:
                 self.confirmed.put(e.entity, e.data)
         self._recompute()
-        await self._emit(Changed(keys=frozenset((e.entity, e.id) for e in events)))
-        await self._emit(Changed(events=events))
+        keys = frozenset((e.entity, e.id) for e in events)
+        await self._emit(Changed(keys=keys, sync=True, events=events))
 
     async def ack(self) -> None:
         """The server applied every pending command."""
