@@ -198,7 +198,7 @@ async def test_the_same_tab_signing_in_again_keeps_its_own_queue(
     remove_empty(root / "tab1")
     again = await tab(srv, root, "tab1", "driver2")
     try:
-        assert isinstance(again.client, Client)
+        assert isinstance(again, Client)
         await again.wait_idle(20)
         await until(lambda: not unsent(next(root.rglob(OUTBOX_FILE))), 20)
         staff = server_state(srv, "driver2")["staff"][again.user["id"]]
