@@ -21,6 +21,7 @@ from server.guard import OriginGuard, SecurityHeaders
 from server.replication import Replication
 from server.runtime import Runtime
 from server.settings import ServerSettings
+from server.uvicorn_ws import KeepServerSend
 
 LifespanHook = Callable[[], AbstractAsyncContextManager[Any]]
 
@@ -73,7 +74,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(ws.router)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body)
-    app.add_middleware(ws.KeepServerSend)
+    app.add_middleware(KeepServerSend)
     app.add_middleware(SecurityHeaders)
     for path, sub in mounts:  # the web UI: its websocket keeps /api/ws's Origin rule
         app.mount(path, OriginGuard(sub, settings.allowed_origins))

@@ -18,7 +18,11 @@ from uvicorn.server import ServerState
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from server.ws import SERVER_SEND, Link, _direct_target, _wire, _write_direct
+from server.uvicorn_ws import SERVER_SEND
+from server.uvicorn_ws import direct_target as _direct_target
+from server.uvicorn_ws import wire_bytes as _wire
+from server.uvicorn_ws import write_direct as _write_direct
+from server.ws import Link
 
 FRAMES = ['{"type":"ping"}', '{"type":"event","event":{"note":"' + "x" * 300 + '"}}',
           '{"type":"event","event":{"note":"' + "y" * 70_000 + '"}}',
