@@ -49,8 +49,8 @@ from bench.clients import emit, resume, start_in_batches, stop_all
 from bench.common import rss_bytes
 from services.client import Client, Dispatched
 from store.cache import Key
+from store.changed import RecordChange
 from store.messages import Message
-from store.view import Change
 from testkit.workload import (
     TERMINAL,
     Worker,
@@ -181,7 +181,7 @@ class SoakClient(Client):
         self.on_message(self._told)
         self.on_status(self._link)
 
-    def _changed(self, changes: Mapping[Key, Change]) -> None:
+    def _changed(self, changes: Mapping[Key, RecordChange]) -> None:
         if self.dispatching:
             return
         now = time.monotonic()

@@ -12,7 +12,7 @@ The subscription is taken before the replay is read and the connection keeps
 one cursor until it has caught up; from then on the hub pushes its events
 (hub.py), so replay and live events meet without a gap or a duplicate. A
 connection runs one task (the receiver) plus a catch-up task only while it is
-behind, and a drain task only while its transport is full (`Link`).
+behind, and a drain task only while its transport is full (`SocketWriter`).
 
 Close codes (each with a reason; an `{"type": "error"}` frame goes first):
   4401  sign in again: at the hello, the token is missing, expired or invalid;
@@ -157,7 +157,7 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session
     when its token expires, or its account's standing refuses the session."""
     s = rt.settings
     actor = session.actor
-    link = Link(ws, s.send_queue, s.ping_interval, actor)
+    link = SocketWriter(ws, s.send_queue, s.ping_interval, actor)
     sub.push = link.push_event
     sub.cursor = cursor
 
@@ -228,7 +228,7 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session
         log.warning("websocket task failed: %r", exc)
 
 
-class Link:
+class SocketWriter:
     """One socket's sending side.
 
     A frame is written at once when nothing is waiting to be sent: the ASGI

@@ -102,8 +102,7 @@ from store.claims import AlreadyOpen
 from store.messages import Message
 from store.outbox import Entry, Outbox
 from store.store import OUTBOX_FILE, Dispatched, Store
-from store.subscriptions import Callback, Query, QuerySubscription
-from store.subscriptions import Listener as ChangeListener
+from store.subscriptions import Callback, ChangeListener, Query, QuerySubscription
 from store.view import OptimisticView
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ from store.messages import Message
 from store.outbox import Entry, Outbox
 from store.subscriptions import (
     Callback,
-    Listener,
+    ChangeListener,
     Query,
     QuerySubscription,
     RecordSubscription,
@@ -306,7 +306,7 @@ class Store:
             self.publish(Changed(sync=True))
 
     # Subscriptions ----------------------------------------------------------
-    def listen(self, listener: Listener) -> Callable[[], None]:
+    def listen(self, listener: ChangeListener) -> Callable[[], None]:
         """`listener(changed)` once per batch, whatever changed."""
         return self.subscribers.listen(listener)
 

@@ -21,7 +21,7 @@ from store.changed import Changed, RecordChange
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[Changed], None]
+ChangeListener = Callable[[Changed], None]
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Query:
     name: str = ""
 
 
-class Subscription:
+class StoreSubscription:
     def __init__(self, hub: Subscribers, callback: Callback) -> None:
         self._hub = hub
         self.callback = callback
@@ -64,13 +64,13 @@ class Subscription:
             self._hub._remove(self)
 
 
-class RecordSubscription(Subscription):
+class RecordSubscription(StoreSubscription):
     def __init__(self, hub: Subscribers, key: Key, callback: Callback) -> None:
         super().__init__(hub, callback)
         self.key = key
 
 
-class QuerySubscription(Subscription):
+class QuerySubscription(StoreSubscription):
     def __init__(self, hub: Subscribers, query: Query, callback: Callback,
                  ids: set[str]) -> None:
         super().__init__(hub, callback)
@@ -97,9 +97,9 @@ class Subscribers:
     all: Callable[[Entity], Iterator[Record]]
     _records: dict[Key, list[RecordSubscription]] = field(default_factory=dict)
     _queries: dict[Entity, list[QuerySubscription]] = field(default_factory=dict)
-    _listeners: list[Listener] = field(default_factory=list)
+    _listeners: list[ChangeListener] = field(default_factory=list)
 
-    def listen(self, listener: Listener) -> Callable[[], None]:
+    def listen(self, listener: ChangeListener) -> Callable[[], None]:
         """`listener(changed)` for every batch. Unlike a record's or a query's
         subscriber, a listener that raises is not shielded: the error reaches
         whoever changed the store (the sync task that crashes is restarted
@@ -124,7 +124,7 @@ class Subscribers:
         self._queries.setdefault(query.entity, []).append(sub)
         return sub
 
-    def _remove(self, sub: Subscription) -> None:
+    def _remove(self, sub: StoreSubscription) -> None:
         if isinstance(sub, RecordSubscription):
             subs = self._records.get(sub.key, [])
             if sub in subs:
@@ -146,7 +146,7 @@ class Subscribers:
     def _deliver(self, changes: Mapping[Key, RecordChange]) -> None:
         if not changes:
             return
-        calls: list[tuple[Subscription, Delta]] = []
+        calls: list[tuple[StoreSubscription, Delta]] = []
         by_entity: dict[Entity, list[tuple[str, RecordChange]]] = {}
         for (entity, id), change in changes.items():
             by_entity.setdefault(entity, []).append((id, change))

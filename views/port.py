@@ -21,13 +21,17 @@ from services.timeline import TimelineEntry, TimelineUnavailable
 from store.cache import Key
 from store.changed import Changed, Link, Notice, QueuedCommand, ServerEvent, SyncInfo
 from store.store import Dispatched
-from store.subscriptions import Listener
+from store.subscriptions import ChangeListener
 
 # The immediate local answer to a dispatch: ok, or why not (`message`,
 # `code`), and the record as it looks now.
 Result = Dispatched
+# The name views used before the change listener had its own (kept for code
+# written against it).
+Listener = ChangeListener
 
 __all__ = [
+    "ChangeListener",
     "Changed",
     "ClientPort",
     "Key",
@@ -59,7 +63,7 @@ class ClientPort(Protocol):
     def sync_info(self) -> SyncInfo: ...
 
     # `listener(changed)` once per batch of changes, whatever changed
-    def subscribe(self, listener: Listener) -> Callable[[], None]: ...
+    def subscribe(self, listener: ChangeListener) -> Callable[[], None]: ...
 
     async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result: ...
 

@@ -21,9 +21,9 @@ from domain.errors import DomainError
 from domain.records import Entity, Record
 from views.port import (
     Changed,
+    ChangeListener,
     Key,
     Link,
-    Listener,
     Notice,
     QueuedCommand,
     Result,
@@ -48,7 +48,7 @@ class FakeClient:
         self.dismissed: list[int] = []
         self.now = now
         self.link = Link.ONLINE
-        self.listeners: list[Listener] = []
+        self.listeners: list[ChangeListener] = []
         self.seq = 0
         self.dispatched: list[Command] = []
         self.stopped = False
@@ -84,7 +84,7 @@ class FakeClient:
             last_event=None,
         )
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
+    def subscribe(self, listener: ChangeListener) -> Callable[[], None]:
         self.listeners.append(listener)
         return lambda: self.listeners.remove(listener)
 
