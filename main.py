@@ -73,8 +73,8 @@ class ConfigError(Exception):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    from services.listen import CannotListen, PortInUse, free_port_after
-    from services.listen import bind as listen
+    from services.server_socket import CannotListen, PortInUse, free_port_after
+    from services.server_socket import bind as listen
 
     try:
         return listen(host, port)

@@ -31,13 +31,13 @@ from bench.clients import emit, resume, start_in_batches, stop_all
 from bench.common import own_cpu, run_loop
 from services.client import Client
 from store.cache import Key
-from store.view import Change
+from store.changed import RecordChange
 
 
 async def start_clients(url: str, login: dict[str, Any], root: Path, count: int,
                         arrivals: dict[str, list[float]], sender: bool) -> list[Client]:
     """`count` observing clients, plus (first) a non-observing sender."""
-    def observer(changes: Mapping[Key, Change]) -> None:
+    def observer(changes: Mapping[Key, RecordChange]) -> None:
         now = time.time()
         for entity, id in changes:
             if entity == "client":

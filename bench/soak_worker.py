@@ -49,8 +49,8 @@ from bench.clients import emit, resume, start_in_batches, stop_all
 from bench.common import rss_bytes
 from services.client import Client, Dispatched
 from store.cache import Key
+from store.changed import RecordChange
 from store.messages import Message
-from store.view import Change
 from testkit.workload import (
     TERMINAL,
     Worker,
@@ -181,7 +181,7 @@ class SoakClient(Client):
         self.on_message(self._told)
         self.on_status(self._link)
 
-    def _changed(self, changes: Mapping[Key, Change]) -> None:
+    def _changed(self, changes: Mapping[Key, RecordChange]) -> None:
         if self.dispatching:
             return
         now = time.monotonic()
@@ -250,7 +250,7 @@ class Device:
         c, rng = self.client, self.worker.rng
         pick = rng.random()
         if c.actor.role != "operator" and pick < 0.25 and any(
-                not n.get("read") for n in c.view.all("notification")):
+                not n.get("read") for n in c.view().all("notification")):
             c.dispatch_now("notification.mark_all_read")
             return
         if c.actor.role != "operator" and pick > 0.9:
@@ -303,7 +303,7 @@ class Device:
         args = step_args(action, appt, rng, team.therapists, team.drivers)
         other = args.get("therapist_id")
         if other and not any(a.get("user_id") == other and a.get("date") == appt["date"]
-                             for a in c.view.all("availability")):
+                             for a in c.view().all("availability")):
             c.dispatch_now("availability.create", str(uuid.uuid4()), {
                 "user_id": other, "date": appt["date"], "start_time": "06:00",
                 "end_time": "23:30", "available": True})
@@ -313,8 +313,8 @@ class Device:
         assert self.team is not None
         c, rng, team = self.client, self.worker.rng, self.team
         day, therapist = fresh_day(), rng.choice(team.therapists)
-        clients = [r["id"] for r in itertools.islice(c.view.all("client"), 20)]
-        services = sorted(r["id"] for r in c.view.all("service"))
+        clients = [r["id"] for r in itertools.islice(c.view().all("client"), 20)]
+        services = sorted(r["id"] for r in c.view().all("service"))
         if not clients or not services:
             return
         c.dispatch_now("availability.create", str(uuid.uuid4()), {

@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from services.listen import CannotListen, bind
+from services.server_socket import CannotListen, bind
 
 EXIT_CONFIG = 2
 

@@ -6,13 +6,11 @@ import asyncio
 import email.message
 import json
 import re
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.responses import Response as StarletteResponse
@@ -22,7 +20,7 @@ from domain.commands import Actor, Command
 from domain.errors import DomainError
 from domain.policy import can_see
 from domain.records import Entity, Record, staff_name
-from server import accounts, repo, timeline
+from server import accounts, lean_route, repo, timeline
 from server.auth import AuthError, Session
 from server.commands import Response
 from server.errors import JSON, WireError, invalid_message
@@ -210,23 +208,12 @@ def _command_of(item: Any) -> Command | Response:
                    base_version=body.base_version, client_id=body.client_id, seq=body.seq)
 
 
-class _Lean(APIRoute):
-    """A route whose OpenAPI entry comes from its endpoint's signature (body
-    model, token, responses) like any other, but whose requests are served by
-    a hand-written handler, `_served_by[endpoint]`."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, StarletteResponse]]:
-        return _served_by[self.endpoint]
-
-
-_served_by: dict[Callable[..., Any], Callable[[Request], Coroutine[Any, Any, JSON]]] = {}
-
-
 # The command routes are the hot path: their handlers read and check the body
 # and the token themselves instead of FastAPI's body parameter and
 # dependencies (solving those was ~15 % of the server's CPU per command), with
 # the same answers in the same order: unreadable JSON 400, then the token 401,
-# then the fields 422 (tests/server/test_batch_single_route.py).
+# then the fields 422 (tests/server/test_batch_single_route.py). The OpenAPI
+# entry comes from a signature that never runs (server/lean_route.py).
 async def _post_command(request: Request) -> JSON:
     body = await _body(request)
     rt, session = await _caller(request)
@@ -241,11 +228,11 @@ async def post_command(body: CommandIn, actor: Me, rt: Rt) -> JSON:
     raise NotImplementedError  # the OpenAPI signature; served by _post_command
 
 
-_served_by[post_command] = _post_command
-router.add_api_route(
-    "/commands", post_command, methods=["POST"], response_model=Applied, tags=["commands"],
+lean_route.add(
+    router, "/commands", post_command, _post_command, methods=["POST"],
+    response_model=Applied, tags=["commands"],
     responses=errors(400, 401, 403, 404, 409, 413, 422, 503),
-    summary="Run one command (exactly once per client_id + seq)", route_class_override=_Lean)
+    summary="Run one command (exactly once per client_id + seq)")
 
 
 async def _post_commands_batch(request: Request) -> JSON:
@@ -285,9 +272,9 @@ async def post_commands_batch(body: BatchIn, actor: Me, rt: Rt) -> JSON:
     raise NotImplementedError  # the OpenAPI signature; served by _post_commands_batch
 
 
-_served_by[post_commands_batch] = _post_commands_batch
-router.add_api_route(
-    "/commands/batch", post_commands_batch, methods=["POST"], response_model=BatchOut,
+lean_route.add(
+    router, "/commands/batch", post_commands_batch, _post_commands_batch, methods=["POST"],
+    response_model=BatchOut,
     tags=["commands"], responses=errors(400, 401, 413, 422),
     summary="Run several commands in order (each exactly once per client_id + seq)",
     description=(
@@ -299,7 +286,7 @@ router.add_api_route(
         "command is answered 422 in its place; a server without this route answers 404 "
         "(send them one by one)."
     ),
-    route_class_override=_Lean)
+)
 
 
 _LISTS: tuple[tuple[str, Entity], ...] = (

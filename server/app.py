@@ -21,6 +21,7 @@ from server.guard import OriginGuard, SecurityHeaders
 from server.replication import Replication
 from server.runtime import Runtime
 from server.settings import ServerSettings
+from server.uvicorn_ws import KeepServerSend
 
 LifespanHook = Callable[[], AbstractAsyncContextManager[Any]]
 
@@ -77,7 +78,7 @@ def create_app(
     app.add_middleware(errors.BodyLimit, limit=settings.max_body, uploads=[
         (receipts.UPLOAD_PATH, settings.receipt_max_bytes,
          receipts.too_large(settings.receipt_max_bytes))])
-    app.add_middleware(ws.KeepServerSend)
+    app.add_middleware(KeepServerSend)
     app.add_middleware(SecurityHeaders)
     for path, sub in mounts:  # the web UI: its websocket keeps /api/ws's Origin rule
         app.mount(path, OriginGuard(sub, settings.allowed_origins))

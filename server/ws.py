@@ -12,7 +12,7 @@ The subscription is taken before the replay is read and the connection keeps
 one cursor until it has caught up; from then on the hub pushes its events
 (hub.py), so replay and live events meet without a gap or a duplicate. A
 connection runs one task (the receiver) plus a catch-up task only while it is
-behind, and a drain task only while its transport is full (`Link`).
+behind, and a drain task only while its transport is full (`SocketWriter`).
 
 Close codes (each with a reason; an `{"type": "error"}` frame goes first):
   4401  sign in again: at the hello, the token is missing, expired or invalid;
@@ -38,20 +38,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
-import struct
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, WebSocket
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
-from websockets.frames import Frame, Opcode
-from websockets.protocol import Protocol as WsProtocol
-from websockets.protocol import State as WsState
 
 from domain.commands import Actor
 from server import repo
@@ -61,29 +55,13 @@ from server.guard import origin_allowed
 from server.hub import Subscription, Trimmed
 from server.runtime import Runtime
 from server.tasks import cancel_and_wait
+from server.uvicorn_ws import SERVER_SEND, SendCoro, abort, direct_target, eager, write_direct
 
 router = APIRouter()
 log = logging.getLogger("tandem.ws")
 
 PING = orjson.dumps({"type": "ping"}).decode()
 RESYNC = orjson.dumps({"type": "resync"}).decode()
-
-
-SERVER_SEND = "tandem.server_send"  # scope key: the ASGI server's own `send`
-_SendCoro = Callable[[Message], Coroutine[Any, Any, None]]  # an ASGI `send` (async def)
-
-
-class KeepServerSend:
-    """ASGI middleware: keep the server's `send` of a websocket in its scope
-    (Starlette wraps it before the route sees it), for `_abort`."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[SERVER_SEND] = send
-        await self.app(scope, receive, send)
 
 
 class Closing(Exception):
@@ -167,31 +145,9 @@ async def _close(ws: WebSocket, c: Closing) -> None:
             await asyncio.wait_for(ws.send_text(_error(c.error, c.reason)), 2)
         await asyncio.wait_for(ws.close(c.code, c.reason), 2)
     except TimeoutError:
-        _abort(ws)
+        abort(ws.scope)
     except Exception:  # noqa: BLE001 - the peer is gone already
         pass
-
-
-def _abort(ws: WebSocket) -> None:
-    """Drop the TCP connection of a peer that stopped reading.
-
-    Its close frame can't be written (the transport is paused), and uvicorn
-    ends the connection with `transport.close()`, which waits to flush the
-    buffer first: forever, for a peer that never reads. ASGI has no way to
-    abort, so reach the transport of uvicorn's protocol object when it is
-    there (the server's `send` is its bound method, kept by `KeepServerSend`);
-    otherwise the protocol's own close timer is all there is."""
-    server_send = ws.scope.get(SERVER_SEND)
-    transport = getattr(getattr(server_send, "__self__", None), "transport", None)
-    if transport is None or not hasattr(transport, "abort"):
-        return
-    log.warning("aborting a websocket whose peer stopped reading")
-    sock = transport.get_extra_info("socket")
-    if sock is not None:  # reset at once: a plain close would leave the kernel
-        # holding the unsent bytes, probing a zero window for minutes
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    transport.abort()
 
 
 async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session,
@@ -201,7 +157,7 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session
     when its token expires, or its account's standing refuses the session."""
     s = rt.settings
     actor = session.actor
-    link = Link(ws, s.send_queue, s.ping_interval, actor)
+    link = SocketWriter(ws, s.send_queue, s.ping_interval, actor)
     sub.push = link.push_event
     sub.cursor = cursor
 
@@ -272,11 +228,11 @@ async def _serve(ws: WebSocket, rt: Runtime, sub: Subscription, session: Session
         log.warning("websocket task failed: %r", exc)
 
 
-class Link:
+class SocketWriter:
     """One socket's sending side.
 
     A frame is written at once when nothing is waiting to be sent: the ASGI
-    send is driven synchronously (`_eager`), which for a socket whose
+    send is driven synchronously (`eager`, server/uvicorn_ws.py), which for a socket whose
     transport accepts the bytes completes without suspending. So a live
     event to 5,000 caught-up sockets costs 5,000 direct writes, no task
     switch. Only when a send has to wait (the kernel buffer is full) does a
@@ -291,7 +247,7 @@ class Link:
     socket per event. Its one duty, a failed send (OSError) meaning the peer
     is gone, is kept here (`_failed`). On uvicorn's websockets (sans-I/O)
     protocol a frame goes further straight to the transport, as bytes built
-    once per event (`_write_direct`), whenever that send would write it at
+    once per event (`write_direct`), whenever that send would write it at
     once; in every other case (a full transport, a closing or closed
     connection) through that send, as before.
     """
@@ -300,12 +256,12 @@ class Link:
                  actor: Actor | None = None) -> None:
         self._ws = ws
         self._actor = actor  # whose copy of each event to send (Event.frame_for)
-        server_send: _SendCoro | None = ws.scope.get(SERVER_SEND)
-        self._send: _SendCoro = ws.send
+        server_send: SendCoro | None = ws.scope.get(SERVER_SEND)
+        self._send: SendCoro = ws.send
         self._raw = False
         if server_send is not None and ws.application_state == WebSocketState.CONNECTED:
             self._send, self._raw = server_send, True
-        self._direct = _direct_target(server_send) if self._raw else None
+        self._direct = direct_target(server_send) if self._raw else None
         self.limit = max(1, limit)
         self.pending: deque[str] = deque()
         self.room = asyncio.Event()
@@ -331,11 +287,11 @@ class Link:
             return True  # closing: nobody will read it; not a reason to lag
         self._last_sent = self.loop.time()
         if self._drain is None:
-            if self._direct is not None and _write_direct(self._direct, frame):
+            if self._direct is not None and write_direct(self._direct, frame):
                 return True
             coro = self._send({"type": "websocket.send", "text": frame})
             try:
-                waiting = _eager(coro)
+                waiting = eager(coro)
             except BaseException as exc:  # noqa: BLE001 - reported through `ended`
                 self._failed(exc)
                 return True
@@ -411,75 +367,3 @@ class Link:
                               ignore=(Exception,))
 
 
-_wire_of: list[Any] = [None, b""]  # the last frame (the str itself) and its wire bytes
-
-
-def _wire(frame: str) -> bytes:
-    """A server text frame's bytes on the wire (unmasked, no extension). One
-    event goes to every recipient in a row, so one entry caches it for all."""
-    if _wire_of[0] is not frame:
-        _wire_of[:] = [frame, Frame(Opcode.TEXT, frame.encode()).serialize(mask=False,
-                                                                          extensions=[])]
-    wire: bytes = _wire_of[1]
-    return wire
-
-
-def _direct_target(server_send: Any) -> Any | None:
-    """uvicorn's websockets sans-I/O protocol object whose bound `send` this
-    is, when its frames may be written straight to its transport
-    (`_write_direct`): no extension negotiated (a permessage-deflate socket
-    needs its own compressor). None for any other server or protocol."""
-    proto: Any = getattr(server_send, "__self__", None)
-    if type(proto).__name__ != "WebSocketsSansIOProtocol":
-        return None
-    conn = getattr(proto, "conn", None)
-    if (not isinstance(conn, WsProtocol) or conn.extensions
-            or not isinstance(getattr(proto, "writable", None), asyncio.Event)
-            or getattr(proto, "transport", None) is None
-            or not all(hasattr(proto, a) for a in ("disconnected", "close_sent",
-                                                  "handshake_complete", "initial_response"))):
-        return None
-    return proto
-
-
-def _write_direct(proto: Any, frame: str) -> bool:
-    """Write a text frame to the transport of `proto` (see `_direct_target`)
-    when its `send` would do exactly that at once: handshake done, nothing
-    sent or received to close it, the transport not paused, no control frame
-    of the protocol's own waiting to go out first. True when it wrote; False:
-    nothing done, use `send`. (`send` would encode the text and build the
-    same bytes again for every socket.)"""
-    conn = proto.conn
-    if (proto.writable.is_set() and conn.state is WsState.OPEN and not conn.writes
-            and not proto.disconnected and not proto.close_sent
-            and proto.handshake_complete and proto.initial_response is None):
-        proto.transport.write(_wire(frame))
-        return True
-    return False
-
-
-def _eager(coro: Coroutine[Any, Any, None]) -> Awaitable[None] | None:
-    """Run `coro` until it completes or first suspends, right here (no task).
-    None: it completed. Otherwise an awaitable that finishes it (from a task)."""
-    try:
-        waiting = coro.send(None)
-    except StopIteration:
-        return None
-    return _resume(coro, waiting)
-
-
-async def _resume(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
-    """Finish a coroutine that suspended on `waiting` outside of any task: wait
-    for what it waits for, then step it on (what a Task does)."""
-    try:
-        while True:
-            if waiting is None:  # a bare yield (asyncio.sleep(0))
-                await asyncio.sleep(0)
-            else:  # a future; its outcome is delivered when the coroutine resumes
-                await asyncio.wait((waiting,))
-            waiting = coro.send(None)
-    except StopIteration:
-        return
-    except asyncio.CancelledError:
-        coro.close()
-        raise

@@ -1,5 +1,7 @@
 """`Client`: one signed-in user's client, composed of store + api + listener
-+ sender + a background cache flusher. The views bind to this.
++ sender + a background cache flusher. It is the views' port itself
+(views/port.py `ClientPort`, a Protocol: services/ never imports views/);
+views/binding.py only signs in (`connect`, `resume`) and words the failures.
 
 Public API (stable; extend, don't change):
 
@@ -14,7 +16,7 @@ Public API (stable; extend, don't change):
 
     client.user -> dict          {id, username, role, name}
     client.actor -> Actor
-    client.view -> OptimisticView  a domain Snapshot of what to show:
+    client.view() -> OptimisticView  a domain Snapshot of what to show:
         .get(entity, id) -> Record | None, .all(entity) -> Iterator[Record],
         .is_pending(entity, id) -> bool ("syncing" mark), .pending_ids(entity)
     client.is_pending(entity, id) -> bool;  client.get(entity, id) -> Record | None
@@ -22,26 +24,28 @@ Public API (stable; extend, don't change):
     await client.dispatch(name, target=None, args=None) -> Dispatched
     client.dispatch_now(name, target=None, args=None) -> Dispatched   (same, sync)
         Runs domain.apply on the current view at once. Dispatched.ok False:
-        nothing was queued; .message / .error.code say why (show it now).
+        nothing was queued; .message / .code say why (show it now).
         ok True: queued durably, the view already shows it (.record), and
         subscribers were notified before this returns.
 
-    client.subscribe(entity, id, callback) -> RecordSubscription
+    client.subscribe(listener) -> unsubscribe
+        listener(Changed) once per batch of changes, whatever changed: records
+        (.keys), the link or the outbox's lists (.sync), a resync (.reset),
+        messages for the user (.notices, worded), the server's events of the
+        batch (.events), a refused sign-in (.signed_out). The one stream:
+        everything below is a view of it.
     client.watch(Query(entity, where, order_by=None, name=""), callback) -> QuerySubscription
         callback(Delta(entity, added, updated, removed)) once per change batch,
-        only when that record / that query's results changed. sub.rows() gives
-        a query's current records sorted; sub.ids its id set; sub.cancel().
+        only when that query's results changed. sub.rows() gives its current
+        records sorted; sub.ids its id set; sub.cancel().
     client.on_change(callback) -> unsubscribe
         callback({(entity, id): (before, after)}) for every visible change batch.
-    client.on_events(callback) -> unsubscribe
-        callback([event, ...]) with the raw server events {seq, entity, id, op,
-        version, data, cause} of each batch, after the store applied them.
 
-    await client.timeline(appointment_id) -> list[dict]
+    await client.timeline(appointment_id) -> list[TimelineEntry]
         One appointment's history from the server (not cached: it needs the
-        network). Raises ApiError (404 not_found: not visible) / NetworkError.
+        network). Raises TimelineUnavailable with words for the operator.
 
-    client.status -> "online" | "reconnecting" | "offline"
+    client.status -> Link "online" | "reconnecting" | "offline"
     client.transport -> "websocket" | "polling" | "none"
     client.on_status(callback(status)) -> unsubscribe
     client.messages -> list[Message]; client.on_message(callback(Message)) -> unsubscribe
@@ -49,23 +53,25 @@ Public API (stable; extend, don't change):
         problems: code "cache_corrupt", "outbox_corrupt", "signed_out", "sync_restarted"
         (a background task crashed; it was restarted);
         a rollback with code "stuck": the server kept failing on that command
+    client.sync_info() -> SyncInfo   the link and the outbox's lists, for the sync page
     client.queued() -> list[Entry]   commands waiting (name, target, args, seq, state, created_at)
     client.failed() -> list[Entry]   refused commands (entry.error = {code, message})
-    client.dismiss(seq)              forget a failed command
+    await client.dismiss(seq)        forget a failed command (subscribers hear it)
     client.hold_sending() / client.resume_sending()   keep commands queued ("work offline")
-    client.wake()                    back from the background: reconnect and send now
+    client.wake() / foreground()     back from the background: reconnect and send now
         (no waiting for the idle timeout or a backoff delay)
-    await client.save()              write the cache to disk now (going to the background:
-        the OS may end the app without another word)
+    await client.save() / background()  write the cache to disk now (going to the
+        background: the OS may end the app without another word)
     client.cursor -> int | None;  client.last_event -> dict | None
     client.signed_out -> bool        the server refused our token: sign in again
 
     await client.wait_idle(timeout)  until the outbox is empty (tests, "syncing…" UI)
-    await client.stop()              stop syncing, flush, release files (keeps the session)
-    await client.logout()            stop, then delete this user's token, cache and
-        everything else in its folder, but an outbox with commands still to send
-        stays (alone) for this user's next sign-in to send: nothing unsent is
-        dropped silently
+    await client.stop() / suspend()  stop syncing, flush, release files (keeps the session)
+    await client.logout()            log out: give waiting changes a moment to reach the
+        server (unless stopped, or sending is held), stop, then delete this user's
+        token, cache and everything else in its folder, but an outbox with commands
+        still to send stays (alone) for this user's next sign-in to send: nothing
+        unsent is dropped silently
     await client.logout(keep_unsent=False)  ... and the unsent commands go too
         (say so to the user first: `queued()` lists them)
     Client.start(..., adopt_from=root)  after signing in, send what this user's
@@ -86,21 +92,27 @@ from domain.commands import Actor
 from domain.records import Entity, Record
 from domain.words import about, refusal
 from services import session as sessions
-from services.api import Api, ApiError
+from services.api import Api, ApiError, NetworkError
+from services.asking import ACCOUNT_OFFLINE, AccountAnswer, asked
 from services.backoff import backoff
-from services.listener import Link, Listener, Transport
+from services.listener import Listener, Transport
 from services.sender import Sender, Verdict, answer_of, classify
+from services.timeline import TimelineEntry, timeline
 from store.cache import Key
+from store.changed import Link, RecordChange, SyncInfo
 from store.claims import AlreadyOpen
 from store.messages import Message
 from store.outbox import Entry, Outbox
 from store.store import OUTBOX_FILE, Dispatched, Store
-from store.subscriptions import Callback, Query, QuerySubscription, RecordSubscription
-from store.view import Change, OptimisticView
+from store.subscriptions import Callback, ChangeListener, Query, QuerySubscription
+from store.view import OptimisticView
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Client", "Dispatched", "Message", "Query"]
+
+# Logging out gives waiting changes this long to reach the server first.
+DRAIN_SECONDS = 5.0
 
 
 class Client:
@@ -195,7 +207,6 @@ class Client:
     def actor(self) -> Actor:
         return self.store.actor
 
-    @property
     def view(self) -> OptimisticView:
         return self.store.view
 
@@ -223,7 +234,10 @@ class Client:
 
     @property
     def last_event(self) -> dict[str, Any] | None:
-        return self.listener.last_event
+        return self.store.last_event
+
+    def sync_info(self) -> SyncInfo:
+        return self.store.sync_info()
 
     def queued(self) -> list[Entry]:
         return self.store.queued()
@@ -231,7 +245,7 @@ class Client:
     def failed(self) -> list[Entry]:
         return self.store.failed()
 
-    def dismiss(self, seq: int) -> None:
+    async def dismiss(self, seq: int) -> None:
         self.store.dismiss(seq)
 
     # Acting --------------------------------------------------------------------
@@ -252,6 +266,12 @@ class Client:
     def resume_sending(self) -> None:
         self.sender.resume()
 
+    def foreground(self) -> None:
+        self.wake()
+
+    async def background(self) -> None:
+        await self.save()
+
     def wake(self) -> None:
         """The app is back in the foreground: its socket may have died while
         it was frozen. Reconnect now and try the queue now."""
@@ -271,50 +291,46 @@ class Client:
 
     # Asking the server ----------------------------------------------------------
     async def account(self, name: str, target: str | None,
-                      args: Mapping[str, Any]) -> tuple[int, Any]:
+                      args: Mapping[str, Any]) -> AccountAnswer:
         """Send a staff or account command that hands out or takes a password
         (staff.create, staff.reset_password, account.change_password) straight
         to the server, never through the outbox: a password must not wait on
-        disk, and a one-time password is in the first answer only. (status,
-        body); raises NetworkError offline. Its changes reach the cache as
-        events, like anyone else's."""
+        disk, and a one-time password is in the first answer only. Its
+        changes reach the cache as events, like anyone else's."""
         wire = {"client_id": f"account-{uuid.uuid4()}", "seq": 1, "name": name,
                 "target": target, "args": dict(args)}
-        status, body = await self.api.command(wire)
+        try:
+            status, body = await self.api.command(wire)
+        except NetworkError:
+            return ACCOUNT_OFFLINE
         if status == 200 and name == "account.change_password":
             self.session.user["must_change_password"] = False
             self.session.save()  # a restart doesn't ask again
-        return status, body
+        return AccountAnswer.of(status, body)
 
-    async def timeline(self, appointment_id: str) -> list[dict[str, Any]]:
-        return await self.api.timeline(appointment_id)
+    async def timeline(self, appointment_id: str) -> list[TimelineEntry]:
+        return await timeline(self.api, appointment_id)
 
-    async def upload_receipt(self, appointment_id: str, data: bytes) -> dict[str, Any]:
-        return await self.api.upload_receipt(appointment_id, data)
+    async def upload_receipt(self, appointment_id: str, data: bytes) -> str:
+        about = await asked(self.api.upload_receipt(appointment_id, data))
+        return str(about["id"])
 
     async def receipt(self, appointment_id: str, receipt_id: str) -> bytes:
-        return await self.api.receipt(appointment_id, receipt_id)
+        return await asked(self.api.receipt(appointment_id, receipt_id))
 
     async def sales_csv(self, by: str, start: str | None, end: str | None) -> bytes:
-        return await self.api.sales_csv(by, start, end)
+        return await asked(self.api.sales_csv(by, start, end))
 
     # Subscribing ---------------------------------------------------------------
-    def subscribe(self, entity: Entity, id: str, callback: Callback) -> RecordSubscription:
-        return self.store.subscribe(entity, id, callback)
+    def subscribe(self, listener: ChangeListener) -> Callable[[], None]:
+        return self.store.listen(listener)
 
     def watch(self, query: Query, callback: Callback) -> QuerySubscription:
         return self.store.watch(query, callback)
 
-    def on_change(self, callback: Callable[[Mapping[Key, Change]], None]) -> Callable[[], None]:
+    def on_change(self, callback: Callable[[Mapping[Key, RecordChange]], None]
+                  ) -> Callable[[], None]:
         return self.store.on_change(callback)
-
-    def on_events(
-        self, callback: Callable[[list[dict[str, Any]]], None]
-    ) -> Callable[[], None]:
-        return self.listener.on_events(callback)
-
-    def on_resync(self, callback: Callable[[], None]) -> Callable[[], None]:
-        return self.listener.on_resync(callback)
 
     def on_message(self, callback: Callable[[Message], None]) -> Callable[[], None]:
         return self.store.on_message(callback)
@@ -347,6 +363,12 @@ class Client:
             self.signed_out = True
             self.store.tell(Message("problem", message, code="signed_out"))
 
+    async def suspend(self) -> None:
+        """Stop syncing, keep this user's session on the device (token, cache,
+        outbox) for the next start or sign-in: the app closing, or the server
+        asking for the password again. Only `logout` forgets it."""
+        await self.stop()
+
     async def stop(self) -> None:
         if self._stopped:
             return
@@ -367,6 +389,10 @@ class Client:
     async def logout(self, keep_unsent: bool = True) -> None:
         """Stop and forget this user on this device. Unsent commands stay
         (their outbox, alone) unless `keep_unsent=False` says to drop them."""
+        if not self._stopped and not self.sender.held:
+            # the server may still take them (briefly: the user is leaving)
+            with contextlib.suppress(TimeoutError):
+                await self.wait_idle(DRAIN_SECONDS)
         unsent = len(self.store.queued()) if not self._stopped else 0
         await self.stop()
         if unsent and not keep_unsent:

@@ -43,11 +43,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMes
 from services.api import Api, ApiError, NetworkError
 from services.backoff import backoff, probes
 from store import jsoncodec
+from store.changed import Changed, Link
 from store.store import Store
 
 log = logging.getLogger(__name__)
 
-Link = Literal["online", "reconnecting", "offline"]
 Transport = Literal["websocket", "polling", "none"]
 
 
@@ -87,12 +87,7 @@ class Listener:
         self._reach_delays = reach_delays
         self._on_online = on_online
         self._on_auth_failed = on_auth_failed
-        self.status: Link = "offline"
         self.transport: Transport = "none"
-        self.last_event: dict[str, Any] | None = None
-        self._status_listeners: list[Callable[[Link], None]] = []
-        self._event_listeners: list[Callable[[list[dict[str, Any]]], None]] = []
-        self._resync_listeners: list[Callable[[], None]] = []
         self._must_bootstrap = False
         self._ws: ClientConnection | None = None
         self._opened = False  # this websocket has proved itself (see the docstring)
@@ -100,40 +95,49 @@ class Listener:
         self._kicked_at = float("-inf")  # loop time of the last `reconnect()`
         self._opened_at = float("-inf")  # loop time the current websocket opened
 
-    # Status ---------------------------------------------------------------
-    def on_status(self, callback: Callable[[Link], None]) -> Callable[[], None]:
-        self._status_listeners.append(callback)
-        return lambda: self._status_listeners.remove(callback)
+    # The link -----------------------------------------------------------
+    # (the store holds it and publishes its changes with every other change)
+    @property
+    def status(self) -> Link:
+        return self.store.link
 
-    # Raw events -----------------------------------------------------------
+    @property
+    def last_event(self) -> dict[str, Any] | None:
+        return self.store.last_event
+
+    def on_status(self, callback: Callable[[Link], None]) -> Callable[[], None]:
+        """`callback(status)` on each change of the link (a view of the
+        store's changes; one that fails is logged)."""
+        last = [self.status]
+
+        def heard(_: Changed) -> None:
+            if self.status != last[0]:
+                last[0] = self.status
+                _safely("status", callback, self.status)
+
+        return self.store.listen(heard)
+
     def on_events(self, callback: Callable[[list[dict[str, Any]]], None]) -> Callable[[], None]:
         """`callback(events)` after each batch of server events is applied to
-        the store, with the events as the server sent them (seq order, with
-        `cause`): for activity feeds, which want what happened, not only what
-        it changed."""
-        self._event_listeners.append(callback)
-        return lambda: self._event_listeners.remove(callback)
+        the store, with the events as the server sent them (a view of the
+        store's changes, `Changed.events`; one that fails is logged)."""
 
-    def on_resync(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """`callback()` after the store was filled again from a bootstrap
-        while live (the log no longer reached our cursor, or the cache was
-        lost): the events in between will never come, so whatever is built
-        from events (an activity feed) must be rebuilt from the records."""
-        self._resync_listeners.append(callback)
-        return lambda: self._resync_listeners.remove(callback)
+        def heard(changed: Changed) -> None:
+            if changed.events:
+                _safely("event", callback, [dict(e.raw) for e in changed.events])
 
-    def _applied(self, events: list[dict[str, Any]]) -> None:
-        self.last_event = events[-1]
-        _notify(self._event_listeners, "event", events)
+        return self.store.listen(heard)
 
-    def _set(self, status: Link, transport: Transport | None = None) -> None:
+    def _set(self, status: Link | str, transport: Transport | None = None) -> None:
         if transport is not None:
             self.transport = transport
         if status == self.status:
             return
         log.info("link %s -> %s (%s)", self.status, status, self.transport)
-        self.status = status
-        _notify(self._status_listeners, "status", status)
+        try:
+            self.store.set_link(Link(status))
+        except Exception:  # a screen that fails on it must not stop the link
+            log.exception("status listener failed")
         if status == "online" and self._on_online is not None:
             self._on_online()
 
@@ -196,9 +200,8 @@ class Listener:
 
     async def _bootstrap(self) -> None:
         payload = await self.api.bootstrap()
-        self.store.bootstrap(payload)
         self._must_bootstrap = False
-        _notify(self._resync_listeners, "resync")
+        self.store.bootstrap(payload)  # tells everyone to start over (`Changed.reset`)
 
     # Websocket ------------------------------------------------------------
     async def _websocket(self) -> bool:
@@ -297,7 +300,6 @@ class Listener:
         finally:
             if events:  # whatever came before the ending still counts
                 self.store.apply_events(events)
-                self._applied(events)
 
     # Polling fallback -----------------------------------------------------
     async def _poll(self) -> None:
@@ -311,7 +313,6 @@ class Listener:
             events = body.get("events") or []
             if events:
                 self.store.apply_events(events)
-                self._applied(events)
             self.store.advance_cursor(int(body.get("cursor") or 0))
             if len(events) >= 500:
                 continue  # more waiting: no pause
@@ -369,10 +370,9 @@ def _closed(ws: ClientConnection) -> BaseException:
 __all__ = ["AuthFailed", "Link", "Listener", "NetworkError"]
 
 
-def _notify(listeners: list[Callable[..., None]], what: str, *args: Any) -> None:
-    """Call each listener; one that fails is logged and the rest still run."""
-    for callback in list(listeners):
-        try:
-            callback(*args)
-        except Exception:
-            log.exception("%s listener failed", what)
+def _safely(what: str, callback: Callable[..., None], *args: Any) -> None:
+    """Call an engine-level listener; one that fails is logged."""
+    try:
+        callback(*args)
+    except Exception:
+        log.exception("%s listener failed", what)

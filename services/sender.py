@@ -153,6 +153,10 @@ class Sender:
         """Keep commands queued (e.g. the user's "work offline" switch)."""
         self._allowed.clear()
 
+    @property
+    def held(self) -> bool:
+        return not self._allowed.is_set()
+
     def resume(self) -> None:
         self._allowed.set()
         self.wake()

@@ -8,14 +8,17 @@
 
 The services layer feeds it: `bootstrap(payload)`, `apply_events(events)`,
 `acknowledge(seq, response)`, `reject(seq, code, message)`, and sends
-`next_command()`. Every change batch ends in one `publish` to subscribers.
+`next_command()`. Every change (records, pending marks, the link, messages,
+a resync, the outbox's lists) reaches subscribers as one `Changed` per batch
+(`publish`; `batch()` merges what one step of the engine does into one).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,10 +30,28 @@ from domain.records import ENTITIES, Entity, Record
 from domain.times import iso, parse_instant
 from domain.words import about, label, refusal
 from store.cache import Cache, Key
+from store.changed import (
+    Changed,
+    Link,
+    QueuedCommand,
+    RecordChange,
+    ServerEvent,
+    SyncInfo,
+    describe,
+    of_message,
+    of_records,
+)
 from store.messages import Message
 from store.outbox import Entry, Outbox
-from store.subscriptions import Callback, Hub, Query, QuerySubscription, RecordSubscription
-from store.view import ApplyFn, Change, OptimisticView, Pending, command_entity
+from store.subscriptions import (
+    Callback,
+    ChangeListener,
+    Query,
+    QuerySubscription,
+    RecordSubscription,
+    Subscribers,
+)
+from store.view import ApplyFn, OptimisticView, Pending, command_entity
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +77,24 @@ class NotSaved(DomainError):
 
 @dataclass(frozen=True)
 class Dispatched:
-    """The immediate, local result of an action."""
+    """The immediate, local result of an action (the views' port calls it
+    `Result`)."""
 
     ok: bool
     seq: int | None = None
     record: Record | None = None  # the target as it looks now (optimistic)
     error: DomainError | None = None
+    # when not ok: why, in the business's words, and the stable code (the
+    # error's, unless given)
+    message: str = field(default="")
+    code: str = field(default="")
 
-    @property
-    def message(self) -> str | None:
-        return self.error.message if self.error is not None else None
+    def __post_init__(self) -> None:
+        if self.error is not None:
+            if not self.message:
+                object.__setattr__(self, "message", self.error.message)
+            if not self.code:
+                object.__setattr__(self, "code", self.error.code)
 
 
 class Store:
@@ -93,10 +122,11 @@ class Store:
 
     def _open(self, actor: Actor, apply: ApplyFn, settings: Settings | None) -> None:
         self.view = OptimisticView(self.cache, actor, apply, settings or Settings())
-        self.hub = Hub(self.view.get, self.view.all)
+        self.subscribers = Subscribers(self.view.get, self.view.all)
+        self._batch: Changed | None = None  # what `batch()` has gathered so far
         self.messages: list[Message] = []
-        self._message_listeners: list[Callable[[Message], None]] = []
-        self._change_listeners: list[Callable[[Mapping[Key, Change]], None]] = []
+        self.link = Link.OFFLINE  # the services' listener sets it (`set_link`)
+        self.last_event: dict[str, Any] | None = None  # as the server sent it
         if self.cache.corrupt:
             self.tell(Message("problem", "The saved data on this device was damaged; "
                                "downloading it again.", code="cache_corrupt"))
@@ -127,6 +157,16 @@ class Store:
         (See OptimisticView.entangled: same record, or one reads what the
         other writes.)"""
         return self.view.entangled(earlier, later)
+
+    def sync_info(self) -> SyncInfo:
+        """The link and the outbox's lists, for the indicator and inspector."""
+        return SyncInfo(
+            link=self.link,
+            queued=tuple(QueuedCommand(e.seq, e.name, e.target) for e in self.queued()),
+            failed=tuple(_failed(e) for e in self.failed()),
+            cursor=self.cursor,
+            last_event=describe(self.last_event),
+        )
 
     def next_command(self) -> Entry | None:
         first = self.outbox.first(1)
@@ -164,15 +204,20 @@ class Store:
                 "This change couldn't be saved on this device, so it wasn't made. "
                 "The device may be out of storage space: free some and try again."))
         changes = self.view.push(entry, command, now, outcome, snap)
-        self._publish(changes)
+        if changes:
+            self.publish(of_records(changes))
         record = outcome.record
         return Dispatched(True, entry.seq, record)
 
-    def dismiss(self, seq: int) -> None:
-        """Forget a failed command the user has seen."""
+    def dismiss(self, seq: int) -> bool:
+        """Forget a failed command the user has seen (False: `seq` is no
+        failed command; nothing happens)."""
         entry = self.outbox.get(seq)
-        if entry is not None and entry.state == "failed":
-            self.outbox.drop(seq)
+        if entry is None or entry.state != "failed":
+            return False
+        self.outbox.drop(seq)
+        self.publish(Changed(sync=True))
+        return True
 
     # From the server ------------------------------------------------------
     def bootstrap(self, payload: Mapping[str, Any]) -> None:
@@ -180,17 +225,30 @@ class Store:
         are replayed on top."""
         old = {e: self.cache.tables.get(e, {}) for e in ENTITIES}
         keys = self.cache.replace_all(payload)
-        self._rebase({k: old[k[0]].get(k[1]) for k in keys})
+        with self.batch():
+            self._rebase({k: old[k[0]].get(k[1]) for k in keys})
+            # the events in between will never come: what was built from
+            # events (an activity feed) starts over from the records
+            self.publish(Changed(sync=True, reset=True))
 
     def apply_events(self, events: Iterable[Mapping[str, Any]]) -> None:
-        """Apply a batch of server events (in seq order) and notify once."""
+        """Apply a batch of server events (in seq order) and notify once:
+        what they changed and the events themselves (for activity feeds,
+        which want what happened, not only what it changed)."""
         before: dict[Key, Record | None] = {}
+        applied: list[Mapping[str, Any]] = []
         for event in events:
+            applied.append(event)
             key: Key = (event["entity"], str(event["id"]))
             old = self.cache.get(*key)
             if self.cache.apply_event(event) is not None and key not in before:
                 before[key] = old
-        self._rebase(before)
+        if not applied:
+            return
+        self.last_event = dict(applied[-1])
+        with self.batch():
+            self._rebase(before)
+            self.publish(Changed(events=tuple(ServerEvent.of(e) for e in applied)))
 
     def acknowledge(self, seq: int, response: Mapping[str, Any]) -> None:
         """The server applied command `seq`: drop it and take the records in
@@ -212,8 +270,9 @@ class Store:
             if changed and key not in before:
                 before[key] = old
         self.outbox.drop(seq)
-        self._rebase(before, removed=[seq])
-        self.tell(Message("success", f"{label(entry.name)}: saved.", seq=seq))
+        with self.batch():
+            self._rebase(before, removed=[seq])
+            self.tell(Message("success", f"{label(entry.name)}: saved.", seq=seq), entry.name)
 
     def reject(self, seq: int, code: str, message: str) -> None:
         """The server refused command `seq`: undo it (replay the rest) and keep
@@ -223,9 +282,11 @@ class Store:
             return
         # named as the user saw it, before it is undone
         subject = about(self.view, entry.name, entry.target, entry.args)
-        self.outbox.fail(seq, code, message)
-        self._rebase({}, removed=[seq])
-        self.tell(Message("rollback", refusal(entry.name, message, subject), code=code, seq=seq))
+        self.outbox.fail(seq, code, message)  # `entry` now carries the error
+        with self.batch():
+            self._rebase({}, removed=[seq])
+            self.tell(Message("rollback", refusal(entry.name, message, subject), code=code,
+                              seq=seq), entry.name, _failed(entry))
 
     def advance_cursor(self, cursor: int) -> None:
         """The server says nothing for us happened up to `cursor` (polling)."""
@@ -238,21 +299,65 @@ class Store:
         self.cache.clear()
         self._rebase({(e, id): r for e, rows in old.items() for id, r in rows.items()})
 
+    def set_link(self, link: Link) -> None:
+        """The connection to the server is up, going or gone (the listener)."""
+        if link != self.link:
+            self.link = Link(link)
+            self.publish(Changed(sync=True))
+
     # Subscriptions ----------------------------------------------------------
+    def listen(self, listener: ChangeListener) -> Callable[[], None]:
+        """`listener(changed)` once per batch, whatever changed."""
+        return self.subscribers.listen(listener)
+
     def subscribe(self, entity: Entity, id: str, callback: Callback) -> RecordSubscription:
-        return self.hub.record(entity, id, callback)
+        return self.subscribers.record(entity, id, callback)
 
     def watch(self, query: Query, callback: Callback) -> QuerySubscription:
-        return self.hub.query(query, callback)
+        return self.subscribers.query(query, callback)
 
     def on_message(self, callback: Callable[[Message], None]) -> Callable[[], None]:
-        self._message_listeners.append(callback)
-        return lambda: self._message_listeners.remove(callback)
+        """Each message for the user, as told (a view of `listen`)."""
 
-    def on_change(self, callback: Callable[[Mapping[Key, Change]], None]) -> Callable[[], None]:
-        """Every visible change batch (for whole-screen consumers and tests)."""
-        self._change_listeners.append(callback)
-        return lambda: self._change_listeners.remove(callback)
+        def heard(changed: Changed) -> None:
+            for message in changed.messages:
+                callback(message)
+
+        return self.listen(heard)
+
+    def on_change(self, callback: Callable[[Mapping[Key, RecordChange]], None]
+                  ) -> Callable[[], None]:
+        """Every batch's record changes (a view of `listen`, for whole-screen
+        consumers and tests)."""
+
+        def heard(changed: Changed) -> None:
+            if changed.changes:
+                callback(changed.changes)
+
+        return self.listen(heard)
+
+    def publish(self, changed: Changed) -> None:
+        """Tell everyone of a change: now, or at the end of the `batch()`
+        it is part of."""
+        if self._batch is not None:
+            self._batch = self._batch.then(changed)
+        else:
+            self.subscribers.publish(changed)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """What is published inside reaches subscribers as one `Changed`,
+        at the end (nested: at the end of the outermost)."""
+        if self._batch is not None:
+            yield
+            return
+        self._batch = Changed()
+        try:
+            yield
+        finally:
+            gathered, self._batch = self._batch, None
+            if gathered:
+                self.subscribers.publish(gathered)
 
     # Lifecycle ----------------------------------------------------------------
     def flush(self) -> bool:
@@ -279,8 +384,10 @@ class Store:
     # Internals ----------------------------------------------------------------
     def _rebase(self, before: dict[Key, Record | None], removed: Iterable[int] = ()) -> None:
         changes, newly = self.view.rebase(before, removed)
-        self._conflicts(newly)
-        self._publish(changes)
+        with self.batch():
+            self._conflicts(newly)
+            if changes:
+                self.publish(of_records(changes))
 
     def _conflicts(self, newly: list[Pending]) -> None:
         for p in newly:
@@ -303,20 +410,21 @@ class Store:
             if p.entry.seq == seq:
                 self._warn(p)
 
-    def _publish(self, changes: Mapping[Key, Change]) -> None:
-        if not changes:
-            return
-        self.hub.publish(changes)
-        for listener in list(self._change_listeners):
-            listener(changes)
-
-    def tell(self, message: Message) -> None:
-        """Publish a message for the user (kept in `messages`)."""
+    def tell(self, message: Message, name: str | None = None,
+             failed: QueuedCommand | None = None) -> None:
+        """Publish a message for the user (kept in `messages`); `name`: the
+        command it is about (a success is worded with its `saved`), `failed`:
+        the refused command a rollback is about."""
         log.info("message: %s", message)
         self.messages.append(message)
         del self.messages[:-200]  # keep the last ones only
-        for listener in list(self._message_listeners):
-            listener(message)
+        self.publish(of_message(message, name, failed))
+
+
+def _failed(entry: Entry) -> QueuedCommand:
+    """A refused command as the sync page lists it."""
+    message = (entry.error or {}).get("message") or "refused"
+    return QueuedCommand(entry.seq, entry.name, entry.target, message, entry.args)
 
 
 def _command(entry: Entry) -> Command:

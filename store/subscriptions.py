@@ -1,5 +1,7 @@
-"""Targeted refresh: subscribers of one record or of a query are called, once
-per change batch, only when their results changed, with what changed.
+"""The one way the store tells anyone of a change: every batch is one
+`Changed` (store/changed.py), handed to `Subscribers.publish`. Whole-screen
+listeners get it as is; subscribers of one record or of a query are called,
+once per batch, only when their results changed, with what changed.
 
 A query keeps its result set (ids). After a batch it looks only at the
 changed records of its entity: O(changed records x queries on that entity),
@@ -15,10 +17,11 @@ from typing import Any
 
 from domain.records import Entity, Record
 from store.cache import Key
+from store.changed import Changed, RecordChange
 
 log = logging.getLogger(__name__)
 
-Change = tuple[Record | None, Record | None]
+ChangeListener = Callable[[Changed], None]
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,8 @@ class Query:
     name: str = ""
 
 
-class Subscription:
-    def __init__(self, hub: Hub, callback: Callback) -> None:
+class StoreSubscription:
+    def __init__(self, hub: Subscribers, callback: Callback) -> None:
         self._hub = hub
         self.callback = callback
         self.active = True
@@ -61,14 +64,15 @@ class Subscription:
             self._hub._remove(self)
 
 
-class RecordSubscription(Subscription):
-    def __init__(self, hub: Hub, key: Key, callback: Callback) -> None:
+class RecordSubscription(StoreSubscription):
+    def __init__(self, hub: Subscribers, key: Key, callback: Callback) -> None:
         super().__init__(hub, callback)
         self.key = key
 
 
-class QuerySubscription(Subscription):
-    def __init__(self, hub: Hub, query: Query, callback: Callback, ids: set[str]) -> None:
+class QuerySubscription(StoreSubscription):
+    def __init__(self, hub: Subscribers, query: Query, callback: Callback,
+                 ids: set[str]) -> None:
         super().__init__(hub, callback)
         self.query = query
         self.ids = ids  # current results
@@ -86,13 +90,27 @@ class QuerySubscription(Subscription):
 
 
 @dataclass
-class Hub:
-    """Subscriptions over a view (`get`/`all` give what views see)."""
+class Subscribers:
+    """Who hears of the store's changes (`get`/`all` give what views see)."""
 
     get: Callable[[Entity, str], Record | None]
     all: Callable[[Entity], Iterator[Record]]
     _records: dict[Key, list[RecordSubscription]] = field(default_factory=dict)
     _queries: dict[Entity, list[QuerySubscription]] = field(default_factory=dict)
+    _listeners: list[ChangeListener] = field(default_factory=list)
+
+    def listen(self, listener: ChangeListener) -> Callable[[], None]:
+        """`listener(changed)` for every batch. Unlike a record's or a query's
+        subscriber, a listener that raises is not shielded: the error reaches
+        whoever changed the store (the sync task that crashes is restarted
+        and the user told, services.client)."""
+        self._listeners.append(listener)
+
+        def off() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return off
 
     def record(self, entity: Entity, id: str, callback: Callback) -> RecordSubscription:
         sub = RecordSubscription(self, (entity, id), callback)
@@ -106,7 +124,7 @@ class Hub:
         self._queries.setdefault(query.entity, []).append(sub)
         return sub
 
-    def _remove(self, sub: Subscription) -> None:
+    def _remove(self, sub: StoreSubscription) -> None:
         if isinstance(sub, RecordSubscription):
             subs = self._records.get(sub.key, [])
             if sub in subs:
@@ -118,12 +136,18 @@ class Hub:
             if sub in qsubs:
                 qsubs.remove(sub)
 
-    def publish(self, changes: Mapping[Key, Change]) -> None:
-        """Tell each affected subscriber once what changed in this batch."""
+    def publish(self, changed: Changed) -> None:
+        """Tell each affected subscriber once what changed in this batch, then
+        every listener."""
+        self._deliver(changed.changes)
+        for listener in list(self._listeners):
+            listener(changed)
+
+    def _deliver(self, changes: Mapping[Key, RecordChange]) -> None:
         if not changes:
             return
-        calls: list[tuple[Subscription, Delta]] = []
-        by_entity: dict[Entity, list[tuple[str, Change]]] = {}
+        calls: list[tuple[StoreSubscription, Delta]] = []
+        by_entity: dict[Entity, list[tuple[str, RecordChange]]] = {}
         for (entity, id), change in changes.items():
             by_entity.setdefault(entity, []).append((id, change))
             for rsub in self._records.get((entity, id), ()):
@@ -150,7 +174,7 @@ def _holds(query: Query, record: Record) -> bool:
         return False
 
 
-def _record_delta(entity: Entity, id: str, change: Change) -> Delta:
+def _record_delta(entity: Entity, id: str, change: RecordChange) -> Delta:
     before, after = change
     ids = frozenset({id})
     if after is None:
@@ -161,7 +185,7 @@ def _record_delta(entity: Entity, id: str, change: Change) -> Delta:
 
 
 def _query_delta(sub: QuerySubscription, entity: Entity,
-                 items: Iterable[tuple[str, Change]]) -> Delta:
+                 items: Iterable[tuple[str, RecordChange]]) -> Delta:
     added: set[str] = set()
     updated: set[str] = set()
     removed: set[str] = set()

@@ -32,12 +32,13 @@ from domain.commands import Actor, Command, Outcome, Settings, Snapshot
 from domain.errors import DomainError
 from domain.records import Entity, Record
 from store.cache import Cache, Key
+from store.changed import RecordChange
 from store.days import DATED, day_of
 from store.outbox import Entry
 from store.overlay import DayKey, Layer, Overlay
 
 ApplyFn = Callable[[Snapshot, Actor, Command, datetime, Settings], Outcome]
-Change = tuple[Record | None, Record | None]  # (before, after) as views saw it
+
 _MISSING: Record = {}
 
 _PREFIX: dict[str, Entity] = {
@@ -242,7 +243,7 @@ class OptimisticView:
         return self._apply(snap, self.actor, command, now, self.settings), snap
 
     def push(self, entry: Entry, command: Command, now: datetime, outcome: Outcome,
-             snap: Overlay) -> dict[Key, Change]:
+             snap: Overlay) -> dict[Key, RecordChange]:
         """Append an accepted local command (from `attempt`); the visible changes."""
         p = Pending(entry, command, now, writes_of(outcome), snap.reads, snap.scans,
                     snap.days_read)
@@ -253,7 +254,7 @@ class OptimisticView:
 
     # Rebase -----------------------------------------------------------------
     def rebase(self, confirmed_before: dict[Key, Record | None], removed: Iterable[int] = ()
-               ) -> tuple[dict[Key, Change], list[Pending]]:
+               ) -> tuple[dict[Key, RecordChange], list[Pending]]:
         """Replay after confirmed records changed (`confirmed_before` holds the
         previous confirmed value of each changed key) and/or commands left the
         queue (`removed` seqs). Returns the visible changes and the commands
@@ -262,7 +263,7 @@ class OptimisticView:
             # Nothing to replay (the usual case for a server event): what views
             # see is the confirmed state, so each changed key is the change.
             get = self.cache.get
-            out: dict[Key, Change] = {}
+            out: dict[Key, RecordChange] = {}
             for key, old in confirmed_before.items():
                 now = get(*key)
                 if old != now:
@@ -426,9 +427,9 @@ class OptimisticView:
     def _begin(self) -> None:
         self._old, self._had, self._flipped = {}, set(), set()
 
-    def _finish(self, confirmed_before: dict[Key, Record | None]) -> dict[Key, Change]:
+    def _finish(self, confirmed_before: dict[Key, Record | None]) -> dict[Key, RecordChange]:
         """The visible changes of this operation: (before, after) per key."""
-        out: dict[Key, Change] = {}
+        out: dict[Key, RecordChange] = {}
         for key in self._had | set(confirmed_before) | self._flipped:
             if key in self._old:
                 old = self._old[key]

@@ -167,7 +167,7 @@ async def stop_all(workers: list[Worker]) -> None:
 # --- checks ----------------------------------------------------------------------------
 
 def visible(client: Client) -> dict[tuple[str, str], int]:
-    return {(entity, r["id"]): r["version"] for entity in LISTS for r in client.view.all(entity)}
+    return {(entity, r["id"]): r["version"] for entity in LISTS for r in client.view().all(entity)}
 
 
 def server_view(url: str, token: str) -> dict[tuple[str, str], int]:

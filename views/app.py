@@ -132,7 +132,7 @@ class Session:
         that user's kept session is forgotten as on Log out."""
         expired, self.expired = self.expired, None
         if expired is not None:
-            await expired.stop()
+            await expired.logout()
         await self.show_login()
 
     async def signed_in(self, client: ClientPort) -> None:
@@ -180,7 +180,7 @@ class Session:
             self.shell = None
         if self.client is not None:
             client, self.client = self.client, None
-            await (client.suspend() if keep else client.stop())
+            await (client.suspend() if keep else client.logout())
 
     async def _lifecycle(self, e: ft.AppLifecycleStateChangeEvent) -> None:
         client = self.client

@@ -51,7 +51,7 @@ async def test_a_killed_replicas_client_resumes_on_the_other(replicas: Replicas)
         start = therapist.cursor or 0
 
         def mine() -> list[Record]:
-            return [a for a in therapist.view.all("appointment")
+            return [a for a in therapist.view().all("appointment")
                     if a.get("date") == tomorrow() and a["id"] in ids]
 
         ids: list[str] = []

@@ -174,11 +174,10 @@ def test_entries_from_events_pure() -> None:
 
 
 async def test_the_client_side_call(op: Api, t1: Api, t2: Api, srv: ServerProcess) -> None:
-    """services.Client.timeline and the views' port over it (views.binding):
+    """services.Client.timeline (the views' port):
     entries as TimelineEntry, a refusal as TimelineUnavailable in words."""
     from services.client import Client
     from testkit.server import DEMO_PASSWORD
-    from views.binding import ServicesClient
     from views.port import TimelineUnavailable
 
     day = fresh_day()
@@ -187,14 +186,14 @@ async def test_the_client_side_call(op: Api, t1: Api, t2: Api, srv: ServerProces
     client = await Client.start(srv.url, "therapist2", DEMO_PASSWORD)
     mine = await Client.start(srv.url, "therapist1", DEMO_PASSWORD)
     try:
-        raw = await mine.timeline(appt["id"])
+        raw = await mine.api.timeline(appt["id"])
         assert [e["summary"] for e in raw][1:] == ["accepted"]
-        got = await ServicesClient(mine).timeline(appt["id"])
+        got = await mine.timeline(appt["id"])
         assert [(e.actor_name, e.actor_role, e.summary) for e in got][1:] == [
             ("Ana Reyes", "therapist", "accepted")]
         assert got[1].actor_id == t1.id and got[1].status_after == "therapist_confirmed"
         with pytest.raises(TimelineUnavailable, match="no history for this appointment"):
-            await ServicesClient(client).timeline(appt["id"])  # therapist2: not theirs
+            await client.timeline(appt["id"])  # therapist2: not theirs
     finally:
         await client.stop()
         await mine.stop()

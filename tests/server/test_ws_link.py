@@ -1,4 +1,4 @@
-"""`server.ws.Link`'s sending shortcuts: past Starlette to the ASGI server's
+"""`server.ws.SocketWriter`'s sending shortcuts: past Starlette to the ASGI server's
 `send`, and on uvicorn's sans-I/O websocket protocol straight to the
 transport with the frame's bytes built once. They must write exactly what the
 long way writes, and step aside whenever the long way would do anything but
@@ -18,7 +18,11 @@ from uvicorn.server import ServerState
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from server.ws import SERVER_SEND, Link, _direct_target, _wire, _write_direct
+from server.uvicorn_ws import SERVER_SEND
+from server.uvicorn_ws import direct_target as _direct_target
+from server.uvicorn_ws import wire_bytes as _wire
+from server.uvicorn_ws import write_direct as _write_direct
+from server.ws import SocketWriter
 
 FRAMES = ['{"type":"ping"}', '{"type":"event","event":{"note":"' + "x" * 300 + '"}}',
           '{"type":"event","event":{"note":"' + "y" * 70_000 + '"}}',
@@ -108,7 +112,7 @@ async def test_other_servers_get_no_direct_path() -> None:
 
 
 class FakeWebSocket:
-    """What Link uses of Starlette's WebSocket."""
+    """What SocketWriter uses of Starlette's WebSocket."""
 
     def __init__(self, server_send: Any) -> None:
         self.scope = {SERVER_SEND: server_send}
@@ -126,7 +130,7 @@ async def test_frames_go_to_the_servers_send_in_order() -> None:
         sent.append(message["text"])
 
     ws = FakeWebSocket(server_send)
-    link = Link(ws, 10, 60)  # type: ignore[arg-type]
+    link = SocketWriter(ws, 10, 60)  # type: ignore[arg-type]
     try:
         for frame in FRAMES:
             assert link.offer(frame)
@@ -141,7 +145,7 @@ async def test_a_peer_gone_is_a_disconnect_as_starlette_would_say() -> None:
         raise ClientDisconnected()
 
     ws = FakeWebSocket(server_send)
-    link = Link(ws, 10, 60)  # type: ignore[arg-type]
+    link = SocketWriter(ws, 10, 60)  # type: ignore[arg-type]
     try:
         assert link.offer(FRAMES[0])
         ended = await asyncio.wait_for(link.ended, 5)
@@ -153,7 +157,7 @@ async def test_a_peer_gone_is_a_disconnect_as_starlette_would_say() -> None:
 
 async def test_without_the_servers_send_starlettes_is_used() -> None:
     ws = FakeWebSocket(None)
-    link = Link(ws, 10, 60)  # type: ignore[arg-type]
+    link = SocketWriter(ws, 10, 60)  # type: ignore[arg-type]
     try:
         assert link.offer(FRAMES[0])
         assert ws.starlette_sends == [{"type": "websocket.send", "text": FRAMES[0]}]

@@ -35,7 +35,7 @@ async def sign_in(srv: ServerProcess, username: str, **options: Any) -> Client:
 
 
 def by_username(client: Client, username: str) -> Record:
-    return next(s for s in client.view.all("staff") if s["username"] == username)
+    return next(s for s in client.view().all("staff") if s["username"] == username)
 
 
 _slots: dict[tuple[str, str], itertools.count[int]] = {}
@@ -56,8 +56,8 @@ def booking(client: Client, therapist: str | None = None, hour: int | None = Non
         hour = 7 + n % 16
         day = (date.fromisoformat(day) - timedelta(days=n // 16)).isoformat()
     return {
-        "client_id": next(iter(client.view.all("client")))["id"],
-        "service_ids": [next(iter(client.view.all("service")))["id"]],
+        "client_id": next(iter(client.view().all("client")))["id"],
+        "service_ids": [next(iter(client.view().all("service")))["id"]],
         "therapist_ids": [by_username(client, therapist)["id"]],
         "driver_id": by_username(client, driver)["id"] if driver else None,
         "date": day,
@@ -80,7 +80,7 @@ def server_state(srv: ServerProcess, username: str) -> dict[Entity, dict[str, Re
 
 
 def view_state(client: Client) -> dict[Entity, dict[str, Record]]:
-    return {e: {r["id"]: r for r in client.view.all(e)} for e in ENTITIES}
+    return {e: {r["id"]: r for r in client.view().all(e)} for e in ENTITIES}
 
 
 def server_events(srv: ServerProcess, username: str, after: int = 0) -> list[dict[str, Any]]:
@@ -102,7 +102,7 @@ def is_http_up(url: str) -> bool:
 
 
 def appt(client: Client, aid: str) -> Record:
-    record = client.view.get("appointment", aid)
+    record = client.view().get("appointment", aid)
     assert record is not None, f"no appointment {aid}"
     return record
 

@@ -62,7 +62,7 @@ async def test_garbled_answers_neither_kill_the_sender_nor_hold_up_the_queue(
         assert "couldn't process this change after several tries" in error["message"]
         assert gate.answered[("POST", "/api/commands")] == 5
         assert any(m.kind == "rollback" and m.code == "stuck" for m in op.messages)
-        assert op.view.get("client", first) is None, "rolled back"
+        assert op.view().get("client", first) is None, "rolled back"
 
         gate.clear()
         assert op.dispatch_now("client.create", second, person("fine")).ok
@@ -190,7 +190,7 @@ async def test_polling_goes_back_to_the_websocket_once_upgrades_work_again(
             wire = {"client_id": "elsewhere-" + new_id(), "seq": 1, "name": "client.create",
                     "target": cid, "args": person("live"), "base_version": None}
             assert http.post("/api/commands", json=wire).json()["status"] == "applied"
-        await until(lambda: op.view.get("client", cid) is not None, 20)
+        await until(lambda: op.view().get("client", cid) is not None, 20)
         assert op.transport == "websocket"
     finally:
         await op.stop()

@@ -36,7 +36,7 @@ async def test_offline_queue_drains_exactly_once_in_per_record_order(
             assert op.dispatch_now("appointment.create", aid, booking(op)).ok
             ids.append(aid)
         await op.wait_idle(30)
-        await until(lambda: len(list(t1.view.all("appointment"))) == 7)
+        await until(lambda: len(list(t1.view().all("appointment"))) == 7)
         start = server_events(srv, "operator")[-1]["seq"]
 
         srv.stop()

@@ -2,7 +2,7 @@
 the commands are not lost. The tab's folder keeps the outbox (only it); the
 same user's next sign-in, in any tab, sends those commands, in order, each
 with its own (client_id, seq), so they land exactly once; then the folder
-goes. Real server, the web UI's own connect/stop (views.binding)."""
+goes. Real server, the web UI's own connect/logout (views.binding)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from pathlib import Path
 import orjson
 import pytest
 
+from services import client as client_module
 from services import session as sessions
 from services.client import Client
 from store.outbox import unsent
 from store.store import CACHE_FILE, OUTBOX_FILE
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.services.helpers import new_id, server_events, server_state, sign_in, tomorrow, until
-from views import binding
 from views.app import remove_empty
-from views.binding import ServicesClient, connect
+from views.binding import connect
 
 
 def later(days: int) -> str:
@@ -35,7 +35,7 @@ def files(root: Path) -> set[str]:
             for p in root.rglob("*") if p.is_file()}
 
 
-async def tab(srv: ServerProcess, root: Path, name: str, user: str) -> ServicesClient:
+async def tab(srv: ServerProcess, root: Path, name: str, user: str) -> Client:
     """A tab signed in the way the web UI does it (views.app + binding)."""
     (root / name).mkdir(parents=True, exist_ok=True)
     return await connect(srv.url, user, DEMO_PASSWORD, str(root / name))
@@ -44,7 +44,7 @@ async def tab(srv: ServerProcess, root: Path, name: str, user: str) -> ServicesC
 @pytest.fixture(autouse=True)
 def _brief_drain(monkeypatch: pytest.MonkeyPatch) -> None:
     # a closing tab waits this long for its queue to empty (5 s in the app)
-    monkeypatch.setattr(binding, "DRAIN_SECONDS", 0.3)
+    monkeypatch.setattr(client_module, "DRAIN_SECONDS", 0.3)
 
 
 async def test_a_closed_tabs_unsent_commands_land_once_at_the_next_sign_in(
@@ -52,7 +52,7 @@ async def test_a_closed_tabs_unsent_commands_land_once_at_the_next_sign_in(
     srv, root = staff_server, tmp_path / "sessions"
     first = await tab(srv, root, "tab1", "therapist1")
     me = first.user["id"]
-    first.client.hold_sending()  # no signal: nothing reaches the server
+    first.hold_sending()  # no signal: nothing reaches the server
     slot, day = new_id(), later(2)
     create = await first.dispatch("availability.create", slot, {
         "user_id": me, "date": day, "start_time": "09:00", "end_time": "12:00",
@@ -60,11 +60,11 @@ async def test_a_closed_tabs_unsent_commands_land_once_at_the_next_sign_in(
     assert create.ok, create.message
     assert (await first.dispatch("availability.update", slot, {"available": False})).ok
     # The create did reach the server once, but its answer was lost on the way.
-    wire = first.client.queued()[0].wire()
+    wire = first.queued()[0].wire()
     with srv.client("therapist1") as http:
         assert http.post("/api/commands", json=wire).json()["status"] == "applied"
 
-    await first.stop()  # the tab closes: what is left is the outbox, alone
+    await first.logout()  # the tab closes: what is left is the outbox, alone
     remove_empty(root / "tab1")  # views.app does this next
     assert files(root) == {f"tab1/…/{OUTBOX_FILE}"}
     assert unsent(next(root.rglob(OUTBOX_FILE)))
@@ -79,10 +79,10 @@ async def test_a_closed_tabs_unsent_commands_land_once_at_the_next_sign_in(
         mine = [(e["cause"], e["version"]) for e in server_events(srv, "therapist1")
                 if e["entity"] == "availability" and e["id"] == slot]
         assert mine == [("availability.create", 1), ("availability.update", 2)]  # once each
-        texts = [m.text for m in second.client.messages]
+        texts = [m.text for m in second.messages]
         assert "2 changes from an earlier window: saved." in texts
     finally:
-        await second.stop()
+        await second.logout()
     remove_empty(root / "tab2")
     assert not any(root.iterdir()), "nothing left once everything is sent"
 
@@ -92,13 +92,13 @@ async def test_a_refused_leftover_is_told_and_the_rest_still_lands(
     srv, root = staff_server, tmp_path / "sessions"
     first = await tab(srv, root, "tab1", "therapist2")
     me, day = first.user["id"], later(3)
-    first.client.hold_sending()
+    first.hold_sending()
     clash, fine = new_id(), new_id()
     for sid, start, end in ((clash, "09:00", "12:00"), (fine, "14:00", "15:00")):
         assert (await first.dispatch("availability.create", sid, {
             "user_id": me, "date": day, "start_time": start, "end_time": end,
             "available": True})).ok
-    await first.stop()
+    await first.logout()
     # meanwhile, elsewhere, the morning was filled in another way
     other = await sign_in(srv, "therapist2")
     try:
@@ -115,39 +115,39 @@ async def test_a_refused_leftover_is_told_and_the_rest_still_lands(
         await until(lambda: second.view().get("availability", fine) is not None, 20)
         state = server_state(srv, "therapist2")["availability"]
         assert fine in state and clash not in state
-        refusals = [m for m in second.client.messages if m.kind == "rollback"]
+        refusals = [m for m in second.messages if m.kind == "rollback"]
         assert len(refusals) == 1
         # who, what, why in one sentence
         assert refusals[0].text.startswith(
             "Couldn't add the 09:00–12:00 slot: That overlaps another slot on")
         assert "overlap" in refusals[0].text
     finally:
-        await second.stop()
+        await second.logout()
 
 
 async def test_a_live_tabs_queue_is_left_to_it(
         staff_server: ServerProcess, tmp_path: Path) -> None:
     srv, root = staff_server, tmp_path / "sessions"
     first = await tab(srv, root, "tab1", "therapist3")
-    first.client.hold_sending()
+    first.hold_sending()
     slot = new_id()
     assert (await first.dispatch("availability.create", slot, {
         "user_id": first.user["id"], "date": later(4), "start_time": "09:00",
         "end_time": "10:00", "available": True})).ok
     second = await tab(srv, root, "tab2", "therapist3")  # tab1 is still open
     try:
-        assert await second.client.adopt(root) == 0, "a claimed outbox is its owner's"
-        assert len(first.client.queued()) == 1, "still tab1's to send"
+        assert await second.adopt(root) == 0, "a claimed outbox is its owner's"
+        assert len(first.queued()) == 1, "still tab1's to send"
         assert slot not in server_state(srv, "therapist3")["availability"]
-        first.client.resume_sending()
-        await first.client.wait_idle(20)
+        first.resume_sending()
+        await first.wait_idle(20)
         await until(lambda: second.view().get("availability", slot) is not None, 20)
         creates = [e for e in server_events(srv, "therapist3")
                    if e["id"] == slot and e["cause"] == "availability.create"]
         assert len(creates) == 1
     finally:
-        await first.stop()
-        await second.stop()
+        await first.logout()
+        await second.logout()
     for name in ("tab1", "tab2"):
         remove_empty(root / name)
     assert not any(root.iterdir())
@@ -191,20 +191,20 @@ async def test_the_same_tab_signing_in_again_keeps_its_own_queue(
     that session's own again and drains like any queue."""
     srv, root = staff_server, tmp_path / "sessions"
     first = await tab(srv, root, "tab1", "driver2")
-    first.client.hold_sending()
+    first.hold_sending()
     await first.dispatch("staff.set_duty", first.user["id"], {"on_duty": False})
-    assert len(first.client.queued()) == 1
-    await first.stop()
+    assert len(first.queued()) == 1
+    await first.logout()
     remove_empty(root / "tab1")
     again = await tab(srv, root, "tab1", "driver2")
     try:
-        assert isinstance(again.client, Client)
-        await again.client.wait_idle(20)
+        assert isinstance(again, Client)
+        await again.wait_idle(20)
         await until(lambda: not unsent(next(root.rglob(OUTBOX_FILE))), 20)
         staff = server_state(srv, "driver2")["staff"][again.user["id"]]
         assert staff.get("on_duty") is False
     finally:
-        await again.stop()
+        await again.logout()
 
 
 async def test_leftovers_wait_while_working_offline_and_go_as_soon_as_the_link_is_back(
@@ -214,12 +214,12 @@ async def test_leftovers_wait_while_working_offline_and_go_as_soon_as_the_link_i
     (here a minute, longer than the test waits)."""
     srv, root = staff_server, tmp_path / "sessions"
     first = await tab(srv, root, "tab1", "therapist1")
-    first.client.hold_sending()
+    first.hold_sending()
     slot = new_id()
     assert (await first.dispatch("availability.create", slot, {
         "user_id": first.user["id"], "date": later(5), "start_time": "09:00",
         "end_time": "10:00", "available": True})).ok
-    await first.stop()
+    await first.logout()
 
     (root / "tab2").mkdir()
     second = await Client.start(srv.url, "therapist1", DEMO_PASSWORD, data_dir=root / "tab2",

@@ -73,9 +73,9 @@ async def test_polls_when_the_websocket_is_blocked(staff_server: ServerProcess) 
     try:
         await until(lambda: op.transport == "polling" and op.status == "online")
         aid = new_id()
-        assert t1.view.get("appointment", aid) is None
+        assert t1.view().get("appointment", aid) is None
         assert op.dispatch_now("appointment.create", aid, booking(op, "therapist1")).ok
-        await until(lambda: t1.view.get("appointment", aid) is not None)
+        await until(lambda: t1.view().get("appointment", aid) is not None)
         assert (await t1.dispatch("appointment.accept", aid)).ok
         await until(lambda: appt(op, aid)["status"] == "therapist_confirmed", what="polled")
     finally:
@@ -95,7 +95,7 @@ async def test_cursor_the_log_cannot_serve_means_bootstrap(staff_server: ServerP
     again = await Client.start(staff_server.url, "operator", None, data_dir=tmp_path)
     try:
         await until(lambda: (again.cursor or 0) < 10**12, what="re-bootstrapped")
-        assert again.view.get("appointment", "ghost") is None
+        assert again.view().get("appointment", "ghost") is None
         await until(lambda: again.status == "online")
     finally:
         await again.stop()

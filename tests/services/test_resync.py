@@ -1,7 +1,7 @@
 """The log no longer reaches the client's cursor (trimmed, or the server's
 database was restored from an older backup): the client bootstraps again
 and tells the views, so what they built from events (the activity feed)
-is rebuilt from the records. Real server, the web UI's binding."""
+is rebuilt from the records. Real server, signed in as the web UI does."""
 
 from __future__ import annotations
 
@@ -20,18 +20,18 @@ async def test_a_resync_reaches_the_views_as_a_reset(
     got: list[Changed] = []
     off = tab.subscribe(got.append)
     try:
-        await until(lambda: tab.client.status == "online", 20, "online")
+        await until(lambda: tab.status == "online", 20, "online")
         assert not any(c.reset for c in got), "no reset while the log reaches the cursor"
-        head = tab.client.cursor
+        head = tab.cursor
         assert head is not None
         # a cursor the server's log doesn't reach
-        tab.client.store.cache.set_cursor(head + 1_000_000)
+        tab.store.cache.set_cursor(head + 1_000_000)
         srv.stop()
-        await until(lambda: tab.client.status != "online", 20, "the client notices")
+        await until(lambda: tab.status != "online", 20, "the client notices")
         srv.start()
         await until(lambda: any(c.reset for c in got), 30, "the views are told to start over")
-        assert tab.client.cursor is not None and tab.client.cursor <= head + 10
-        await until(lambda: view_state(tab.client) == server_state(srv, "operator"), 15)
+        assert tab.cursor is not None and tab.cursor <= head + 10
+        await until(lambda: view_state(tab) == server_state(srv, "operator"), 15)
     finally:
         off()
-        await tab.stop()
+        await tab.logout()

@@ -100,7 +100,7 @@ async def test_a_rejection_in_the_middle_of_a_batch_rolls_back_only_itself(
                          "available": True}})
             assert r.status_code == 200, r.text
         await until(lambda: any(a["start_time"] == "12:00" and a["id"] not in slots
-                                for a in t1.view.all("availability")), what="event arrives")
+                                for a in t1.view().all("availability")), what="event arrives")
 
         t1.resume_sending()
         await t1.wait_idle(30)
@@ -109,7 +109,7 @@ async def test_a_rejection_in_the_middle_of_a_batch_rolls_back_only_itself(
         assert t1.failed()[0].target == slots[2]
         error = t1.failed()[0].error
         assert error is not None and error["code"] == "availability_overlap"
-        mine = {a["id"] for a in t1.view.all("availability")}
+        mine = {a["id"] for a in t1.view().all("availability")}
         assert set(slots) - mine == {slots[2]}  # the others are there, confirmed
         assert not any(t1.is_pending("availability", s) for s in slots)
         rollbacks = [m for m in t1.messages if m.kind == "rollback"]

@@ -40,7 +40,7 @@ async def test_action_shows_locally_at_once_then_reaches_the_other_client(
         assert appt(op, aid)["status"] == "pending"
         assert op.is_pending("appointment", aid)
 
-        await until(lambda: t1.view.get("appointment", aid) is not None, what="event at B")
+        await until(lambda: t1.view().get("appointment", aid) is not None, what="event at B")
         assert seen and aid in seen[-1].added
         await until(lambda: not op.is_pending("appointment", aid))
 
@@ -65,7 +65,7 @@ async def test_refused_locally_means_nothing_is_sent(srv: ServerProcess) -> None
     try:
         aid = new_id()
         assert op.dispatch_now("appointment.create", aid, booking(op, "therapist1")).ok
-        await until(lambda: t1.view.get("appointment", aid) is not None)
+        await until(lambda: t1.view().get("appointment", aid) is not None)
         result = await t1.dispatch("appointment.start_session", aid)
         assert not result.ok and result.error is not None
         assert result.error.code == "invalid_transition"
@@ -83,7 +83,7 @@ async def test_rejection_while_another_update_arrives_ends_equal_to_server(
         aid = new_id()
         assert op.dispatch_now("appointment.create", aid, booking(op, "therapist1")).ok
         await op.wait_idle()
-        await until(lambda: t1.view.get("appointment", aid) is not None)
+        await until(lambda: t1.view().get("appointment", aid) is not None)
         op.hold_sending()  # the operator's edit stays queued for now
         assert op.dispatch_now("appointment.update", aid, {"notes": "ring twice"}).ok
         # Meanwhile the therapist accepts and the operator's client receives it...

@@ -9,9 +9,9 @@ from typing import Any
 
 from domain.commands import Actor
 from store.cache import Key
+from store.changed import RecordChange
 from store.store import Store
 from store.subscriptions import Delta, Query
-from store.view import Change
 
 
 def event(seq: int, id: str, version: int, op: str = "upsert", **data: Any) -> dict[str, Any]:
@@ -23,7 +23,7 @@ def event(seq: int, id: str, version: int, op: str = "upsert", **data: Any) -> d
 def test_each_event_batch_is_one_exact_change_set() -> None:
     store = Store(Actor("op", "operator"))
     store.bootstrap({"cursor": 0, "clients": [{"id": "c1", "version": 1, "first_name": "A"}]})
-    changes: list[Mapping[Key, Change]] = []
+    changes: list[Mapping[Key, RecordChange]] = []
     deltas: list[Delta] = []
     store.on_change(changes.append)
     store.watch(Query("client", lambda r: r.get("first_name") == "A"), deltas.append)

@@ -23,10 +23,11 @@ from domain.policy import can_see
 from domain.records import Entity, Record
 from store.view import command_entity
 from views.port import (
+    AccountAnswer,
     Changed,
+    ChangeListener,
     Key,
     Link,
-    Listener,
     Notice,
     QueuedCommand,
     Result,
@@ -52,7 +53,7 @@ class FakeClient:
         self.dismissed: list[int] = []
         self.now = now
         self.link = Link.ONLINE
-        self.listeners: list[Listener] = []
+        self.listeners: list[ChangeListener] = []
         self.seq = 0
         self.dispatched: list[Command] = []
         self.stopped = False
@@ -107,7 +108,7 @@ class FakeClient:
             last_event=None,
         )
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
+    def subscribe(self, listener: ChangeListener) -> Callable[[], None]:
         self.listeners.append(listener)
         return lambda: self.listeners.remove(listener)
 
@@ -131,7 +132,7 @@ class FakeClient:
         await self._emit(Changed(keys=keys, sync=True))
         return Result(ok=True, record=outcome.record)
 
-    async def account(self, name: str, target: str | None, args: dict[str, Any]) -> Result:
+    async def account(self, name: str, target: str | None, args: dict[str, Any]) -> AccountAnswer:
         """Like the server: straight through (never pending), the domain's
         rules, then the account's part: the current password must be
         `password`; staff.create and reset_password hand out `one_time`."""
@@ -140,12 +141,12 @@ class FakeClient:
         try:
             outcome = apply(self.confirmed, self._actor, cmd, self.now)
         except DomainError as e:
-            return Result(ok=False, message=e.message, code=e.code)
+            return AccountAnswer(ok=False, message=e.message, code=e.code)
         if self.link != Link.ONLINE:
-            return Result(ok=False, code="offline", message="Can't reach the server.")
+            return AccountAnswer(ok=False, code="offline", message="Can't reach the server.")
         if name == "account.change_password":
             if args.get("current_password") != self.password:
-                return Result(ok=False, code="wrong_password",
+                return AccountAnswer(ok=False, code="wrong_password",
                               message="Your current password isn't right. Please try again.")
             self.password = str(args["new_password"])
             self._user = {**self._user, "must_change_password": False}
@@ -155,18 +156,18 @@ class FakeClient:
         keys = frozenset((c.entity, c.id) for c in outcome.changes)
         await self._emit(Changed(keys=keys))
         secret = self.one_time if name in ("staff.create", "staff.reset_password") else None
-        return Result(ok=True, record=outcome.record, one_time_password=secret)
+        return AccountAnswer(ok=True, record=outcome.record, one_time_password=secret)
 
     async def dismiss(self, seq: int) -> None:
         """Forget a failed command, like the real outbox; the sync views hear
-        of it as the binding tells them (Changed(sync=True))."""
+        of it as the real client tells them (Changed(sync=True))."""
         if not any(c.seq == seq for c, _ in self.failed):
             return
         self.failed = [(c, why) for c, why in self.failed if c.seq != seq]
         self.dismissed.append(seq)
         await self._emit(Changed(sync=True))
 
-    async def stop(self) -> None:
+    async def logout(self) -> None:
         self.stopped = True
 
     async def suspend(self) -> None:
@@ -221,16 +222,16 @@ class FakeClient:
         await self._emit(Changed(keys=frozenset({(entity, record["id"])})))
 
     async def remote_events(self, *events: ServerEvent) -> None:
-        """A batch of server events, as the real binding reports it: the
-        records first (keys), then the events themselves (for the feed)."""
+        """A batch of server events, as the real client reports it: one
+        Changed with the records (keys) and the events themselves (for the feed)."""
         for e in events:
             if e.op == "delete" or e.data is None:
                 self.confirmed.remove(e.entity, e.id)
             else:
                 self.confirmed.put(e.entity, e.data)
         self._recompute()
-        await self._emit(Changed(keys=frozenset((e.entity, e.id) for e in events)))
-        await self._emit(Changed(events=events))
+        keys = frozenset((e.entity, e.id) for e in events)
+        await self._emit(Changed(keys=keys, sync=True, events=events))
 
     async def ack(self) -> None:
         """The server applied every pending command."""

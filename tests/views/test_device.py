@@ -25,7 +25,7 @@ from testkit.flet_harness import Harness
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.e2e.proxy import Relay
 from views.app import Session
-from views.binding import ServicesClient, connect, resume
+from views.binding import connect, resume
 from views.port import DeviceConfig, UiConfig
 from views.prefs import FilePrefs
 
@@ -97,8 +97,8 @@ class Device:
 
     @property
     def client(self) -> Client:
-        assert self.session is not None and isinstance(self.session.client, ServicesClient)
-        return self.session.client.client
+        assert self.session is not None and isinstance(self.session.client, Client)
+        return self.session.client
 
 
 async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:

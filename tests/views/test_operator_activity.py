@@ -23,7 +23,6 @@ from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, TODAY, appointment, staff, world
 from tests.views.fake_client import FakeClient
-from views.binding import ServicesClient
 from views.components import clock
 from views.operator import activity as operator_activity
 from views.operator.activity import ActivityFeed, time_label
@@ -722,7 +721,7 @@ async def test_server_events_reach_the_views_with_their_cause() -> None:
     store = Store(session.actor)
     client = Client(session, store, Api(session.server_url))
     got: list[Changed] = []
-    off = ServicesClient(client).subscribe(got.append)
+    off = client.subscribe(got.append)
     a1 = booking(Status.THERAPIST_CONFIRMED, accepted_by="t1")
     raw = {
         "seq": 5,

@@ -20,7 +20,6 @@ from testkit.flet_harness import Harness
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, appointment, world
 from tests.views.fake_client import FakeClient
-from views.binding import ServicesClient
 from views.port import Changed
 
 
@@ -115,7 +114,7 @@ async def test_queued_commands_have_no_dismiss(mount: Mount) -> None:
 
 
 async def test_the_binding_dismisses_in_the_outbox_and_tells_the_views(tmp_path: object) -> None:
-    """views.binding over the real services Client and Store (not started:
+    """The real services Client (the views' port itself) and Store (not started:
     no server needed to dismiss a command that already failed)."""
     actor = Actor("o1", "operator")
     store = Store(actor)
@@ -128,7 +127,7 @@ async def test_the_binding_dismisses_in_the_outbox_and_tells_the_views(tmp_path:
     session = Session("http://test", "token", {"id": "o1", "role": "operator"}, None)
     api = Api("http://test")
     try:
-        port = ServicesClient(Client(session, store, api))
+        port = Client(session, store, api)
         info = port.sync_info()
         assert [(c.seq, c.error) for c in info.failed] == [(ok.seq, "Not yours to mark.")]
         assert [c.seq for c in info.queued] == [queued.seq]

@@ -115,10 +115,11 @@ class PeopleForms:
 
         async def send(args: dict[str, Any]) -> Result:
             if person is None:
-                result = await self.client.account("staff.create", str(uuid.uuid4()), args)
-                if result.ok:
-                    self.one_time_password(args["name"], result.one_time_password)
-                return result
+                answer = await self.client.account("staff.create", str(uuid.uuid4()), args)
+                if answer.ok:
+                    self.one_time_password(args["name"], answer.one_time_password)
+                return Result(ok=answer.ok, message=answer.message, code=answer.code,
+                              record=answer.record)
             if not args:
                 return Result(ok=True)
             result = await self.client.dispatch("staff.update", person["id"], args)
