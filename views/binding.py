@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.commands import Actor, Snapshot
 from domain.records import Entity, Record
+from domain.staff import ONLINE_ONLY
 from services.api import ApiError, NetworkError
 from services.client import Client, Message
 from views.components.actions import SAVED
@@ -123,6 +124,8 @@ class ServicesClient:
         return (Notice(m.text),)
 
     async def dispatch(self, name: str, target: str | None, args: dict[str, Any]) -> Result:
+        if name in ONLINE_ONLY:  # never into the outbox (a password on disk)
+            return await self.account(name, target, args)
         d = await self.client.dispatch(name, target, args)
         if d.ok and d.seq is not None:
             self.names[d.seq] = name
