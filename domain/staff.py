@@ -33,6 +33,8 @@ ROLE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 OPTIONAL = ("specialization", "pressure_preference", "license", "plate")
 STAFF_FIELDS = ("username", "role", "name", "phone", *OPTIONAL, "active")
+# hand out or take a password: sent straight to the server, never queued on disk
+ONLINE_ONLY = frozenset({"staff.create", "staff.reset_password", "account.change_password"})
 MIN_PASSWORD = 8
 MAX_PASSWORD = 128  # argon2 hashes any length; a bound keeps a request cheap
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")

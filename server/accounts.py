@@ -50,6 +50,8 @@ class Standing:
     # the token (server.auth.token_key) that changed the password: it stays
     # signed in although its generation is an older one
     kept: str | None = None
+    # signed in with a one-time password: only account.change_password may run
+    must_change: bool = False
 
 
 def refusal(standing: Standing | None, session: Session) -> AuthError | None:
@@ -69,7 +71,7 @@ async def read_standings(conn: AsyncConnection,
                                                                   list[str]]:
     """The standing of every account (or of `ids`), and every stored password hash."""
     query = sa.select(users.c.id, users.c.token_generation, users.c.password_hash,
-                      users.c.kept_token)
+                      users.c.kept_token, users.c.must_change_password)
     wanted = None if ids is None else list(ids)
     if wanted is not None:
         query = query.where(users.c.id.in_(wanted))
@@ -78,7 +80,8 @@ async def read_standings(conn: AsyncConnection,
                                   else await repo.many(conn, "staff", wanted))}
     standings = {
         row.id: Standing(bool(staff.get(row.id, {}).get("active", True)),
-                         int(row.token_generation), row.kept_token)
+                         int(row.token_generation), row.kept_token,
+                         bool(row.must_change_password))
         for row in rows
     }
     return standings, [row.password_hash for row in rows]
@@ -144,6 +147,19 @@ class Accounts:
         error = refusal(standing, session)
         if error is not None:
             raise error
+
+    async def must_change(self, user_id: str) -> bool:
+        """Whether `user_id` still has to replace a one-time password. Only a
+        yes is read again from the database (it may have just changed)."""
+        standing = self._standing.get(user_id)
+        if standing is None or not standing.must_change:
+            return False
+        async with self._db.read() as conn:
+            found, _ = await read_standings(conn, [user_id])
+        standing = found.get(user_id)
+        if standing is not None:
+            self._standing[user_id] = standing
+        return standing is not None and standing.must_change
 
     async def recheck(self, ids: Iterable[str]) -> None:
         """Read these accounts' standing now (a staff or account command just

@@ -191,6 +191,19 @@ _UNSTORABLE: Response = (422, {"status": "rejected", "code": "invalid_request",
                                "message": "args: contains characters that can't be stored."})
 
 
+PASSWORD_FIRST: Response = (403, {
+    "status": "rejected", "code": "password_change_required",
+    "message": "You signed in with a one-time password: please choose your own first."})
+
+
+async def _password_first(rt: Runtime, actor: Actor, command: Command) -> Response | None:
+    """Someone who signed in with a one-time password changes it before any
+    other command (server.credentials)."""
+    if command.name == "account.change_password" or not await rt.accounts.must_change(actor.id):
+        return None
+    return PASSWORD_FIRST
+
+
 def _command_of(item: Any) -> Command | Response:
     """A body (or a batch item) as a Command, or how POST /api/commands refuses it."""
     if item is _NO_BODY:
@@ -220,6 +233,9 @@ async def _post_command(request: Request) -> JSON:
     command = _command_of(body)
     if not isinstance(command, Command):
         return JSON(command[1], status_code=command[0])
+    first = await _password_first(rt, session.actor, command)
+    if first is not None:
+        return JSON(first[1], status_code=first[0])
     status, answer = await rt.commands.execute(session.actor, command, session_key=session.key)
     return JSON(answer, status_code=status)
 
@@ -257,6 +273,8 @@ async def _post_commands_batch(request: Request) -> JSON:
     positions: list[int] = []
     for i, item in enumerate(items):
         got = _command_of(item)
+        if isinstance(got, Command):
+            got = await _password_first(rt, session.actor, got) or got
         if isinstance(got, Command):
             commands.append(got)
             positions.append(i)

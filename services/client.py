@@ -90,6 +90,7 @@ from typing import Any
 
 from domain.commands import Actor
 from domain.records import Entity, Record
+from domain.staff import ONLINE_ONLY
 from domain.words import about, refusal
 from services import session as sessions
 from services.api import Api, ApiError, NetworkError
@@ -258,6 +259,10 @@ class Client:
 
     async def dispatch(self, name: str, target: str | None = None,
                        args: Mapping[str, Any] | None = None) -> Dispatched:
+        if name in ONLINE_ONLY:  # never into the outbox (a password on disk)
+            answer = await self.account(name, target, args or {})
+            return Dispatched(ok=answer.ok, record=answer.record, message=answer.message,
+                              code=answer.code)
         return self.dispatch_now(name, target, args)
 
     def hold_sending(self) -> None:

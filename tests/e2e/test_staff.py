@@ -6,6 +6,7 @@ deactivates her and her open session is signed out with words saying why."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -79,13 +80,26 @@ def test_a_new_therapist_signs_in_changes_her_password_and_is_signed_out_when_de
     # the operator lets her go: her open session ends, saying why
     boot = operator.http.get("/api/sync/bootstrap").json()
     lia = next(s for s in boot["staff"] if s["username"] == "lia.ramos")
+    operator.ids["lia.ramos"] = lia["id"]
+    slot = {"user_id": lia["id"], "date": operator.today(), "start_time": "07:00",
+            "end_time": "23:00", "available": True}
+    r = operator.command("availability.create", str(uuid.uuid4()), slot)
+    assert r.status_code == 200, r.text
+    aid = operator.book(hour=15, therapist="lia.ramos")
     console.bring_to_front()
     line = ident(console, f"staff-{lia['id']}")
+    # the booking has reached the page (her line is redrawn with it: click after)
+    expect_text(line, "Today: 1 appointment", timeout=15_000)
     line.get_by_role("button", name="Deactivate").click()
     ident(console, "deactivate-confirm").wait_for(timeout=15_000)
     console.get_by_role("button", name="Deactivate").last.click()
     expect_text(line, "Not active", timeout=15_000)
     shoot(console, "staff-deactivated")
+    # her booking asks the operator for someone else
+    open_section(console, "Queues")
+    expect_text(ident(console, f"queue-{aid}"), "Needs a new person: Lia Ramos is no longer",
+                timeout=15_000)
+    shoot(console, "staff-needs-a-new-person")
 
     tablet.bring_to_front()
     tablet.get_by_role("textbox", name="Username").wait_for(timeout=30_000)

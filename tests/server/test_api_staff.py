@@ -151,6 +151,12 @@ def test_changing_your_password_keeps_this_session_and_signs_out_the_others(
     answer, sid, username = hire(op)
     secret = answer.ok().body["one_time_password"]
     here, there = signed_in(srv, username, secret), signed_in(srv, username, secret)
+    # a one-time password: nothing else before it is changed (a batch neither)
+    first = here.cmd("staff.set_duty", sid, on_duty=True)
+    assert first.status == 403 and first.code == "password_change_required", first.body
+    batch = httpx.post(srv.url + "/api/commands/batch", headers=here.headers, timeout=30,
+                       json={"commands": [here.body("staff.set_duty", sid, on_duty=True)]})
+    assert batch.json()["results"][0]["body"]["code"] == "password_change_required"
 
     async def change() -> tuple[Any, ...]:
         ws_here, ws_there = await live_socket(srv, here.token), await live_socket(srv, there.token)
@@ -162,6 +168,7 @@ def test_changing_your_password_keeps_this_session_and_signs_out_the_others(
         done = here.cmd("account.change_password", sid, current_password=secret,
                         new_password="a-long-new-one")
         sent = time.monotonic()
+        here.cmd("staff.set_duty", sid, on_duty=True).ok()  # at once: no stale refusal
         code, frames, at = await closed_within(ws_there, 5)
         still, _, _ = await closed_within(ws_here, 1.5)  # nothing: it stays open
         await ws_here.close()

@@ -271,3 +271,19 @@ async def test_a_one_time_password_asks_for_a_new_one_before_anything_else() -> 
     # her screen, at last
     assert session.shell is not None and not h.has_semantics("change-password")
     assert h.has_semantics("appt-a1")
+
+
+async def test_someone_another_operator_adds_appears_live(mount: Mount) -> None:
+    client = business()
+    h = await mount(client, width=1440, height=900)
+    lia = staff(
+        {"id": "t7", "username": "lia", "role": "therapist", "name": "Lia Ramos"},
+        on_duty=False,
+        phone="+63 917 555 0199",
+    )
+    await client.remote("staff", lia)
+    await h.settle()
+    assert "Lia Ramos" in line(h, "t7") and "Off duty" in line(h, "t7")
+    assert "2 therapists (1 on duty) · 1 driver (1 on duty) · 1 operator" in h.texts(
+        h.semantics("staff-page")
+    )
