@@ -22,6 +22,7 @@ from domain.attendance import (
     hours_by_day,
     hours_text,
     is_open,
+    local,
     open_shift,
     seconds_in,
     seconds_total,
@@ -77,12 +78,8 @@ def span_text(shift: Record) -> str:
     if is_open(shift):
         return f"{start}–now"
     end = clock_text(shift.get("clock_out_at"), zone)
-    ends = clock.local(_instant(shift["clock_out_at"])).date().isoformat()
+    ends = local(shift["clock_out_at"], zone).date().isoformat()
     return f"{start}–{end}" + (" next day" if ends != shift.get("date") else "")
-
-
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def week_shifts(shifts: Iterable[Record], days: list[date]) -> list[Record]:
