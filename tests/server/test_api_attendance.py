@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from testkit.server import ServerProcess
@@ -156,3 +157,19 @@ def test_the_lateness_threshold_is_the_server_s_setting(
     shift = clock_in(ana)
     assert (shift["late"], shift["late_minutes"]) == (False, 0)
     assert shift["expected_start"] == start.strftime("%H:%M")  # measured, within the hour
+
+
+def test_two_clock_ins_in_one_batch_the_second_is_refused(op: Api) -> None:
+    """An offline queue that clocked in twice (the second after a refused
+    clock-out, say) arrives as one batch: the first opens the shift, the
+    second sees it (the batch's own writes) and is refused."""
+    first, second = (op.body("attendance.clock_in", str(uuid.uuid4())) for _ in range(2))
+    r = httpx.post(op.srv.url + "/api/commands/batch", json={"commands": [first, second]},
+                   headers=op.headers, timeout=30)
+    assert r.status_code == 200, r.text
+    answers = r.json()["results"]
+    assert [a["status_code"] for a in answers] == [200, 409]
+    assert answers[1]["body"]["code"] == "already_clocked_in"
+    mine = [s for s in op.bootstrap()["shifts"] if s["user_id"] == op.id]
+    assert [s["id"] for s in mine if s["clock_out_at"] is None] == [first["target"]]
+    op.cmd("attendance.clock_out", first["target"]).ok()

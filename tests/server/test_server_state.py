@@ -151,3 +151,30 @@ async def test_hub_ring_stays_contiguous_when_advance_overlaps_publish() -> None
     assert [e.seq for e in await hub.read_after(8)] == [9, 10]
     await hub.advance(10)
     assert hub.head == 10
+
+
+async def test_attendance_reads_the_actor_s_own_shifts_and_slots(rt: Runtime) -> None:
+    """The per-person index: a clock-in's snapshot holds the actor's shifts
+    and availability, nobody else's; a reload (another process's view)
+    rebuilds the same."""
+    ana, maria = await actor(rt, "therapist1"), await actor(rt, "therapist2")
+    for n, who in enumerate((ana, maria)):
+        status, body = await rt.commands.execute(
+            who, Command("attendance.clock_in", f"shift-{n}", {}, None, "att", 100 + n))
+        assert status == 200, body
+
+    def read(state: object) -> tuple[set[str], set[str]]:
+        snap = state.snapshot(ana, Command("attendance.clock_in", "new", {}))  # type: ignore[attr-defined]
+        return ({s["user_id"] for s in snap.all("shift")},
+                {s["user_id"] for s in snap.all("availability")})
+
+    assert read(rt.state) == ({ana.id}, {ana.id})
+    async with rt.db.read() as conn:
+        await rt.state.load(conn)
+    assert read(rt.state) == ({ana.id}, {ana.id})
+    # closed and opened again: still one open shift of hers in what it reads
+    status, _ = await rt.commands.execute(
+        ana, Command("attendance.clock_out", "shift-0", {}, None, "att", 102))
+    assert status == 200
+    snap = rt.state.snapshot(ana, Command("attendance.clock_in", "new", {}))
+    assert [s["clock_out_at"] is None for s in snap.all("shift")] == [False]

@@ -24,6 +24,7 @@ from testkit.flet_harness import Harness, descendants
 from tests.views.conftest import Mount
 from tests.views.data import DRIVER, OPERATOR, THERAPIST, staff, world
 from tests.views.fake_client import NOW, FakeClient
+from views.components import attendance as attendance_view
 from views.components.attendance import ClockCard
 from views.operator.activity_text import describe
 from views.operator.attendance import AttendancePage
@@ -284,3 +285,23 @@ def test_clocking_in_and_out_read_as_sentences_in_the_operator_s_feed() -> None:
         line = describe(event, snap)
         assert line is not None and (line.kind, line.text) == ("shift", text)
     assert describe(cases[2][0], snap, me="d1").text == "You clocked out after 4 h"  # type: ignore[union-attr]
+
+
+async def test_an_open_shift_s_hours_move_on_while_in_view(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(attendance_view, "TICK_SECONDS", 0.01)
+    client = with_shifts(THERAPIST, shift("now", "t1", local("2026-11-21", "16:00"), None))
+    h, card = await staff_card(client)
+    assert texts_of(h, "attendance")[1] == "1 h so far."
+    ticking = asyncio.create_task(attendance_view.tick(card.root, card.refresh))
+    try:
+        client.now = NOW + timedelta(minutes=30)
+        await asyncio.sleep(0.05)
+        assert texts_of(h, "attendance")[1] == "1 h 30 min so far."
+        card.root.visible = False  # a hidden section renders nothing; it catches up when shown
+        client.now = NOW + timedelta(minutes=45)
+        await asyncio.sleep(0.05)
+        assert card.detail.value == "1 h 30 min so far."
+    finally:
+        ticking.cancel()

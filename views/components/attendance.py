@@ -22,6 +22,7 @@ from domain.attendance import (
     hours_by_day,
     hours_text,
     is_open,
+    local,
     open_shift,
     seconds_in,
     seconds_total,
@@ -35,6 +36,30 @@ from views.port import Changed, ClientPort
 
 Now = Callable[[], datetime]
 TICK_SECONDS = 60.0  # an open shift's hours move on by the minute
+
+
+def on_screen(control: ft.BaseControl) -> bool:
+    """On the page and not inside a hidden section (a tick renders only what
+    is seen; a section catches up when shown)."""
+    node: ft.BaseControl | None = control
+    while node is not None:
+        if getattr(node, "visible", True) is False:
+            return False
+        node = node.parent
+    return True
+
+
+async def tick(control: ft.BaseControl, refresh: Callable[[], None]) -> None:
+    """Every TICK_SECONDS while `control` is on the page: `refresh` when it is
+    in view (an open shift's hours move on by the minute)."""
+    while True:
+        await asyncio.sleep(TICK_SECONDS)
+        try:
+            _ = control.page
+        except RuntimeError:  # the page is gone
+            return
+        if on_screen(control):
+            refresh()
 
 
 def day_text(day: date) -> str:
@@ -53,12 +78,8 @@ def span_text(shift: Record) -> str:
     if is_open(shift):
         return f"{start}–now"
     end = clock_text(shift.get("clock_out_at"), zone)
-    ends = clock.local(_instant(shift["clock_out_at"])).date().isoformat()
+    ends = local(shift["clock_out_at"], zone).date().isoformat()
     return f"{start}–{end}" + (" next day" if ends != shift.get("date") else "")
-
-
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def week_shifts(shifts: Iterable[Record], days: list[date]) -> list[Record]:
@@ -176,16 +197,6 @@ class ClockCard:
         with contextlib.suppress(RuntimeError):  # not on the page (yet)
             self.root.update()
 
-    async def tick(self) -> None:
-        """Move the open shift's hours on, until the card leaves the page."""
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            try:
-                _ = self.root.page
-            except RuntimeError:
-                return
-            self.refresh()
-
     async def _clock_in(self, _: ft.Event[ft.Button]) -> None:
         await self._send("attendance.clock_in", str(uuid.uuid4()))
 
@@ -216,6 +227,6 @@ class ClockCard:
 def attendance_section(page: ft.Page, client: ClientPort) -> Section:
     """Staff's own attendance: a page of its own ("Hours" where room is tight)."""
     card = ClockCard(page, client)
-    page.run_task(card.tick)
+    page.run_task(tick, card.root, card.refresh)
     return Section("attendance", "Attendance", ft.Icons.ACCESS_TIME, card.root, card.changed,
                    card.refresh, short="Hours")

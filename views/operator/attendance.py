@@ -9,7 +9,6 @@ export lines — the same the server's GET /api/attendance.csv answers with.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +29,7 @@ from domain.attendance import (
 from domain.errors import DomainError
 from domain.records import Record, staff_name
 from views.components import clock, style
-from views.components.attendance import TICK_SECONDS, day_text, late_text, shift_row, week_shifts
+from views.components.attendance import day_text, late_text, shift_row, tick, week_shifts
 from views.components.feedback import snack
 from views.components.section import Section
 from views.port import Changed, ClientPort
@@ -187,16 +186,6 @@ class AttendancePage:
         if ch.reset or any(entity in ("shift", "staff") for entity, _ in ch.keys):
             self.refresh()
 
-    async def tick(self) -> None:
-        """The open shifts' hours move on, until the page goes."""
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            try:
-                _ = self.root.page
-            except RuntimeError:
-                return
-            self.refresh()
-
     # ---- intents
     def select(self, person_id: str) -> None:
         self.selected = person_id
@@ -242,7 +231,7 @@ class AttendancePage:
 
 def attendance_section(page: ft.Page, client: ClientPort) -> Section:
     attendance = AttendancePage(page, client)
-    page.run_task(attendance.tick)
+    page.run_task(tick, attendance.root, attendance.refresh)
     return Section("attendance", "Attendance", ft.Icons.ACCESS_TIME, attendance.root,
                    attendance.changed, short="Hours")
 
