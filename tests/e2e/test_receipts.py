@@ -1,0 +1,54 @@
+"""A receipt photo through the real browser (issue 16): the operator's
+Verify payment dialog opens Chromium's own file chooser (Flet's FilePicker,
+through the PickFiles client action), the picked PNG's bytes reach the
+server's receipt route, the dialog shows the photo, and the verified
+payment names it; the server then serves the very same bytes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from server.seed import receipt_png
+from testkit.browser import DESKTOP, expect_text, ident, login, open_app, shoot, type_into
+from tests.e2e.conftest import Operator, UiProcess
+from tests.e2e.test_operator import TO_PAYMENT
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def test_operator_attaches_a_receipt_photo_in_chromium(
+    browser: Browser, ui: UiProcess, operator: Operator
+) -> None:
+    aid = operator.book(hour=14)
+    operator.advance(aid, *TO_PAYMENT)
+    photo = receipt_png(7, "gcash")
+    console = open_app(browser, ui.url, DESKTOP)
+    login(console, "operator")
+
+    queued = ident(console, f"queue-{aid}")
+    expect_text(queued, "Verify payment", timeout=30_000)
+    queued.get_by_role("button", name="Verify payment").click()
+    type_into(console.get_by_role("textbox", name="Amount"), "1200")
+    ident(console, "verify-method").click()
+    console.get_by_text("GCash", exact=True).click()
+    with console.expect_file_chooser(timeout=30_000) as chooser:
+        console.get_by_role("button", name="Attach receipt photo").click()
+    chooser.value.set_files(files=[{"name": "gcash-receipt.png", "mimeType": "image/png",
+                                    "buffer": photo}])
+    expect_text(ident(console, f"receipt-{aid}"), "Receipt photo attached", timeout=30_000)
+    expect(ident(console, f"receipt-photo-{aid}")).to_be_visible()
+    shoot(console, "operator-verify-receipt-1440")
+
+    console.get_by_role("button", name="Verify payment").last.click()
+    expect(ident(console, f"queue-{aid}")).to_have_count(0, timeout=15_000)
+    operator.wait_for_status(aid, "payment_verified")
+    rid = hashlib.sha256(photo).hexdigest()
+    payment = operator.appointment(aid)["payment"]
+    # no typed reference: the photo stands for it
+    assert (payment["method"], payment["receipt_id"], payment["receipt_ref"]) == (
+        "gcash", rid, None)
+    served = operator.http.get(f"/api/appointments/{aid}/receipts/{rid}")
+    assert served.status_code == 200 and served.content == photo
