@@ -2,17 +2,21 @@
 Verify payment dialog opens Chromium's own file chooser (Flet's FilePicker,
 through the PickFiles client action), the picked PNG's bytes reach the
 server's receipt route, the dialog shows the photo, and the verified
-payment names it; the server then serves the very same bytes."""
+payment names it; the server then serves the very same bytes. And the
+Reports page on the demo business."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from server.seed import receipt_png
 from testkit.browser import DESKTOP, expect_text, ident, login, open_app, shoot, type_into
+from testkit.server import ServerProcess
 from tests.e2e.conftest import Operator, UiProcess
 from tests.e2e.test_operator import TO_PAYMENT
 
@@ -52,3 +56,30 @@ def test_operator_attaches_a_receipt_photo_in_chromium(
         "gcash", rid, None)
     served = operator.http.get(f"/api/appointments/{aid}/receipts/{rid}")
     assert served.status_code == 200 and served.content == photo
+
+
+def test_reports_page_on_the_demo_business(browser: Browser, tmp_path: Path) -> None:
+    """`make run`'s demo data on the Reports page: the method split, the
+    chart, the table; by therapist; the receipts in an appointment's history."""
+    srv = ServerProcess(tmp_path / "server", seed="demo", startup_timeout=120).start()
+    ui = UiProcess(srv.url, tmp_path / "ui")
+    ui.data_dir.mkdir()
+    ui.start()
+    try:
+        console = open_app(browser, ui.url, DESKTOP)
+        login(console, "operator")
+        console.get_by_role("tab", name=re.compile(r"Reports")).or_(
+            console.get_by_role("button", name=re.compile(r"Reports"))).first.click()
+        summary = ident(console, "reports-summary")
+        expect_text(summary, "sessions", timeout=30_000)
+        for method in ("Cash", "GCash", "Card", "Bank transfer"):
+            expect_text(summary, method)
+        expect_text(ident(console, "reports-table"), "Total")
+        shoot(console, "operator-reports-1440")
+        ident(console, "reports-by").click()
+        console.get_by_text("Therapist", exact=True).last.click()
+        expect_text(ident(console, "reports-table"), "Ana Reyes", timeout=15_000)
+        shoot(console, "operator-reports-therapist-1440")
+    finally:
+        ui.stop()
+        srv.close()
