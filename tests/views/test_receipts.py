@@ -154,8 +154,7 @@ async def test_the_history_shows_the_receipt_photo(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(paid))
     client.receipts[("a1", rid)] = PNG  # the therapist's photo is missing on the server
     h = await mount(client, width=1440, height=900)
-    (table,) = h.by_type(ft.DataTable)
-    r = next(x for x in table.rows if x.data == "a1")
+    r = next(x for t in h.by_type(ft.DataTable) for x in t.rows if x.data == "a1")
     await h.session.dispatch_event(r._i, "select_change", True)
     await h.session.after_event(r)
     await h.settle(30)
