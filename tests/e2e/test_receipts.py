@@ -8,7 +8,10 @@ Reports page on the demo business."""
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,42 @@ def test_reports_page_on_the_demo_business(browser: Browser, tmp_path: Path) -> 
     finally:
         ui.stop()
         srv.close()
+
+
+def noisy_png(side: int) -> bytes:
+    """A real PNG about side*side*3 bytes big (noise doesn't compress): a
+    phone photo's size."""
+    rng = random.Random(side)
+    raw = b"".join(b"\x00" + rng.randbytes(side * 3) for _ in range(side))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2,
+                                                            0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+
+
+def test_a_phone_sized_photo_goes_through(
+    browser: Browser, ui: UiProcess, operator: Operator
+) -> None:
+    """Megabytes, not a thumbnail: the picked bytes cross Flet's socket to the
+    session and then the receipt route."""
+    aid = operator.book(hour=15)
+    operator.advance(aid, *TO_PAYMENT)
+    photo = noisy_png(1100)  # ~3.6 MB
+    assert len(photo) > 3_000_000
+    console = open_app(browser, ui.url, DESKTOP)
+    login(console, "operator")
+    queued = ident(console, f"queue-{aid}")
+    expect_text(queued, "Verify payment", timeout=30_000)
+    queued.get_by_role("button", name="Verify payment").click()
+    with console.expect_file_chooser(timeout=30_000) as chooser:
+        console.get_by_role("button", name="Attach receipt photo").click()
+    chooser.value.set_files(files=[{"name": "IMG_2041.png", "mimeType": "image/png",
+                                    "buffer": photo}])
+    expect_text(ident(console, f"receipt-{aid}"), "Receipt photo attached", timeout=60_000)
+    rid = hashlib.sha256(photo).hexdigest()
+    served = operator.http.get(f"/api/appointments/{aid}/receipts/{rid}")
+    assert served.status_code == 200 and served.content == photo
