@@ -64,7 +64,8 @@ async def _visible(rt: Runtime, actor: Actor, appointment_id: str) -> None:
 
 @router.post(
     "/appointments/{appointment_id}/receipts", status_code=201,
-    responses=errors(401, 404, 413, 415, 422),
+    responses={**errors(401, 404, 413, 415, 422),
+               200: {"description": "The same photo was already attached: its id"}},
     summary="Attach a payment receipt photo (the raw image as the body)",
     description=(
         "The body is the photo itself (JPEG, PNG, WebP or HEIC, recognised by its bytes; "

@@ -4,13 +4,13 @@ copy, so the file and the screen agree."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from domain import reports
-from domain.times import is_date
 from server import repo
 from server.api import Me, Rt
 from server.errors import WireError
@@ -18,7 +18,7 @@ from server.wire import errors
 
 router = APIRouter(prefix="/api", tags=["reports"], responses=errors(500))
 
-Day = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD, inclusive")]
+Day = Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")]
 
 
 @router.get(
@@ -36,18 +36,13 @@ Day = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD, inclus
         "payment method, in pesos; the last line is the total."
     ),
 )
-async def sales_csv(actor: Me, rt: Rt, by: Annotated[str, Query()] = "day",
+async def sales_csv(actor: Me, rt: Rt, by: Annotated[reports.By, Query()] = "day",
                     start: Day = None, end: Day = None) -> Response:
     if actor.role != "operator":
         raise WireError(403, "forbidden", "Only operators can export sales reports.")
-    if by not in reports.BYS:
-        raise WireError(422, "invalid_request",
-                        f"by: choose one of {', '.join(reports.BYS)}.")
-    for name, value in (("start", start), ("end", end)):
-        if value is not None and not is_date(value):
-            raise WireError(422, "invalid_request", f"{name}: give a date as YYYY-MM-DD.")
+    first, last = (d.isoformat() if d else None for d in (start, end))
     async with rt.db.read() as conn:
-        found = reports.sales(await repo.select(conn, "appointment"), start, end)
+        found = reports.sales(await repo.select(conn, "appointment"), first, last)
         staff = await repo.select(conn, "staff")
         services = await repo.select(conn, "service")
     rows = reports.report(by, found, staff, services)

@@ -174,3 +174,40 @@ def test_other_routes_keep_their_body_limit(op: Api) -> None:
     r = httpx.post(f"{op.srv.url}/api/commands", json=body, headers=op.headers, timeout=30)
     assert (r.status_code, r.json()["code"]) == (413, "too_large")
     assert "KiB" in r.json()["message"]
+
+
+async def test_the_client_side_calls(op: Api, t1: Api, t2: Api, d1: Api,
+                                     srv: ServerProcess) -> None:
+    """services.Client and the views' port over it (views.binding): upload,
+    fetch, the sales CSV; refusals as ServerRefused in the server's words."""
+    from services.client import Client
+    from testkit.server import DEMO_PASSWORD
+    from views.binding import ServicesClient
+    from views.port import ServerRefused
+
+    aid = booked(op, t1, d1)
+    mine = ServicesClient(await Client.start(srv.url, "therapist1", DEMO_PASSWORD))
+    other = ServicesClient(await Client.start(srv.url, "therapist2", DEMO_PASSWORD))
+    boss = ServicesClient(await Client.start(srv.url, "operator", DEMO_PASSWORD))
+    try:
+        photo = png(9)
+        rid = await mine.upload_receipt(aid, photo)
+        assert rid == hashlib.sha256(photo).hexdigest()
+        assert await boss.receipt(aid, rid) == photo
+        with pytest.raises(ServerRefused) as refused:
+            await other.receipt(aid, rid)
+        assert refused.value.code == "not_found"
+        with pytest.raises(ServerRefused) as refused:
+            await mine.upload_receipt(aid, b"%PDF-1.7")
+        assert refused.value.code == "not_an_image" and "JPEG" in refused.value.message
+        with pytest.raises(ServerRefused) as refused:
+            await mine.upload_receipt(aid, b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * LIMIT))
+        assert refused.value.code == "too_large" and "too large" in refused.value.message
+        text = (await boss.sales_csv("month", None, None)).decode("utf-8-sig")
+        assert text.startswith("month,label,sessions,total,cash,gcash,bank_transfer,card")
+        with pytest.raises(ServerRefused) as refused:
+            await mine.sales_csv("day", None, None)
+        assert refused.value.code == "forbidden"
+    finally:
+        for c in (mine, other, boss):
+            await c.client.stop()

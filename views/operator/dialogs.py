@@ -179,7 +179,8 @@ def verify_payment(
     dlg = form_dialog(
         page,
         title,
-        [method, amount, receipt, photo.root, extension],
+        [ft.Semantics(identifier="verify-method", container=True, content=method),
+         amount, receipt, photo.root, extension],
         "Verify payment",
         collect,
         send,

@@ -105,7 +105,11 @@ class ReportsPage:
             container=True,
             content=ft.Column(
                 [
-                    ft.Row([self.by_choice, self.range_choice, self.export], wrap=True,
+                    ft.Row([ft.Semantics(identifier="reports-by", container=True,
+                                         content=self.by_choice),
+                            ft.Semantics(identifier="reports-range", container=True,
+                                         content=self.range_choice),
+                            self.export], wrap=True,
                            spacing=12, vertical_alignment=ft.CrossAxisAlignment.CENTER),
                     ft.Semantics(identifier="reports-summary", container=True,
                                  content=self.summary),
@@ -166,7 +170,8 @@ class ReportsPage:
                                                           color=METHOD_COLORS[m]))
                     y += part
             groups.append(fch.BarChartGroup(x=i, rods=[fch.BarChartRod(
-                to_y=r.total / 100, width=16 if len(shown) < 20 else 8, stack_items=stack,
+                to_y=r.total / 100, width=28 if len(shown) <= 8 else 16 if len(shown) < 20 else 8,
+                stack_items=stack,
                 border_radius=2, color=ft.Colors.TRANSPARENT,
                 tooltip=f"{r.label}: {pesos(r.total)}")]))
         every = max(1, len(shown) // 8)
