@@ -51,24 +51,41 @@ class ForkedProcess:
         self.pid = pid
         self.args = args
         self.returncode: int | None = None
-        self._conn = conn
+        self._conn: socket.socket | None = conn
         self._buf = b""
 
     def _read(self, timeout: float | None) -> None:
         if self.returncode is not None:
             return
+        if self._conn is None:  # the zygote went first: watch the pid itself
+            self._orphan(timeout)
+            return
         self._conn.settimeout(timeout)
         try:
             while b"\n" not in self._buf:
                 chunk = self._conn.recv(4096)
-                if not chunk:  # the zygote went: the server went with it
-                    self.returncode = -signal.SIGKILL
+                if not chunk:
+                    self._conn.close()
+                    self._conn = None
+                    self._orphan(timeout)
                     return
                 self._buf += chunk
         except (TimeoutError, BlockingIOError):
             return
         self.returncode = int(json.loads(self._buf.split(b"\n", 1)[0])["returncode"])
         self._conn.close()
+        self._conn = None
+
+    def _orphan(self, timeout: float | None) -> None:
+        """Its exit code went with the zygote; that it's gone is all we can learn."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if not _alive(self.pid):
+                self.returncode = -signal.SIGKILL
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
 
     def poll(self) -> int | None:
         self._read(0)
@@ -90,6 +107,18 @@ class ForkedProcess:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie nobody reaps — PID 1 in a container may not — is gone)."""
+    try:
+        os.kill(pid, 0)
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 class Zygote:
@@ -149,7 +178,6 @@ def _child(request: dict[str, Any], keep: list[socket.socket]) -> None:
         for sig in (signal.SIGTERM, signal.SIGCHLD):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        os.setpgrp()  # a Ctrl+C on the test run reaches it only through its stop
         fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
@@ -175,6 +203,9 @@ def _child(request: dict[str, Any], keep: list[socket.socket]) -> None:
 
 
 def serve(path: str) -> None:
+    # A Ctrl+C on the test run reaches the servers (as with Popen); the zygote
+    # outlives it to report their codes, and goes when the test run does.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)

@@ -30,6 +30,9 @@ from views.operator.activity_text import describe
 from views.operator.words import clock_text, day_text
 from views.port import Changed, ServerEvent
 
+# A mount of the activity section alone (the rest of the console isn't looked at here).
+ACTIVITY = ("activity",)
+
 DAY = date.fromisoformat(TODAY)
 CARLA: Record = {"id": "t2", "username": "therapist2", "role": "therapist", "name": "Carla"}
 MARIA: Record = {"id": "c1", "version": 1, "first_name": "Maria", "last_name": "Santos"}
@@ -356,7 +359,7 @@ def feed_ids(h: Harness) -> list[str]:
 async def test_feed_shows_events_as_they_arrive_newest_first(mount: Mount) -> None:
     a1 = booking(Status.PENDING, created_by="o1")
     client = FakeClient(OPERATOR, world(a1))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=ACTIVITY)
     feed = h.semantics("activity-feed")
     assert feed_ids(h) == []
     assert any(t.startswith("Nothing has happened yet today.") for t in h.texts(feed))
@@ -504,7 +507,7 @@ def line_texts(h: Harness, identifier: str) -> list[str]:
 
 async def test_sign_in_shows_todays_history_newest_first(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(*history()))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=ACTIVITY)
     # today's steps only, newest first; yesterday's and a time nobody can read are left out
     assert feed_ids(h) == TODAYS
     assert not any(
@@ -530,7 +533,7 @@ async def test_sign_in_shows_todays_history_newest_first(mount: Mount) -> None:
 async def test_live_events_go_on_from_the_history_without_repeating_it(mount: Mount) -> None:
     records = history()
     client = FakeClient(OPERATOR, world(*records))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=ACTIVITY)
     a1 = records[0]
     # the driver's confirmation arrives (a replay around the bootstrap's cursor):
     # the history already has it, at the same instant
@@ -571,7 +574,7 @@ async def test_a_change_waiting_to_sync_gives_way_to_the_servers_event(mount: Mo
     a1 = history()[0]
     client = FakeClient(OPERATOR, world(a1), now=datetime.combine(DAY, time(9, 30), ZONE))
     assert (await client.dispatch("appointment.start", "a1", {})).ok  # queued, not yet sent
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=ACTIVITY)
     # what we did is in the history, at our own clock's time
     assert feed_ids(h)[0] == "activity-a1-started"
     assert line_texts(h, "activity-a1-started")[-1] == "09:30"

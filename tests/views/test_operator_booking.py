@@ -15,6 +15,9 @@ from tests.views.conftest import Mount
 from tests.views.data import OPERATOR, TODAY, appointment, world
 from tests.views.fake_client import FakeClient
 
+# A mount of the queues section alone (the rest of the console isn't looked at here).
+QUEUES = ("queues",)
+
 
 def data(*appts: Record, available: bool = True) -> dict[Entity, list[Record]]:
     w = world(*appts)
@@ -44,7 +47,7 @@ def data(*appts: Record, available: bool = True) -> dict[Entity, list[Record]]:
 
 
 async def open_dialog(mount: Mount, client: FakeClient) -> tuple[Harness, ft.AlertDialog]:
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     await h.click(h.button("New appointment"))
     dialog = h.semantics("booking-dialog").parent
     assert isinstance(dialog, ft.AlertDialog)
@@ -172,7 +175,7 @@ async def test_edit_sends_only_what_changed_and_explains_clashes(mount: Mount) -
     mine = appointment("a1", Status.PENDING, start="10:00", notes="Gate 4")
     other = appointment("a2", Status.THERAPIST_CONFIRMED, start="14:00", end_time="15:00")
     client = FakeClient(OPERATOR, data(mine, other), now=datetime.now(UTC))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     await h.click(h.button("Edit", within=h.semantics("queue-a1")))
     dialog = h.semantics("booking-dialog").parent
     assert isinstance(dialog, ft.AlertDialog)

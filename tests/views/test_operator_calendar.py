@@ -31,6 +31,9 @@ from views.operator.calendar_grid import (
     week_grid,
 )
 
+# A mount of the calendar section alone (the rest of the console isn't looked at here).
+CALENDAR = ("calendar",)
+
 BEA: Record = {"id": "t2", "username": "therapist2", "role": "therapist", "name": "Bea"}
 TOMORROW = shift(TODAY, 1)
 YESTERDAY = shift(TODAY, -1)
@@ -184,7 +187,7 @@ async def test_day_view_shows_bookings_and_availability_and_books_a_free_slot(
             slots=(slot("v1", "t1", TODAY, "08:00", "20:00"),),
         ),
     )
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=CALENDAR)
     assert column_appts(h, "t1") == ["a1"]
     assert column_appts(h, "t2") == ["a2"]
     assert "Liza Mendoza" in h.texts(h.semantics("calendar-column-t1"))
@@ -215,7 +218,7 @@ async def test_day_view_shows_bookings_and_availability_and_books_a_free_slot(
 async def test_live_updates_and_navigation(mount: Mount) -> None:
     a1 = appointment("a1", Status.PENDING, start="10:00", end_time="11:00")
     client = FakeClient(OPERATOR, data(a1))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=CALENDAR)
     assert column_appts(h, "t1") == ["a1"]
 
     # another operator moves it to Bea; availability arrives for Ana
@@ -286,7 +289,7 @@ async def test_clicking_a_booking_opens_its_edit_dialog(mount: Mount) -> None:
             slots=(slot("v1", "t1", TODAY, "08:00", "20:00"),),
         ),
     )
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=CALENDAR)
 
     await h.click(booking_line(h, "a1"))
     dialog = dialog_of(h)
@@ -315,7 +318,7 @@ async def test_clicking_a_booking_opens_its_edit_dialog(mount: Mount) -> None:
 async def test_a_booking_in_the_week_view_opens_its_edit_dialog(mount: Mount) -> None:
     a1 = appointment("a1", Status.PENDING, start="10:00", end_time="11:00")
     client = FakeClient(OPERATOR, data(a1))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=CALENDAR)
     # another operator moved it meanwhile: the dialog opens on the record as it is now
     await client.remote("appointment", {**a1, "version": 2, "location": "7 Acacia Lane"})
     await h.settle()
@@ -335,7 +338,7 @@ async def test_a_change_the_grid_cannot_show_is_not_recomputed(
 ) -> None:
     a1 = appointment("a1", Status.PENDING, start="10:00", end_time="11:00")
     client = FakeClient(OPERATOR, data(a1))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=CALENDAR)
     computed: list[str] = []
 
     def counted(snap: Any, day: str) -> Any:

@@ -17,6 +17,9 @@ from tests.views.fake_client import FakeClient
 from views.operator.queues import QueueBoard, time_left
 from views.operator.runner import OperatorRunner
 
+# A mount of the queues section alone (the rest of the console isn't looked at here).
+QUEUES = ("queues",)
+
 PAST = "2000-01-01T00:00:00Z"
 
 
@@ -52,7 +55,7 @@ def sample() -> list[dict[str, object]]:
 
 async def test_each_appointment_in_its_queue_with_counts(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(*sample()))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     expected = {"pending": 2, "rejected": 1, "ready": 1, "payment": 1, "pickup": 1, "overdue": 1}
     for queue, n in expected.items():
         assert count(h, queue) == str(n), queue
@@ -71,7 +74,7 @@ async def test_each_appointment_in_its_queue_with_counts(mount: Mount) -> None:
 
 async def test_queue_actions_are_only_the_allowed_ones(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(*sample()))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     group = h.semantics("group-rejected")
     assert h.buttons_in(h.semantics("queue-r1")) == ["Deny", "Accept rejection", "Reassign", "Edit"]
     assert "Reason: Sick" in h.texts(group)
@@ -85,7 +88,7 @@ async def test_queue_actions_are_only_the_allowed_ones(mount: Mount) -> None:
 async def test_remote_accept_updates_count_and_repaints_only_that_queue(mount: Mount) -> None:
     appts = sample()
     client = FakeClient(OPERATOR, world(*appts))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900)  # the whole console: see `elsewhere`
     pending = ids_under(h, "group-pending") | ids_under(h, "count-pending")
     summary = {c._i for c in descendants(h.semantics("count-pending").parent)}
     untouched = ids_under(h, "group-payment") | ids_under(h, "group-rejected")
@@ -110,7 +113,7 @@ async def test_remote_accept_updates_count_and_repaints_only_that_queue(mount: M
 
 async def test_start_moves_the_card_out_of_ready(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(*sample()))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     await h.click(h.button("Start", within=h.semantics("queue-go")))
     assert client.dispatched[-1].name == "appointment.start"
     assert count(h, "ready") == "0"
@@ -118,7 +121,7 @@ async def test_start_moves_the_card_out_of_ready(mount: Mount) -> None:
 
 async def test_verify_dialog_shows_the_domains_messages_inline(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(*sample()))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     await h.click(h.button("Verify payment", within=h.semantics("queue-pay")))
     dialog = h.semantics("verify-pay").parent
     assert isinstance(dialog, ft.AlertDialog)
@@ -155,7 +158,7 @@ async def test_verify_dialog_shows_the_domains_messages_inline(mount: Mount) -> 
 
 async def test_cash_needs_no_receipt(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(*sample()))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     await h.click(h.button("Verify payment", within=h.semantics("queue-pay")))
     await h.type_text(h.field("Amount"), "900")
     await h.click(h.button("Verify payment", within=h.semantics("verify-pay").parent))
@@ -165,7 +168,7 @@ async def test_cash_needs_no_receipt(mount: Mount) -> None:
 async def test_cancel_overdue_says_how_many(mount: Mount) -> None:
     appts = [*sample(), appointment("late2", Status.PENDING, response_deadline=PAST)]
     client = FakeClient(OPERATOR, world(*appts))
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     assert count(h, "overdue") == "2"
     await h.click(h.button("Cancel overdue"))
     assert any("Cancel 2 overdue appointments?" in t for t in h.texts())
@@ -247,7 +250,7 @@ async def test_reassign_offers_only_therapists_who_can_take_the_slot(mount: Moun
         appointment("busy", Status.THERAPIST_CONFIRMED, therapist_ids=["t4"], accepted_ids=["t4"])
     )
     client = FakeClient(OPERATOR, data)
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     await h.click(h.button("Reassign", within=h.semantics("queue-r1")))
     dialog = h.semantics("reassign-r1")
     choice = next(d for d in descendants(dialog) if isinstance(d, ft.Dropdown))
@@ -283,7 +286,7 @@ async def test_pickup_offers_free_drivers_longest_idle_first(mount: Mount) -> No
     # d1 (Ben) is driving "go2" out right now
     data["appointment"].append(appointment("go2", Status.JOURNEY))
     client = FakeClient(OPERATOR, data)
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=QUEUES)
     await h.click(h.button("Assign driver", within=h.semantics("queue-pick")))
     dialog = h.semantics("pickup-pick")
     labels = [str(r.label) for r in descendants(dialog) if isinstance(r, ft.Radio)]

@@ -16,6 +16,9 @@ from tests.views.data import OPERATOR, appointment, world
 from tests.views.fake_client import FakeClient
 from views.port import TimelineEntry
 
+# A mount of the table section alone (the rest of the console isn't looked at here).
+TABLE = ("table",)
+
 
 def entry(seq: int, at: str, name: str, role: str, summary: str, before: str | None,
           after: str, actor_id: str = "x") -> TimelineEntry:
@@ -58,7 +61,7 @@ async def test_choosing_a_row_shows_its_timeline_after_a_spinner(mount: Mount) -
                                                      client_name="Liza Mendoza")))
     client.timelines["a1"] = [BOOKED, ACCEPTED]
     client.timeline_gate = asyncio.Event()  # the server is slow
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=TABLE)
     assert not panel(h).visible
 
     choosing = asyncio.create_task(choose(h, "a1"))
@@ -88,7 +91,7 @@ async def test_a_friendly_problem_and_try_again(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(appointment("a1", Status.PENDING)))
     client.timelines["a1"] = [BOOKED]
     client.timeline_error = "Can't reach the server, so the history can't be loaded right now."
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=TABLE)
     await choose(h, "a1")
     problem = h.semantics("timeline-problem")
     assert client.timeline_error in h.texts(problem)
@@ -106,7 +109,7 @@ async def test_live_reload_and_no_stale_answers(mount: Mount) -> None:
     a2 = appointment("a2", Status.THERAPIST_CONFIRMED, start="12:00", client_name="Bea Lim")
     client = FakeClient(OPERATOR, world(a1, a2))
     client.timelines = {"a1": [BOOKED], "a2": [BOOKED, ACCEPTED]}
-    h = await mount(client, width=1440, height=900)
+    h = await mount(client, width=1440, height=900, only=TABLE)
     await choose(h, "a1")
     assert len(lines(h)) == 2
 
