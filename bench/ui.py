@@ -286,8 +286,10 @@ def breakdown(t: Tap, stamps: list[tuple[float, str, str | None, dict[str, Any]]
     sent = first_ws(t.browser_ws[t.tapper], t.tap, "out")
     event = first(window, t.tap - 5, "event", me)
     dispatch = first(window, event or t.tap, "dispatch", t.tapper)
-    applied = first(window, dispatch or t.tap, "apply", me)
-    own_patch = first(window, applied or dispatch or t.tap, "send", me)
+    # the tap's handler sends the card as soon as the dispatch returns (the
+    # shell's render of the change comes after)
+    dispatched = first(window, dispatch or t.tap, "dispatched", t.tapper)
+    own_patch = first(window, dispatched or dispatch or t.tap, "send", me)
     own_in = first_ws(t.browser_ws[t.tapper], own_patch or t.tap, "in")
     out[t.tapper] = dict(zip(OWN_STAGES, (sent, event, dispatch, own_patch, own_in,
                                           t.seen[t.tapper]), strict=True))
@@ -372,7 +374,7 @@ def spans(stamps: list[tuple[float, str, str | None, dict[str, Any]]],
     """Durations of work done on the app's event loop (ms), by what it was:
     the outbox's durable append, the cache's flush copy, each role's render
     of a change (the shell's apply)."""
-    pairs = {"enqueue": ("enqueued", "outbox append (fsync)"),
+    pairs = {"enqueue": ("enqueued", "outbox append"),
              "flush": ("flushed", "cache flush copy"),
              "apply": ("applied", "render of a change")}
     role = {sid: user for user, sid in sids.items()}
@@ -469,6 +471,11 @@ def screens(sizes: tuple[int, ...], events: int, app_root: Path = ROOT) -> Resul
                 "sessions")
         res.add(f"{f.n} sessions: idle CPU per session", f.idle_per_session * 100, "% of a core",
                 note="an open operator screen doing nothing (its countdowns tick each second)")
+        if f.sign_ins:
+            tail = f.sign_ins[-10:]
+            res.add(f"{f.n} sessions: a sign-in, the last ten", pct(tail, 50) * 1000, "ms",
+                    note=f"first ten p50 {pct(f.sign_ins[:10], 50) * 1000:.0f} ms; five at a "
+                    "time, click to the operator's screen")
     return res
 
 

@@ -89,8 +89,9 @@ def install(path: str) -> None:
         s.sender._bench_user = s.username
 
     around(Client, "_begin", named)
-    # The outbox's durable append (an fsync, on the loop) and the cache's
-    # flush preparation (a copy, on the loop; the write is in a thread).
+    # The outbox's durable append (the write; its fsync runs in a thread on
+    # a loop, store/outbox.py) and the cache's flush preparation (a copy, on
+    # the loop; the write is in a thread).
     around(Outbox, "enqueue", lambda s, name, *a, **k: stamp("enqueue", None, name=name),
            lambda s, name, *a, **k: stamp("enqueued", None, name=name))
     around(Store, "prepare_flush", lambda s: stamp("flush", None),

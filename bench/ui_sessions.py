@@ -127,6 +127,7 @@ class Fleet:
     missing: int
     idle_per_session: float  # cores an open session uses doing nothing (countdowns)
     failed: int = 0  # sign-ins that did not finish in time (the fleet goes on without them)
+    sign_ins: list[float] = field(default_factory=list)  # seconds each, in the order opened
 
 
 async def fleet(url: str, pid: int, n: int, events: int, book: Any, password: str,
@@ -136,9 +137,16 @@ async def fleet(url: str, pid: int, n: int, events: int, book: Any, password: st
     rss0 = rss_bytes(pid)
     had = len(already)
     failed = 0
+    sign_ins: list[float] = []
+
+    async def timed() -> tuple[Screen, asyncio.Task[None]]:
+        began = time.monotonic()
+        opened = await open_screen(url, "operator", password)
+        sign_ins.append(time.monotonic() - began)
+        return opened
+
     for start in range(had, n, 5):  # five sign-ins at a time
-        opened = await asyncio.gather(*(open_screen(url, "operator", password)
-                                        for _ in range(start, min(n, start + 5))),
+        opened = await asyncio.gather(*(timed() for _ in range(start, min(n, start + 5))),
                                       return_exceptions=True)
         already += [o for o in opened if not isinstance(o, BaseException)]
         failed += sum(isinstance(o, BaseException) for o in opened)
@@ -162,7 +170,7 @@ async def fleet(url: str, pid: int, n: int, events: int, book: Any, password: st
         await asyncio.sleep(1.0)  # the hidden sections catch up (views/shell.py)
         cpu += cpu_seconds(pid) - c0 - idle * (time.time() - t0)
     return Fleet(len(already), per_session, lasts, mids, cpu / max(1, events) / len(already),
-                 missing, idle / len(already), failed)
+                 missing, idle / len(already), failed, sign_ins)
 
 
 def booker(url: str, password: str) -> Any:

@@ -252,10 +252,11 @@ class Client:
     # Acting --------------------------------------------------------------------
     def dispatch_now(self, name: str, target: str | None = None,
                      args: Mapping[str, Any] | None = None) -> Dispatched:
-        result = self.store.dispatch(name, target, args)
-        if result.ok:
-            self.sender.wake()
-        return result
+        # the sender first: its turn on the loop comes before the renders the
+        # store's notification schedules, so the command is on its way while
+        # the screens draw (bench ui); a refused dispatch wakes it for nothing
+        self.sender.wake()
+        return self.store.dispatch(name, target, args)
 
     async def dispatch(self, name: str, target: str | None = None,
                        args: Mapping[str, Any] | None = None) -> Dispatched:

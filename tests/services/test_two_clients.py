@@ -108,3 +108,28 @@ async def test_clients_only_exist_for_a_running_loop(srv: ServerProcess) -> None
     assert client.user["username"] == "driver1" and client.actor.role == "driver"
     await client.stop()
     await client.stop()  # idempotent
+
+
+async def test_the_command_is_on_its_way_before_the_screens_render_it(
+        srv: ServerProcess) -> None:
+    """A view renders a change in a task of its own (Flet's page.run_task);
+    the sender must get its turn on the loop first, so the command travels
+    while the screens draw (issue 14: in the web UI, one loop serves every
+    session, and a render ahead of it held the POST back by tens of ms)."""
+    import asyncio
+
+    op = await sign_in(srv, "operator")
+    try:
+        await until(lambda: op.status == "online")
+        states: list[list[str]] = []  # the outbox as each render found it
+
+        async def render() -> None:
+            states.append([e.state for e in op.store.outbox.entries()])
+
+        off = op.on_change(lambda _: asyncio.get_running_loop().create_task(render()))
+        assert op.dispatch_now("appointment.create", new_id(), booking(op, "therapist1")).ok
+        await until(lambda: bool(states))
+        off()
+        assert states[0] == ["sending"]  # the sender took it before the render ran
+    finally:
+        await op.stop()
