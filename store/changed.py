@@ -118,9 +118,15 @@ class Changed:
     def then(self, later: Changed) -> Changed:
         """This batch followed by `later`, as one: a key keeps its first
         `before` and its last `after`."""
-        changes = dict(self.changes)
-        for key, (before, after) in later.changes.items():
-            changes[key] = (changes[key][0] if key in changes else before, after)
+        if not self:
+            return later
+        if not later:
+            return self
+        changes = self.changes
+        if later.changes:
+            changes = dict(changes)
+            for key, (before, after) in later.changes.items():
+                changes[key] = (changes[key][0] if key in changes else before, after)
         return Changed(
             keys=self.keys | later.keys,
             sync=self.sync or later.sync,

@@ -246,9 +246,14 @@ class Store:
         if not applied:
             return
         self.last_event = dict(applied[-1])
-        with self.batch():
-            self._rebase(before)
-            self.publish(Changed(events=tuple(ServerEvent.of(e) for e in applied)))
+        # built in one piece, not merged in a batch: this runs for every
+        # event on every device, and what it allocates is what the garbage
+        # collector scans (bench propagation, 1,000 clients a process)
+        happened = tuple(ServerEvent.of(e) for e in applied)
+        changes, newly = self.view.rebase(before, ())
+        changed = (Changed(keys=frozenset(changes), sync=True, changes=changes, events=happened)
+                   if changes else Changed(events=happened))
+        self._publish_with(changed, newly)
 
     def acknowledge(self, seq: int, response: Mapping[str, Any]) -> None:
         """The server applied command `seq`: drop it and take the records in
@@ -384,10 +389,17 @@ class Store:
     # Internals ----------------------------------------------------------------
     def _rebase(self, before: dict[Key, Record | None], removed: Iterable[int] = ()) -> None:
         changes, newly = self.view.rebase(before, removed)
+        if changes or newly:
+            self._publish_with(of_records(changes) if changes else Changed(), newly)
+
+    def _publish_with(self, changed: Changed, newly: list[Pending]) -> None:
+        """Publish `changed` with the conflicts `newly` faces, as one."""
+        if not newly:
+            self.publish(changed)
+            return
         with self.batch():
             self._conflicts(newly)
-            if changes:
-                self.publish(of_records(changes))
+            self.publish(changed)
 
     def _conflicts(self, newly: list[Pending]) -> None:
         for p in newly:
