@@ -162,3 +162,15 @@ async def test_a_card_changes_in_place_and_sends_only_what_differs(mount: Mount)
     await client.ack()
     await h.settle()
     assert "Waiting to sync" not in h.texts(h.semantics("appt-a1"))
+
+
+async def test_a_tap_sends_the_outcome_not_a_spinner_first(mount: Mount) -> None:
+    """The dispatch answers at once (the store applies it locally): the tap
+    sends the card's new state, not a busy spinner before it (issue 14)."""
+    client = FakeClient(THERAPIST, world(appointment("a1", Status.PENDING)))
+    h = await mount(client)
+    mark = h.mark()
+    await h.click(h.button("Accept", h.semantics("appt-a1")))
+    sent = repr([m.body for m in h.conn.messages[mark:]])
+    assert "Waiting to sync" in sent  # the outcome went out
+    assert "ProgressRing" not in sent

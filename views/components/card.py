@@ -142,9 +142,12 @@ class AppointmentCard:
         self._build()
 
     def set_busy(self, action: str | None) -> None:
+        """Mark the card busy with `action` (no second tap until it is
+        answered). Not sent: the dispatch is local and answers at once, and
+        the card's next update carries the outcome; a spinner sent first was
+        a patch more for the page to take in before the change (bench ui)."""
         self.busy = action
         self._build()
-        self._update()
 
     def _update(self) -> None:
         # not on the page (yet): it renders when added
