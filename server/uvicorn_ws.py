@@ -177,7 +177,13 @@ def assumptions_broken() -> list[str]:
 
     config = Config(app=never, ws_per_message_deflate=False, ws_ping_interval=None)
     config.load()
-    proto: Any = AutoWebSocketsProtocol(config, ServerState(), {})
+    # its own loop: the protocol asks for the current one, which a caller
+    # outside any loop may not have
+    loop = asyncio.new_event_loop()
+    try:
+        proto: Any = AutoWebSocketsProtocol(config, ServerState(), {}, _loop=loop)
+    finally:
+        loop.close()
     send = getattr(proto, "send", None)
     if getattr(send, "__self__", None) is not proto:
         broken.append(f"{PROTOCOL_CLASS}.send is no bound method of the protocol "

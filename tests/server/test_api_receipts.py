@@ -178,17 +178,16 @@ def test_other_routes_keep_their_body_limit(op: Api) -> None:
 
 async def test_the_client_side_calls(op: Api, t1: Api, t2: Api, d1: Api,
                                      srv: ServerProcess) -> None:
-    """services.Client and the views' port over it (views.binding): upload,
+    """services.Client, the views' port (views/port.py): upload,
     fetch, the sales CSV; refusals as ServerRefused in the server's words."""
     from services.client import Client
     from testkit.server import DEMO_PASSWORD
-    from views.binding import ServicesClient
     from views.port import ServerRefused
 
     aid = booked(op, t1, d1)
-    mine = ServicesClient(await Client.start(srv.url, "therapist1", DEMO_PASSWORD))
-    other = ServicesClient(await Client.start(srv.url, "therapist2", DEMO_PASSWORD))
-    boss = ServicesClient(await Client.start(srv.url, "operator", DEMO_PASSWORD))
+    mine = await Client.start(srv.url, "therapist1", DEMO_PASSWORD)
+    other = await Client.start(srv.url, "therapist2", DEMO_PASSWORD)
+    boss = await Client.start(srv.url, "operator", DEMO_PASSWORD)
     try:
         photo = png(9)
         rid = await mine.upload_receipt(aid, photo)
@@ -210,4 +209,4 @@ async def test_the_client_side_calls(op: Api, t1: Api, t2: Api, d1: Api,
         assert refused.value.code == "forbidden"
     finally:
         for c in (mine, other, boss):
-            await c.client.stop()
+            await c.stop()

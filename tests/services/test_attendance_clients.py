@@ -29,13 +29,13 @@ async def test_the_device_s_time_shows_until_the_server_s_replaces_it(
         sid = new_id()
         before = datetime.now(UTC).replace(microsecond=0)
         assert t2.dispatch_now("attendance.clock_in", sid, {"note": "slow phone"}).ok
-        shown = t2.view.get("shift", sid)
+        shown = t2.view().get("shift", sid)
         assert shown is not None and shown["clock_out_at"] is None
         device_time = parse_instant(shown["clock_in_at"])
         assert device_time <= before - behind + timedelta(seconds=2)  # the device's own reading
 
         await t2.wait_idle()
-        await until(lambda: parse_instant((t2.view.get("shift", sid) or shown)["clock_in_at"])
+        await until(lambda: parse_instant((t2.view().get("shift", sid) or shown)["clock_in_at"])
                     >= before, what="the server's time replaces the device's")
         await until(lambda: view_state(t2) == server_state(srv, "therapist2"),
                     what="the device converges on the server")
@@ -46,7 +46,7 @@ async def test_the_device_s_time_shows_until_the_server_s_replaces_it(
         assert t2.dispatch_now("attendance.clock_out", sid).ok
         await t2.wait_idle()
         await until(lambda: view_state(t2) == server_state(srv, "therapist2"))
-        closed = t2.view.get("shift", sid)
+        closed = t2.view().get("shift", sid)
         assert closed is not None and closed["clock_out_at"] >= closed["clock_in_at"]
     finally:
         await t2.stop()
