@@ -220,6 +220,7 @@ class Listener:
                 self._ws = None
                 if self.status == "online":
                     self._set("reconnecting")
+                await close_promptly(ws)  # before `async with` would close it slowly
         return self._opened
 
     def _proved(self) -> None:
@@ -342,7 +343,32 @@ class Listener:
 
     async def close(self) -> None:
         if self._ws is not None:
-            await self._ws.close()
+            await close_promptly(self._ws)
+
+
+async def close_promptly(ws: ClientConnection) -> None:
+    """Close `ws`, reading (and dropping) what the server still sends meanwhile.
+
+    websockets stops reading from the socket while more than `max_queue` (16)
+    frames wait unread, and doesn't start again to close: the server's answer
+    to our close frame then sits behind the frames nobody reads, and `close()`
+    takes its whole `close_timeout` (then drops the connection, 1006). That
+    is any close in the middle of a replay or a burst of events (the pump
+    stopped first). Reading them while closing lets the handshake finish at
+    once. When the pump is still reading (a `close()` from outside), the
+    discarding reader steps aside (websockets allows one reader)."""
+
+    async def discard() -> None:
+        with contextlib.suppress(Exception):  # ConnectionClosed, ConcurrencyError
+            async for _ in ws:
+                pass
+
+    drain = asyncio.create_task(discard())
+    try:
+        await ws.close()
+    finally:
+        drain.cancel()
+        await asyncio.wait((drain,))  # a cancel of ours still reaches our caller
 
 
 def _message_ready(ws: ClientConnection) -> Callable[[], bool]:
@@ -367,7 +393,7 @@ def _closed(ws: ClientConnection) -> BaseException:
     return _Closed(f"closed {code} {reason}")
 
 
-__all__ = ["AuthFailed", "Link", "Listener", "NetworkError"]
+__all__ = ["AuthFailed", "Link", "Listener", "NetworkError", "close_promptly"]
 
 
 def _safely(what: str, callback: Callable[..., None], *args: Any) -> None:
