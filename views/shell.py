@@ -73,6 +73,7 @@ class Shell:
                 ft.Icons.NOTIFICATIONS_OUTLINED,
                 self.notifications.root,
                 self._notifications_changed,
+                short="Alerts",  # five labels share a 360 px phone's bar
             ),
             Section("sync", "Sync", ft.Icons.SYNC, self.inspector.root, self._sync_page_changed),
         ]

@@ -69,6 +69,7 @@ def sections(page: ft.Page, client: ClientPort) -> list[Section]:
             board.root,
             appointments_changed,
             board.sync_marks,
+            short="Bookings",
         ),
         Section(
             "availability",

@@ -144,7 +144,7 @@ def test_a_trip_at_phone_and_tablet_size(
         expect_text(connection(look(page)), "Online")
 
     # the other screens of each role, on a phone
-    for name in ("Notifications", "Sync"):
+    for name in ("Alerts", "Sync"):
         look(driver).get_by_role("tab", name=name).or_(
             driver.get_by_role("button", name=name)
         ).first.click()

@@ -199,8 +199,8 @@ async def test_unread_count_shows_on_more_while_notifications_are_in_it(mount: M
 @pytest.mark.parametrize(
     ("user", "pages"),
     [
-        (THERAPIST, ["Appointments", "Availability", "Hours", "Notifications", "Sync"]),
-        (DRIVER, ["Trips", "Hours", "Notifications", "Sync"]),
+        (THERAPIST, ["Bookings", "Availability", "Hours", "Alerts", "Sync"]),
+        (DRIVER, ["Trips", "Hours", "Alerts", "Sync"]),
     ],
     ids=["therapist", "driver"],
 )
@@ -212,7 +212,7 @@ async def test_other_roles_keep_every_page_in_the_bar(
     h = await mount(FakeClient(user, records), width=390, height=844)
     nav = bar(h)
     assert [d.label for d in nav.destinations] == pages
-    notifications = nav.destinations[pages.index("Notifications")]
+    notifications = nav.destinations[pages.index("Alerts")]
     assert badge_of(notifications.icon) == "1"
 
 

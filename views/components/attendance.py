@@ -228,5 +228,5 @@ def attendance_section(page: ft.Page, client: ClientPort) -> Section:
     """Staff's own attendance: a page of its own ("Hours" where room is tight)."""
     card = ClockCard(page, client)
     page.run_task(tick, card.root, card.refresh)
-    return Section("attendance", "Attendance", ft.Icons.ACCESS_TIME, card.root, card.changed,
+    return Section("attendance", "Attendance", ft.Icons.PUNCH_CLOCK, card.root, card.changed,
                    card.refresh, short="Hours")

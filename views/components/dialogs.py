@@ -54,8 +54,11 @@ def _dialog(
     dlg = ft.AlertDialog(
         modal=True,
         title=ft.Text(title),
-        # scrolls: a long stock list in the complete dialog outgrows a phone
-        content=ft.Column(fields, tight=True, width=360, spacing=12, scroll=ft.ScrollMode.AUTO),
+        content=ft.Column(fields, tight=True, width=360, spacing=12),
+        # a long stock list in the complete dialog outgrows a phone: the dialog
+        # scrolls (Flutter's own way; a scrolling Column inside it took the
+        # screen's whole height for two fields)
+        scrollable=True,
         actions=[
             ft.TextButton("Back", on_click=back),
             ft.FilledButton(submit_label, on_click=submit),

@@ -232,7 +232,7 @@ class AttendancePage:
 def attendance_section(page: ft.Page, client: ClientPort) -> Section:
     attendance = AttendancePage(page, client)
     page.run_task(tick, attendance.root, attendance.refresh)
-    return Section("attendance", "Attendance", ft.Icons.ACCESS_TIME, attendance.root,
+    return Section("attendance", "Attendance", ft.Icons.PUNCH_CLOCK, attendance.root,
                    attendance.changed, short="Hours")
 
 
