@@ -39,6 +39,17 @@ class Again:
     waiting: int  # changes queued, to be sent once signed in
 
 
+def centered(form: ft.Control) -> ft.Control:
+    """A sign-in step's form in the middle of the page, scrolling when the
+    page is shorter (a phone's keyboard takes half the screen)."""
+    return ft.Column(
+        [ft.Row([form], alignment=ft.MainAxisAlignment.CENTER)],
+        alignment=ft.MainAxisAlignment.CENTER,
+        scroll=ft.ScrollMode.AUTO,
+        expand=True,
+    )
+
+
 class BadAddress(ValueError):
     """A server address that can't be one; the message says what to type."""
 
@@ -172,15 +183,7 @@ class LoginView:
         page.padding = 0
         page.on_resize = self._resized
         page.vertical_alignment = ft.MainAxisAlignment.START
-        # scrolls: a phone's keyboard takes half the screen
-        page.controls = [
-            ft.Column(
-                [ft.Row([self.root], alignment=ft.MainAxisAlignment.CENTER)],
-                alignment=ft.MainAxisAlignment.CENTER,
-                scroll=ft.ScrollMode.AUTO,
-                expand=True,
-            )
-        ]
+        page.controls = [centered(self.root)]
         page.update()
         if self.again is not None:
             return

@@ -15,7 +15,7 @@ import flet as ft
 
 from domain.staff import password_problem
 from views.components import style
-from views.login import FORM_WIDTH
+from views.login import FORM_WIDTH, centered
 from views.port import ClientPort
 
 Done = Callable[[], Awaitable[None]]
@@ -89,14 +89,7 @@ class ChangePasswordView:
         page.navigation_bar = None
         page.appbar = None
         page.padding = 0
-        page.controls = [
-            ft.Column(
-                [ft.Row([self.root], alignment=ft.MainAxisAlignment.CENTER)],
-                alignment=ft.MainAxisAlignment.CENTER,
-                scroll=ft.ScrollMode.AUTO,
-                expand=True,
-            )
-        ]
+        page.controls = [centered(self.root)]
         page.update()
 
     def _username(self) -> str:

@@ -16,6 +16,7 @@ from domain.appointments import PAYMENT_METHODS
 from domain.errors import DomainError
 from domain.receipts import RECEIPT_METHODS
 from domain.records import Record
+from views.components import style
 from views.components.receipt import METHOD_LABELS, ReceiptField
 from views.port import ClientPort
 
@@ -30,6 +31,40 @@ def close(dialog: ft.DialogControl) -> None:
     dialog.open = False
     with contextlib.suppress(RuntimeError):  # the session is gone
         dialog.update()
+
+
+def confirm(
+    page: ft.Page,
+    title: str,
+    text: str,
+    yes_label: str,
+    on_yes: Callable[[], Awaitable[None]],
+    identifier: str,
+    danger: bool = False,
+) -> ft.AlertDialog:
+    """Ask before a step that can't be taken back in one tap: Back, or
+    `yes_label` (red when `danger`)."""
+
+    async def yes(_: ft.Event[ft.Button]) -> None:
+        close(dlg)
+        await on_yes()
+
+    def no(_: ft.Event[ft.TextButton]) -> None:
+        close(dlg)
+
+    dlg = ft.AlertDialog(
+        modal=True,
+        title=ft.Text(title),
+        content=ft.Semantics(
+            identifier=identifier, container=True, content=ft.Text(text, width=380)
+        ),
+        actions=[
+            ft.TextButton("Back", on_click=no),
+            ft.FilledButton(yes_label, on_click=yes, bgcolor=style.BAD if danger else None),
+        ],
+    )
+    page.show_dialog(dlg)
+    return dlg
 
 
 def _dialog(

@@ -10,7 +10,6 @@ redraws the page once: appointment changes are gathered for
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import date
@@ -21,6 +20,7 @@ import flet_charts as fch
 from domain.records import Record
 from domain.status import Status
 from views.components import clock, style
+from views.components.redraw import SoonRedraw
 from views.components.section import Section
 from views.operator.stats import by_start_hour, by_status, on_day, revenue_by_day
 from views.operator.words import clock_text, money, status_label
@@ -88,11 +88,12 @@ class ChartsPage:
         debounce: float | None = None,
     ) -> None:
         self.page = page
+        self.redraw = SoonRedraw(
+            page, self.refresh, DEBOUNCE_SECONDS if debounce is None else debounce
+        )
         self.client = client
         self.today = today or clock.today
-        self.debounce = DEBOUNCE_SECONDS if debounce is None else debounce
         self.day = self.today()
-        self.scheduled = False
         self.status_body = ft.Column(spacing=12)
         self.hours_body = ft.Column(spacing=12)
         self.revenue_body = ft.Column(spacing=12)
@@ -265,16 +266,7 @@ class ChartsPage:
     def changed(self, ch: Changed) -> None:
         if not (ch.reset or any(entity == "appointment" for entity, _ in ch.keys)):
             return
-        if self.scheduled:
-            return  # the redraw on its way will see this change too
-        self.scheduled = True
-        with contextlib.suppress(RuntimeError):  # the session is gone
-            self.page.run_task(self._redraw_soon)
-
-    async def _redraw_soon(self) -> None:
-        await asyncio.sleep(self.debounce)
-        self.scheduled = False
-        self.refresh()
+        self.redraw.request()
 
 
 def _empty(text: str) -> ft.Control:

@@ -22,7 +22,7 @@ from domain.errors import InvalidArgs
 from domain.records import Record, staff_name
 from domain.staff import ROLE_FIELDS, find_username, needs_new_person
 from views.components import style
-from views.components.dialogs import close
+from views.components.dialogs import close, confirm
 from views.components.feedback import snack
 from views.operator.dialogs import checked, form_dialog
 from views.port import ClientPort, Result
@@ -165,31 +165,16 @@ class PeopleForms:
             else ""
         )
 
-        async def yes(_: ft.Event[ft.Button]) -> None:
-            close(dlg)
-            await self._send_active(person, False)
-
-        def no(_: ft.Event[ft.TextButton]) -> None:
-            close(dlg)
-
-        dlg = ft.AlertDialog(
-            modal=True,
-            title=ft.Text(f"Deactivate {staff_name(person)}?"),
-            content=ft.Semantics(
-                identifier="deactivate-confirm",
-                container=True,
-                content=ft.Text(
-                    "They are signed out on every device at once and can't sign in until "
-                    f"you reactivate them.{also}",
-                    width=380,
-                ),
-            ),
-            actions=[
-                ft.TextButton("Back", on_click=no),
-                ft.FilledButton("Deactivate", on_click=yes, bgcolor=style.BAD),
-            ],
+        confirm(
+            self.page,
+            f"Deactivate {staff_name(person)}?",
+            "They are signed out on every device at once and can't sign in until "
+            f"you reactivate them.{also}",
+            "Deactivate",
+            partial(self._send_active, person, False),
+            "deactivate-confirm",
+            danger=True,
         )
-        self.page.show_dialog(dlg)
 
     async def _send_active(self, person: Record, active: bool) -> None:
         result = await self.client.dispatch("staff.update", person["id"], {"active": active})
@@ -201,35 +186,21 @@ class PeopleForms:
 
     # ---- passwords
     async def reset_password(self, person: Record) -> None:
-        async def yes(_: ft.Event[ft.Button]) -> None:
-            close(dlg)
+        async def reset() -> None:
             result = await self.client.account("staff.reset_password", person["id"], {})
             if result.ok:
                 self.one_time_password(staff_name(person), result.one_time_password)
             else:
                 snack(self.page, result.message or "That didn't work.", ok=False)
 
-        def no(_: ft.Event[ft.TextButton]) -> None:
-            close(dlg)
-
-        dlg = ft.AlertDialog(
-            modal=True,
-            title=ft.Text(f"Reset {staff_name(person)}'s password?"),
-            content=ft.Semantics(
-                identifier="reset-confirm",
-                container=True,
-                content=ft.Text(
-                    "They are signed out on every device and get a one-time password to "
-                    "sign in with.",
-                    width=380,
-                ),
-            ),
-            actions=[
-                ft.TextButton("Back", on_click=no),
-                ft.FilledButton("Reset password", on_click=yes),
-            ],
+        confirm(
+            self.page,
+            f"Reset {staff_name(person)}'s password?",
+            "They are signed out on every device and get a one-time password to sign in with.",
+            "Reset password",
+            reset,
+            "reset-confirm",
         )
-        self.page.show_dialog(dlg)
 
     def one_time_password(self, name: str, password: str | None) -> ft.AlertDialog:
         """Show the one-time password once, to copy and hand over."""

@@ -11,7 +11,6 @@ Flet's FilePicker.save_file. Changes redraw once per burst, like the charts.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
@@ -23,6 +22,7 @@ from domain import reports
 from domain.appointments import PAYMENT_METHODS
 from views.components import clock, style
 from views.components.feedback import snack
+from views.components.redraw import SoonRedraw
 from views.components.section import Section
 from views.operator.words import METHOD_LABELS, money
 from views.port import Changed, ClientPort, ServerRefused
@@ -78,11 +78,12 @@ class ReportsPage:
                  today: Callable[[], date] | None = None, save: Save | None = None,
                  debounce: float | None = None) -> None:
         self.page = page
+        self.redraw = SoonRedraw(
+            page, self.refresh, DEBOUNCE_SECONDS if debounce is None else debounce
+        )
         self.client = client
         self.today = today or clock.today
         self.save = save or self._save_with_picker
-        self.debounce = DEBOUNCE_SECONDS if debounce is None else debounce
-        self.scheduled = False
         self.by: reports.By = "day"
         self.range = "30"
         self.picker: ft.FilePicker | None = None
@@ -249,16 +250,7 @@ class ReportsPage:
     def changed(self, ch: Changed) -> None:
         if not (ch.reset or any(entity in WATCHED for entity, _ in ch.keys)):
             return
-        if self.scheduled:
-            return
-        self.scheduled = True
-        with contextlib.suppress(RuntimeError):  # the session is gone
-            self.page.run_task(self._redraw_soon)
-
-    async def _redraw_soon(self) -> None:
-        await asyncio.sleep(self.debounce)
-        self.scheduled = False
-        self.refresh()
+        self.redraw.request()
 
 
 def reports_section(page: ft.Page, client: ClientPort) -> Section:
