@@ -32,7 +32,7 @@ def open_section(page: Page, name: str) -> None:
     page.get_by_role("tab", name=name).or_(page.get_by_role("button", name=name)).first.click()
 
 
-def test_a_new_therapist_signs_in_changes_her_password_and_is_signed_out_when_deactivated(
+def test_a_new_therapist_signs_in_changes_her_password_clocks_in_and_is_signed_out_when_deactivated(
     browser: Browser, ui: UiProcess, operator: Operator
 ) -> None:
     console = open_app(browser, ui.url, DESKTOP)
@@ -76,6 +76,17 @@ def test_a_new_therapist_signs_in_changes_her_password_and_is_signed_out_when_de
     connection(tablet).wait_for(timeout=60_000)  # her screen
     expect(ident(tablet, "change-password")).to_have_count(0)
     shoot(tablet, "staff-first-sign-in-done")
+
+    # she clocks in, and the operator sees her in
+    open_section(tablet, "Attendance")
+    ident(tablet, "clock-in").click()
+    expect_text(ident(tablet, "attendance"), "Clocked in since", timeout=30_000)
+    console.bring_to_front()
+    open_section(console, "Attendance")
+    expect_text(ident(console, "in-now"), "Lia Ramos", timeout=30_000)
+    shoot(console, "staff-new-therapist-in")
+    open_section(console, "Staff")
+    ident(console, "staff-page").wait_for(timeout=30_000)
 
     # the operator lets her go: her open session ends, saying why
     boot = operator.http.get("/api/sync/bootstrap").json()
