@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from domain.commands import Actor
 from domain.policy import Audience
+from services.listener import close_promptly
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.support.postgres import query
 
@@ -197,12 +198,17 @@ class Stream:
 
 @asynccontextmanager
 async def stream(srv: ServerProcess, token: str, after: int | None) -> AsyncIterator[Stream]:
-    async with connect(srv.ws_url, proxy=None, open_timeout=15) as ws:
+    ws = await connect(srv.ws_url, proxy=None, open_timeout=15)
+    try:
         hello: dict[str, Any] = {"type": "hello", "token": token}
         if after is not None:
             hello["after"] = after
         await ws.send(orjson.dumps(hello).decode())
         yield Stream(ws)
+    finally:
+        # a test often stops reading mid-stream: a plain close would wait out
+        # its whole timeout (services.listener.close_promptly says why)
+        await close_promptly(ws)
 
 
 def make_world(op: Api, day: str, people: list[str]) -> None:
