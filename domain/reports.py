@@ -60,6 +60,16 @@ def centavos(value: object) -> int:
     return round(value * 100)
 
 
+def takings(appointment: Record) -> int:
+    """What its verified payment brought in, in centavos: the amount plus any
+    service extension (entered on top of the amount); nothing while unpaid,
+    nor when it was called off."""
+    pay = appointment.get("payment")
+    if not isinstance(pay, Mapping) or appointment.get("status") in CANCELLED:
+        return 0
+    return centavos(pay.get("amount")) + centavos(pay.get("extension_amount"))
+
+
 def sales(appointments: Iterable[Record], start: str | None = None,
           end: str | None = None) -> list[Sale]:
     """The verified payments among `appointments` dated `start`..`end`
@@ -72,8 +82,7 @@ def sales(appointments: Iterable[Record], start: str | None = None,
             continue
         if (start and day < start) or (end and day > end):
             continue
-        total = centavos(pay.get("amount")) + centavos(pay.get("extension_amount"))
-        out.append(Sale(str(a["id"]), day, str(pay.get("method") or "cash"), total,
+        out.append(Sale(str(a["id"]), day, str(pay.get("method") or "cash"), takings(a),
                         tuple(a.get("therapist_ids") or ()), tuple(a.get("service_ids") or ())))
     out.sort(key=lambda s: (s.date, s.appointment_id))
     return out

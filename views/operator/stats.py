@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.records import Record
+from domain.reports import takings
 from domain.status import MAIN_PATH, Status
 from domain.times import parse_time
 
@@ -132,13 +133,8 @@ def by_start_hour(todays: Iterable[Record]) -> list[int]:
 
 
 def revenue(appt: Record) -> float:
-    """What a verified payment brought in: the amount plus any service
-    extension (the operator enters the extension on top of the amount).
-    Nothing for unpaid or cancelled appointments."""
-    payment = appt.get("payment")
-    if not payment or status_of(appt) in CALLED_OFF:
-        return 0.0
-    return float(payment.get("amount") or 0) + float(payment.get("extension_amount") or 0)
+    """What a verified payment brought in, in pesos (`domain.reports.takings`)."""
+    return takings(appt) / 100
 
 
 def revenue_by_day(
