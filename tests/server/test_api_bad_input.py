@@ -16,6 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from services.listener import close_promptly
 from testkit.server import ServerProcess
 from tests.server.helpers import Api, fresh_day, new_client, service_id, stream
 
@@ -217,10 +218,13 @@ async def test_websocket_origin_check(staff_server: ServerProcess, op: Api) -> N
             await asyncio.wait_for(ws.recv(), 5)
         assert ws.close_code == 4403
     same = f"http://127.0.0.1:{staff_server.port}"
-    async with connect(staff_server.ws_url, proxy=None, origin=same) as ws:  # type: ignore[arg-type]
+    ws = await connect(staff_server.ws_url, proxy=None, origin=same)  # type: ignore[arg-type]
+    try:
         await ws.send(orjson.dumps({"type": "hello", "token": op.token, "after": 0}).decode())
         frame = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
         assert frame["type"] == "event"
+    finally:
+        await close_promptly(ws)  # mid-replay: a plain close waits out its timeout
 
 
 # --- unexpected errors: a JSON 500 `server_error`, never a plain-text page ------------
