@@ -15,8 +15,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
-
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +78,7 @@ def run_loop(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def login(url: str, username: str = "operator", password: str = DEMO_PASSWORD) -> dict[str, Any]:
-    r = httpx.post(url + "/api/auth/login", json={"username": username, "password": password},
+    r = loopback.post(url + "/api/auth/login", json={"username": username, "password": password},
                    timeout=30)
     r.raise_for_status()
     body: dict[str, Any] = r.json()

@@ -18,11 +18,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.common import start_server
 from bench.report import Result
 from services.client import Client
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 
 TARGET_S = 3.0
@@ -30,7 +29,7 @@ TARGET_S = 3.0
 
 async def _events(srv: ServerProcess, token: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    async with httpx.AsyncClient(base_url=srv.url, timeout=30,
+    async with loopback.AsyncClient(base_url=srv.url, timeout=30,
                                  headers={"Authorization": f"Bearer {token}"}) as http:
         after = 0
         while True:

@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.common import (
@@ -42,6 +41,7 @@ from bench.common import (
     start_server,
 )
 from bench.report import Result, figure
+from testkit import loopback
 from testkit.server import free_port
 
 TARGET_MS = 250.0  # all 5,000 delivered
@@ -115,7 +115,7 @@ async def _tandem(sizes: tuple[int, ...], repeats: int) -> tuple[dict[int, list[
         token = login(srv.url)["token"]
         hello = json.dumps({"type": "hello", "token": token, "after": None})
         swarm = Swarm(srv.url.replace("http", "ws") + "/api/ws", hello)
-        async with httpx.AsyncClient(base_url=srv.url, timeout=30,
+        async with loopback.AsyncClient(base_url=srv.url, timeout=30,
                                      headers={"Authorization": f"Bearer {token}"}) as http:
             seq = 0
 

@@ -52,8 +52,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
-
 from bench.common import (
     ROOT,
     client_create,
@@ -67,6 +65,7 @@ from bench.common import (
 from bench.propagation import _read
 from bench.report import Result, figure, table
 from bench.soak_worker import TEAM
+from testkit import loopback
 from testkit.server import ServerProcess
 from testkit.workload import LISTS, witness_problems
 
@@ -212,7 +211,7 @@ class Probe:
     round trip shows without the worker processes' own delays."""
 
     def __init__(self, url: str, token: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=60,
+        self.http = loopback.Client(base_url=url, timeout=60,
                                  headers={"Authorization": f"Bearer {token}"})
         self.client_id, self.seq = str(uuid.uuid4()), 0
         self.target, self.version = str(uuid.uuid4()), 0
@@ -345,7 +344,7 @@ def _soak(srv: ServerProcess, soak: Soak, tmp: Path, seed: int) -> None:
         slots = [i for x in stopped for i in x["slots"]]
         soak.witnesses = len(notes) + len(slots)
         soak.witness_problems = witness_problems(srv.database_url, notes, slots)
-        boot = httpx.get(srv.url + "/api/sync/bootstrap", timeout=120, headers={
+        boot = loopback.get(srv.url + "/api/sync/bootstrap", timeout=120, headers={
             "Authorization": f"Bearer {logins['operator']['token']}"}).json()
         soak.server_records = {key: len(boot[key]) for key in LISTS.values()}
         for appt in boot["appointments"]:

@@ -171,7 +171,13 @@ class Accounts:
         self._close_refused(set(found))
 
     def recheck_soon(self, ids: Iterable[str]) -> None:
-        task = asyncio.get_running_loop().create_task(self.recheck(list(ids)))
+        """`recheck`, with the old standing forgotten at once: a request that
+        comes before the recheck has read the database (the very next one,
+        after the command's answer) reads it itself (`check`)."""
+        ids = list(ids)
+        for user_id in ids:
+            self._standing.pop(user_id, None)
+        task = asyncio.get_running_loop().create_task(self.recheck(ids))
         self._rechecks.add(task)
         task.add_done_callback(self._rechecks.discard)
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import httpx
 
+from testkit import loopback
+
 
 def wait_serving(proc: subprocess.Popen[bytes], url: str, log: Path, what: str,
                  timeout: float = 120.0) -> None:
@@ -18,7 +20,7 @@ def wait_serving(proc: subprocess.Popen[bytes], url: str, log: Path, what: str,
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited: {log.read_text(errors='replace')[-3000:]}")
         try:
-            if httpx.get(url, timeout=5).status_code == 200:
+            if loopback.get(url, timeout=5).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

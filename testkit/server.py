@@ -1,7 +1,7 @@
 """The real Tandem server as a subprocess on a free loopback port.
 
     with ServerProcess(tmp_path, seed="demo") as srv:
-        httpx.post(srv.url + "/api/auth/login", json=...)
+        loopback.post(srv.url + "/api/auth/login", json=...)
         websockets.connect(srv.ws_url)
         srv.kill(); srv.start()       # kill -9, then restart on the same port + db
 
@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from testkit import loopback
 from testkit.prefork import ForkedProcess, Zygote
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,7 +135,7 @@ class ServerProcess:
                     f"server exited with {self.proc.returncode}:\n{self.output()[-4000:]}"
                 )
             try:
-                if httpx.get(self.url + "/api/health", timeout=1.0).status_code == 200:
+                if loopback.get(self.url + "/api/health", timeout=1.0).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -184,7 +185,7 @@ class ServerProcess:
     # --- conveniences ----------------------------------------------------------------
 
     def login(self, username: str, password: str = DEMO_PASSWORD) -> str:
-        r = httpx.post(self.url + "/api/auth/login",
+        r = loopback.post(self.url + "/api/auth/login",
                        json={"username": username, "password": password}, timeout=10)
         r.raise_for_status()
         return str(r.json()["token"])
@@ -194,7 +195,7 @@ class ServerProcess:
         headers = {}
         if username:
             headers["Authorization"] = f"Bearer {self.login(username, password)}"
-        return httpx.Client(base_url=self.url, headers=headers, timeout=15)
+        return loopback.Client(base_url=self.url, headers=headers, timeout=15)
 
 
 def login(srv: ServerProcess, username: str, password: str = DEMO_PASSWORD) -> str:

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 
 from domain.records import Entity
 from services.client import Client
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD
 
 _days = itertools.count()
@@ -171,7 +171,7 @@ def visible(client: Client) -> dict[tuple[str, str], int]:
 
 
 def server_view(url: str, token: str) -> dict[tuple[str, str], int]:
-    r = httpx.get(url + "/api/sync/bootstrap", headers={"Authorization": f"Bearer {token}"},
+    r = loopback.get(url + "/api/sync/bootstrap", headers={"Authorization": f"Bearer {token}"},
                   timeout=60)
     r.raise_for_status()
     boot = r.json()

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from testkit import loopback
 from testkit.browser import (
     DESKTOP,
     PHONE,
@@ -47,7 +48,7 @@ def embedded(tmp_path: Path) -> Iterator[str]:
     while time.monotonic() < deadline:
         assert proc.poll() is None, (tmp_path / "main.log").read_text()
         try:
-            if httpx.get(url + "/api/health", timeout=5).status_code == 200:
+            if loopback.get(url + "/api/health", timeout=5).status_code == 200:
                 break
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -60,7 +61,7 @@ def embedded(tmp_path: Path) -> Iterator[str]:
 
 
 def test_each_role_at_its_device_size(browser: Browser, embedded: str, tmp_path: Path) -> None:
-    home = httpx.get(embedded + "/", follow_redirects=False, timeout=30)
+    home = loopback.get(embedded + "/", follow_redirects=False, timeout=30)
     assert home.headers["location"] == "/app/"
 
     driver = open_app(browser, embedded + "/app/", PHONE)

@@ -10,11 +10,10 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from testkit import process
+from testkit import loopback, process
 from testkit.browser import DESKTOP, connection, expect_text, login, shoot
 from testkit.server import ROOT, free_port
 from tests.e2e.conftest import UiProcess
@@ -39,7 +38,7 @@ def violations_of(page: Page) -> list[str]:
 
 
 def check_headers(url: str) -> None:
-    r = httpx.get(url, timeout=30)
+    r = loopback.get(url, timeout=30)
     assert r.status_code == 200
     policy = r.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy, policy

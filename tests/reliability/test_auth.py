@@ -17,6 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 
 TTL = 10  # seconds: long enough to use a token once on a loaded machine
@@ -36,12 +37,12 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def login(srv: ServerProcess, username: str, password: str) -> httpx.Response:
-    return httpx.post(srv.url + "/api/auth/login",
+    return loopback.post(srv.url + "/api/auth/login",
                       json={"username": username, "password": password}, timeout=60)
 
 
 def bootstrap(srv: ServerProcess, token: str) -> httpx.Response:
-    return httpx.get(srv.url + "/api/sync/bootstrap",
+    return loopback.get(srv.url + "/api/sync/bootstrap",
                      headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
 
@@ -102,7 +103,7 @@ def test_tampered_tokens_are_refused(srv: ServerProcess) -> None:
         r = bootstrap(srv, bad)
         assert r.status_code == 401, (why, r.text)
         assert r.json()["code"] in ("invalid_token", "unauthorized"), (why, r.text)
-        cmd = httpx.post(srv.url + "/api/commands", headers={"Authorization": f"Bearer {bad}"},
+        cmd = loopback.post(srv.url + "/api/commands", headers={"Authorization": f"Bearer {bad}"},
                          json={"client_id": "x", "seq": 1, "name": "client.create",
                                "target": "c-tamper", "args": {"first_name": "a",
                                "last_name": "b", "phone": "1", "address": "c"},
@@ -157,10 +158,10 @@ def test_passwords_never_appear_in_logs_or_answers(srv: ServerProcess) -> None:
     for body in ({"username": 5, "password": MARKER}, {"password": MARKER},
                  {"username": "x", "password": [MARKER]}, {"username": "x" * 10_000,
                                                            "password": MARKER}):
-        answers.append(httpx.post(srv.url + "/api/auth/login", json=body, timeout=60).text)
+        answers.append(loopback.post(srv.url + "/api/auth/login", json=body, timeout=60).text)
     op = login(srv, "operator", DEMO_PASSWORD).json()["token"]
     answers += [bootstrap(srv, token).text, bootstrap(srv, op).text]
-    answers.append(httpx.get(srv.url + "/openapi.json", timeout=60).text)
+    answers.append(loopback.get(srv.url + "/openapi.json", timeout=60).text)
     log = srv.output()
     assert "POST /api/auth/login" in log or "login" in log.lower(), "debug log is empty?"
     for secret in (DEMO_PASSWORD, MARKER, "$argon2", "password_hash", SECRET):

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.reliability.wire import Device
 
@@ -167,4 +167,4 @@ async def test_bad_frames_close_only_their_socket(srv: ServerProcess) -> None:
     finally:
         op.close()
     # And the HTTP side never noticed.
-    assert httpx.get(srv.url + "/api/health", timeout=30).status_code == 200
+    assert loopback.get(srv.url + "/api/health", timeout=30).status_code == 200

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher, extract_parameters
 
 from server.auth import Passwords
 from server.settings import ServerSettings
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 
 SEEDED = {"TANDEM_PASSWORD_TIME_COST": "3", "TANDEM_PASSWORD_MEMORY_KIB": "32768"}
@@ -80,7 +81,7 @@ def attempt(client: httpx.Client, username: str) -> float:
 def test_wrong_passwords_cost_the_same_for_real_and_unknown_users(srv: ServerProcess) -> None:
     real: list[float] = []
     unknown: list[float] = []
-    with httpx.Client(base_url=srv.url, timeout=60) as client:
+    with loopback.Client(base_url=srv.url, timeout=60) as client:
         attempt(client, "warm-up")
         for i in range(TRIES):
             real.append(attempt(client, REAL[i % len(REAL)]))
@@ -104,7 +105,7 @@ def test_a_successful_sign_in_rehashes_with_todays_settings(srv: ServerProcess) 
         assert parameters_of(stored("driver1")) == (3, 32768, 1)  # the others: not yet
         # The same password still signs in; the earlier token still works.
         srv.login("therapist3", DEMO_PASSWORD)
-        r = httpx.get(srv.url + "/api/sync/bootstrap",
+        r = loopback.get(srv.url + "/api/sync/bootstrap",
                       headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert r.status_code == 200, r.text
     finally:

@@ -16,6 +16,7 @@ import pytest
 
 from server.auth import LoginThrottle
 from server.settings import ServerSettings
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 
 
@@ -45,7 +46,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def client_from(srv: ServerProcess, address: str) -> httpx.Client:
-    return httpx.Client(base_url=srv.url, timeout=60,
+    return loopback.Client(base_url=srv.url, timeout=60,
                         transport=httpx.HTTPTransport(local_address=address))
 
 

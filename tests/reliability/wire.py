@@ -7,8 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from testkit.workload import fresh_day
 
@@ -42,7 +41,7 @@ class Device:
     user: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.srv.url, timeout=60)
+        self.http = loopback.Client(base_url=self.srv.url, timeout=60)
         r = self.http.post("/api/auth/login",
                            json={"username": self.username, "password": self.password})
         assert r.status_code == 200, r.text

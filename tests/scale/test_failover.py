@@ -10,10 +10,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import httpx
-
 from domain.records import Record
 from services.client import Client
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.scale.conftest import Replicas
 from tests.scale.helpers import Balancer, pg_log
@@ -93,7 +92,7 @@ async def test_a_killed_replicas_client_resumes_on_the_other(replicas: Replicas)
     accepts = Counter(e["id"] for e in log if e["cause"] == "appointment.accept"
                       and e["entity"] == "appointment")
     assert accepts == {ids[0]: 1, ids[1]: 1}
-    with httpx.Client(base_url=r2.url, timeout=30) as http:
+    with loopback.Client(base_url=r2.url, timeout=30) as http:
         token = http.post("/api/auth/login", json={"username": "therapist1",
                                                    "password": DEMO_PASSWORD}).json()["token"]
         boot = http.get("/api/sync/bootstrap", headers={"Authorization": f"Bearer {token}"})

@@ -28,7 +28,6 @@ import signal
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import sqlalchemy as sa
 
 from domain.commands import Change
@@ -38,6 +37,7 @@ from server.database import Database
 from server.events import drafts_for
 from server.schema import log_head
 from server.settings import ServerSettings
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.scale.conftest import Replicas
 from tests.scale.helpers import terminate_listener, wait_listening
@@ -49,7 +49,7 @@ PROMPT = 10.0  # seconds: generous for a loaded machine, far below the 600 s che
 
 
 def head(srv: ServerProcess) -> int:
-    return int(httpx.get(srv.url + "/api/health", timeout=15).json()["cursor"])
+    return int(loopback.get(srv.url + "/api/health", timeout=15).json()["cursor"])
 
 
 async def write(op: Api) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.scale.conftest import Replicas
 from tests.scale.helpers import pg_log
@@ -25,7 +26,7 @@ from tests.support.postgres import query
 
 
 def head(srv: ServerProcess) -> int:
-    return int(httpx.get(srv.url + "/api/health", timeout=15).json()["cursor"])
+    return int(loopback.get(srv.url + "/api/health", timeout=15).json()["cursor"])
 
 
 async def collect(s: Stream, seqs: list[int]) -> None:
@@ -67,7 +68,7 @@ async def test_an_action_on_one_replica_reaches_the_other_and_tokens_work_on_bot
         cursor = accept.json()["cursor"]
         back = await on_r1.until(cursor)
         assert any(e["id"] == aid and e["data"]["status"] == "therapist_confirmed" for e in back)
-    boot = httpx.get(r2.url + "/api/sync/bootstrap", headers=t1.headers, timeout=30).json()
+    boot = loopback.get(r2.url + "/api/sync/bootstrap", headers=t1.headers, timeout=30).json()
     assert next(a for a in boot["appointments"] if a["id"] == aid)["status"] == \
         "therapist_confirmed"
     assert boot["cursor"] >= cursor
@@ -84,7 +85,7 @@ async def test_concurrent_writers_on_two_replicas_never_show_a_gap(replicas: Rep
         """Page through /api/events while writes land: each page must continue
         exactly where the last one stopped (the operator sees every event)."""
         api, cursor, seen = ops[srv.port], start, polled.setdefault(name, [])
-        async with httpx.AsyncClient(base_url=srv.url, headers=api.headers, timeout=30) as http:
+        async with loopback.AsyncClient(base_url=srv.url, headers=api.headers, timeout=30) as http:
             while True:
                 done = not writing
                 r = await http.get("/api/events", params={"after": cursor, "limit": 50})
@@ -99,7 +100,7 @@ async def test_concurrent_writers_on_two_replicas_never_show_a_gap(replicas: Rep
 
     async def write(srv: ServerProcess, n: int) -> None:
         api = ops[srv.port]
-        async with httpx.AsyncClient(base_url=srv.url, headers=api.headers, timeout=60) as http:
+        async with loopback.AsyncClient(base_url=srv.url, headers=api.headers, timeout=60) as http:
             for _ in range(n):
                 body = api.body("client.create", str(uuid.uuid4()), first_name="Load",
                                 last_name="Test", phone="+63 900 000 0000", address="1 St")

@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from domain.commands import Actor
 from domain.policy import Audience
 from services.listener import close_promptly
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.support.postgres import query
 
@@ -64,7 +65,7 @@ class Api:
     user: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        r = httpx.post(self.srv.url + "/api/auth/login",
+        r = loopback.post(self.srv.url + "/api/auth/login",
                        json={"username": self.username, "password": self.password}, timeout=15)
         assert r.status_code == 200, r.text
         self.token = r.json()["token"]
@@ -89,7 +90,7 @@ class Api:
                 "args": args, "base_version": base_version}
 
     def send(self, body: dict[str, Any]) -> Answer:
-        r = httpx.post(self.srv.url + "/api/commands", json=body, headers=self.headers,
+        r = loopback.post(self.srv.url + "/api/commands", json=body, headers=self.headers,
                        timeout=30)
         return Answer(r.status_code, r.json())
 
@@ -98,7 +99,7 @@ class Api:
         return self.send(self.body(name, target, base_version, **args))
 
     def get(self, path: str, **params: Any) -> httpx.Response:
-        return httpx.get(self.srv.url + path, params=params, headers=self.headers, timeout=30)
+        return loopback.get(self.srv.url + path, params=params, headers=self.headers, timeout=30)
 
     def bootstrap(self) -> dict[str, Any]:
         r = self.get("/api/sync/bootstrap")

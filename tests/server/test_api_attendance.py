@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.server.helpers import Api
 
@@ -164,7 +164,7 @@ def test_two_clock_ins_in_one_batch_the_second_is_refused(op: Api) -> None:
     clock-out, say) arrives as one batch: the first opens the shift, the
     second sees it (the batch's own writes) and is refused."""
     first, second = (op.body("attendance.clock_in", str(uuid.uuid4())) for _ in range(2))
-    r = httpx.post(op.srv.url + "/api/commands/batch", json={"commands": [first, second]},
+    r = loopback.post(op.srv.url + "/api/commands/batch", json={"commands": [first, second]},
                    headers=op.headers, timeout=30)
     assert r.status_code == 200, r.text
     answers = r.json()["results"]

@@ -17,6 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from services.listener import close_promptly
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.server.helpers import Api, fresh_day, new_client, service_id, stream
 
@@ -29,7 +30,7 @@ def op(staff_server: ServerProcess) -> Api:
 def post(srv: ServerProcess, api: Api | None, content: bytes,
          headers: dict[str, str] | None = None) -> httpx.Response:
     h = {"Content-Type": "application/json", **(api.headers if api else {}), **(headers or {})}
-    return httpx.post(srv.url + "/api/commands", content=content, headers=h, timeout=30)
+    return loopback.post(srv.url + "/api/commands", content=content, headers=h, timeout=30)
 
 
 def rejected(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -102,7 +103,7 @@ def test_huge_bodies(staff_server: ServerProcess, op: Api) -> None:
         for _ in range(100):
             yield b"x" * 10_000
 
-    r = httpx.post(staff_server.url + "/api/commands", content=chunks(), headers=op.headers,
+    r = loopback.post(staff_server.url + "/api/commands", content=chunks(), headers=op.headers,
                    timeout=30)
     rejected(r, 413, "too_large")
 
@@ -120,14 +121,14 @@ def test_no_token_or_a_bad_one(staff_server: ServerProcess, op: Api) -> None:
     rejected(post(staff_server, None, body, {"Authorization": f"Bearer {forged}"}), 401,
              "invalid_token")
     for path in ("/api/sync/bootstrap", "/api/events"):
-        rejected(httpx.get(staff_server.url + path, timeout=10), 401, "unauthorized")
+        rejected(loopback.get(staff_server.url + path, timeout=10), 401, "unauthorized")
 
 
 def test_expired_token(staff_server: ServerProcess, op: Api) -> None:
     key = f"tandem-test-secret-{staff_server.port}-0123456789abcdef"
     expired = jwt.encode({"sub": op.id, "role": "operator", "exp": time.time() - 5}, key,
                          algorithm="HS256")
-    r = httpx.get(staff_server.url + "/api/sync/bootstrap",
+    r = loopback.get(staff_server.url + "/api/sync/bootstrap",
                   headers={"Authorization": f"Bearer {expired}"}, timeout=10)
     rejected(r, 401, "token_expired")
 
@@ -137,30 +138,30 @@ def test_bad_query_and_unknown_paths(staff_server: ServerProcess, op: Api) -> No
     rejected(op.get("/api/events", after=-1), 422, "invalid_request")
     rejected(op.get("/api/events", limit=0), 422, "invalid_request")
     rejected(op.get("/api/nothing-here"), 404, "not_found")
-    r = httpx.get(staff_server.url + "/api/commands", headers=op.headers, timeout=10)
+    r = loopback.get(staff_server.url + "/api/commands", headers=op.headers, timeout=10)
     rejected(r, 405, "method_not_allowed")
 
 
 def test_login_failures_are_friendly_and_slowed_down(staff_server: ServerProcess) -> None:
     url = staff_server.url + "/api/auth/login"
-    r = httpx.post(url, json={"username": "driver2", "password": "wrong"}, timeout=10)
+    r = loopback.post(url, json={"username": "driver2", "password": "wrong"}, timeout=10)
     assert "don't match" in rejected(r, 401, "bad_credentials")["message"]
-    rejected(httpx.post(url, json={"username": "nobody", "password": "x"}, timeout=10), 401,
+    rejected(loopback.post(url, json={"username": "nobody", "password": "x"}, timeout=10), 401,
              "bad_credentials")
-    rejected(httpx.post(url, json={"username": "driver2"}, timeout=10), 422, "invalid_request")
-    statuses = [httpx.post(url, json={"username": "driver2", "password": f"guess{i}"},
+    rejected(loopback.post(url, json={"username": "driver2"}, timeout=10), 422, "invalid_request")
+    statuses = [loopback.post(url, json={"username": "driver2", "password": f"guess{i}"},
                            timeout=10).status_code for i in range(5)]
     assert statuses[-1] == 429 and 401 in statuses
-    r = httpx.post(url, json={"username": "driver2", "password": "demo1234"}, timeout=10)
+    r = loopback.post(url, json={"username": "driver2", "password": "demo1234"}, timeout=10)
     body = rejected(r, 429, "too_many_attempts")  # even the right password waits
     assert int(r.headers["Retry-After"]) >= 1 and "wait" in body["message"]
     # Another user is not affected.
-    assert httpx.post(url, json={"username": "driver1", "password": "demo1234"},
+    assert loopback.post(url, json={"username": "driver1", "password": "demo1234"},
                       timeout=10).status_code == 200
 
 
 def test_login_answer_has_no_secrets(staff_server: ServerProcess) -> None:
-    r = httpx.post(staff_server.url + "/api/auth/login",
+    r = loopback.post(staff_server.url + "/api/auth/login",
                    json={"username": "THERAPIST2", "password": "demo1234"}, timeout=10)
     assert r.status_code == 200
     body = r.json()
@@ -262,7 +263,7 @@ def test_a_date_at_the_end_of_the_calendar_is_never_a_text_500(
                    start_time="09:00", end_time="10:00", available=True)
     op.seq += 1
     bad = {**booking, "seq": op.seq}  # the booking again, as a new command
-    r = httpx.post(staff_server.url + "/api/commands/batch", json={"commands": [bad, good]},
+    r = loopback.post(staff_server.url + "/api/commands/batch", json={"commands": [bad, good]},
                    headers=op.headers, timeout=30)
     assert r.status_code == 200, r.text
     first, second = json_answer(r)["results"]
@@ -310,7 +311,7 @@ def test_an_unexpected_database_error_is_a_json_500_and_nothing_is_applied(
                        phone="1", address="C")
 
     before, culprit, after = client("Before"), boom(), client("After")
-    r = httpx.post(srv.url + "/api/commands/batch", json={"commands": [before, culprit, after]},
+    r = loopback.post(srv.url + "/api/commands/batch", json={"commands": [before, culprit, after]},
                    headers=op.headers, timeout=30)
     assert r.status_code == 200
     first, second, third = json_answer(r)["results"]
@@ -323,7 +324,7 @@ def test_an_unexpected_database_error_is_a_json_500_and_nothing_is_applied(
     run_sql(srv, "DROP TRIGGER refuse_boom")
     again = op.send(single).ok()
     assert again.record["first_name"] == "Boom"
-    r = httpx.post(srv.url + "/api/commands/batch", json={"commands": [culprit, after]},
+    r = loopback.post(srv.url + "/api/commands/batch", json={"commands": [culprit, after]},
                    headers=op.headers, timeout=30)
     assert [x["status_code"] for x in json_answer(r)["results"]] == [200, 200]
     assert [e["data"]["first_name"] for e in op.events(head)] == [

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import httpx
-
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.server.helpers import Api, fresh_day, log_rows
 
@@ -18,7 +17,7 @@ async def test_same_command_five_times_at_once_applies_once(
     body = t1.body("availability.create", str(uuid.uuid4()), date=fresh_day(),
                    start_time="08:00", end_time="12:00", available=True)
     before = len(log_rows(staff_server))
-    async with httpx.AsyncClient(base_url=staff_server.url, headers=t1.headers,
+    async with loopback.AsyncClient(base_url=staff_server.url, headers=t1.headers,
                                  timeout=30) as http:
         answers = await asyncio.gather(*(http.post("/api/commands", json=body)
                                          for _ in range(5)))

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.server.helpers import (
     Answer,
@@ -218,7 +218,7 @@ def test_the_manual_sweep_racing_the_job_cancels_each_appointment_once(
                             "appointment.create", aid, client_id=client, service_ids=[service],
                             therapist_ids=[t.id], date=day, start_time=f"1{n}:00",
                             end_time=f"1{n}:30", location="x"))
-                r = httpx.post(srv.url + "/api/commands/batch", json={"commands": batch},
+                r = loopback.post(srv.url + "/api/commands/batch", json={"commands": batch},
                                headers=op.headers, timeout=30)
                 assert [x["status_code"] for x in r.json()["results"]] == [200] * len(batch)
         finally:

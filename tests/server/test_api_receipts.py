@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.server import conftest
 from tests.server.helpers import Api, fresh_day, make_world, new_client, service_id
@@ -51,7 +52,7 @@ def srv(request: pytest.FixtureRequest, backend: str,
 
 
 def upload(api: Api, aid: str, data: bytes, content_type: str = "image/png") -> httpx.Response:
-    return httpx.post(f"{api.srv.url}/api/appointments/{aid}/receipts", content=data,
+    return loopback.post(f"{api.srv.url}/api/appointments/{aid}/receipts", content=data,
                       headers={**api.headers, "Content-Type": content_type}, timeout=30)
 
 
@@ -126,7 +127,7 @@ def test_a_therapist_never_sees_receipts_not_hers(op: Api, t1: Api, t2: Api,
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
     # nor are unknown appointments, nor without signing in
     assert op.get(f"/api/appointments/{uuid.uuid4()}/receipts/{rid}").status_code == 404
-    anon = httpx.get(f"{op.srv.url}/api/appointments/{aid}/receipts/{rid}", timeout=10)
+    anon = loopback.get(f"{op.srv.url}/api/appointments/{aid}/receipts/{rid}", timeout=10)
     assert anon.status_code == 401
 
 
@@ -163,7 +164,7 @@ def test_too_large_without_a_length(op: Api, t1: Api, d1: Api) -> None:
         for _ in range(8):
             yield b"\x00" * (LIMIT // 4)
 
-    r = httpx.post(f"{op.srv.url}/api/appointments/{aid}/receipts", content=chunks(),
+    r = loopback.post(f"{op.srv.url}/api/appointments/{aid}/receipts", content=chunks(),
                    headers=op.headers, timeout=30)
     assert (r.status_code, r.json()["code"]) == (413, "too_large")
 
@@ -171,7 +172,7 @@ def test_too_large_without_a_length(op: Api, t1: Api, d1: Api) -> None:
 def test_other_routes_keep_their_body_limit(op: Api) -> None:
     """The receipt limit is the upload route's only: commands stay at 256 KiB."""
     body = op.body("client.create", str(uuid.uuid4()), first_name="x" * (300 * 1024))
-    r = httpx.post(f"{op.srv.url}/api/commands", json=body, headers=op.headers, timeout=30)
+    r = loopback.post(f"{op.srv.url}/api/commands", json=body, headers=op.headers, timeout=30)
     assert (r.status_code, r.json()["code"]) == (413, "too_large")
     assert "KiB" in r.json()["message"]
 

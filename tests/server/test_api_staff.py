@@ -15,13 +15,13 @@ import time
 import uuid
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from domain.staff import MIN_PASSWORD
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.server.helpers import Answer, Api, fresh_day, make_world, new_client, service_id
 from tests.server.test_sessions import errors_of, live_socket, login
@@ -154,7 +154,7 @@ def test_changing_your_password_keeps_this_session_and_signs_out_the_others(
     # a one-time password: nothing else before it is changed (a batch neither)
     first = here.cmd("staff.set_duty", sid, on_duty=True)
     assert first.status == 403 and first.code == "password_change_required", first.body
-    batch = httpx.post(srv.url + "/api/commands/batch", headers=here.headers, timeout=30,
+    batch = loopback.post(srv.url + "/api/commands/batch", headers=here.headers, timeout=30,
                        json={"commands": [here.body("staff.set_duty", sid, on_duty=True)]})
     assert batch.json()["results"][0]["body"]["code"] == "password_change_required"
 
@@ -210,7 +210,7 @@ def test_deactivating_signs_them_out_everywhere_and_reactivating_restores(
         await asyncio.sleep(0.3)
         sent = time.monotonic()
         op.cmd("staff.update", sid, active=False).ok()
-        refused = httpx.get(srv.url + "/api/sync/bootstrap", headers=lia.headers, timeout=30)
+        refused = loopback.get(srv.url + "/api/sync/bootstrap", headers=lia.headers, timeout=30)
         code, frames, at = await closed_within(ws, 5)
         return refused, code, frames, at - sent
 

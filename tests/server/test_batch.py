@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.server.helpers import Answer, Api, fresh_day, log_rows
 
@@ -15,7 +16,7 @@ BATCH_MAX = 200
 
 
 def batch(api: Api, commands: list[Any]) -> httpx.Response:
-    return httpx.post(api.srv.url + "/api/commands/batch", json={"commands": commands},
+    return loopback.post(api.srv.url + "/api/commands/batch", json={"commands": commands},
                       headers=api.headers, timeout=60)
 
 
@@ -53,7 +54,7 @@ def test_each_command_is_answered_in_order_as_the_single_route_would(
     for body, answer in [(first, got[0]), (clash, got[1]), (unknown, got[3]), (last, got[4])]:
         alone = t1.send(body)
         assert (alone.status, alone.body) == (answer.status, answer.body)
-    raw = httpx.post(staff_server.url + "/api/commands", json=malformed, headers=t1.headers,
+    raw = loopback.post(staff_server.url + "/api/commands", json=malformed, headers=t1.headers,
                      timeout=30)
     assert (raw.status_code, raw.json()) == (got[2].status, got[2].body)
     assert len(log_rows(staff_server)) == before + 2
@@ -104,7 +105,7 @@ def test_refusals_of_the_whole_batch(staff_server: ServerProcess) -> None:
     url = staff_server.url + "/api/commands/batch"
 
     def post(**kwargs: Any) -> httpx.Response:
-        return httpx.post(url, headers={**op.headers, **kwargs.pop("headers", {})},
+        return loopback.post(url, headers={**op.headers, **kwargs.pop("headers", {})},
                           timeout=30, **kwargs)
 
     too_many = post(json={"commands": [op.body("notification.mark_all_read")
@@ -122,13 +123,13 @@ def test_refusals_of_the_whole_batch(staff_server: ServerProcess) -> None:
         assert r.json()["status"] == "rejected"
     bad = post(content=b'{"commands": [', headers={"Content-Type": "application/json"})
     assert (bad.status_code, bad.json()["code"]) == (400, "malformed_json")
-    anonymous = httpx.post(url, json={"commands": []}, timeout=30)
+    anonymous = loopback.post(url, json={"commands": []}, timeout=30)
     assert anonymous.status_code == 401
     assert results(post(json={"commands": []})) == []
 
 
 def test_the_route_is_in_the_openapi_schema(staff_server: ServerProcess) -> None:
-    spec = httpx.get(staff_server.url + "/openapi.json", timeout=30).json()
+    spec = loopback.get(staff_server.url + "/openapi.json", timeout=30).json()
     op = spec["paths"]["/api/commands/batch"]["post"]
     schemas = spec["components"]["schemas"]
 

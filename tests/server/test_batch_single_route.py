@@ -9,9 +9,9 @@ import json
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
+from testkit import loopback
 from testkit.server import ServerProcess
 
 JSON = {"Content-Type": "application/json"}
@@ -71,7 +71,7 @@ CASES: list[tuple[str, dict[str, str], bytes, int, str, str]] = [
 def test_refusals_are_as_before(staff_server: ServerProcess, headers: dict[str, str],
                                 body: bytes, status: int, code: str, message: str) -> None:
     token = staff_server.login("operator")
-    r = httpx.post(staff_server.url + "/api/commands", content=body, timeout=30,
+    r = loopback.post(staff_server.url + "/api/commands", content=body, timeout=30,
                    headers={"Authorization": f"Bearer {token}", **headers})
     assert (r.status_code, r.json()) == (status, {"status": "rejected", "code": code,
                                                   "message": message})
@@ -83,7 +83,7 @@ def test_json_content_types_and_encodings_are_read(staff_server: ServerProcess,
                                                    content_type: str) -> None:
     token = staff_server.login("operator")
     for body in (raw(), json.dumps(command()).encode("utf-16"), b"\xef\xbb\xbf" + raw()):
-        r = httpx.post(staff_server.url + "/api/commands", content=body, timeout=30,
+        r = loopback.post(staff_server.url + "/api/commands", content=body, timeout=30,
                        headers={"Authorization": f"Bearer {token}",
                                 "Content-Type": content_type})
         assert r.status_code == 200 and r.json()["status"] == "applied", r.text
@@ -91,13 +91,13 @@ def test_json_content_types_and_encodings_are_read(staff_server: ServerProcess,
 
 def test_order_of_refusals_json_then_token_then_fields(staff_server: ServerProcess) -> None:
     url = staff_server.url + "/api/commands"
-    bad_json = httpx.post(url, content=b"{", headers=JSON, timeout=30)
+    bad_json = loopback.post(url, content=b"{", headers=JSON, timeout=30)
     assert (bad_json.status_code, bad_json.json()["code"]) == (400, "malformed_json")
     for auth in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer"}):
-        r = httpx.post(url, content=b'{"x": 1}', headers={**JSON, **auth}, timeout=30)
+        r = loopback.post(url, content=b'{"x": 1}', headers={**JSON, **auth}, timeout=30)
         assert (r.status_code, r.json()["code"]) == (401, "unauthorized")
         assert r.headers["www-authenticate"] == "Bearer"
-    forged = httpx.post(url, content=b'{"x": 1}', timeout=30,
+    forged = loopback.post(url, content=b'{"x": 1}', timeout=30,
                         headers={**JSON, "Authorization": "Bearer abc.def.ghi"})
     assert (forged.status_code, forged.json()["code"]) == (401, "invalid_token")
 
@@ -106,10 +106,10 @@ def test_the_batch_answers_each_malformed_command_the_same(
         staff_server: ServerProcess) -> None:
     token = staff_server.login("operator")
     items = [command(seq="1"), command(args=[1]), command(name=""), {"x": 1}, [1], None]
-    r = httpx.post(staff_server.url + "/api/commands/batch", json={"commands": items},
+    r = loopback.post(staff_server.url + "/api/commands/batch", json={"commands": items},
                    headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert r.status_code == 200, r.text
     for item, result in zip(items, r.json()["results"], strict=True):
-        alone = httpx.post(staff_server.url + "/api/commands", content=json.dumps(item),
+        alone = loopback.post(staff_server.url + "/api/commands", content=json.dumps(item),
                            headers={"Authorization": f"Bearer {token}", **JSON}, timeout=30)
         assert (result["status_code"], result["body"]) == (alone.status_code, alone.json())

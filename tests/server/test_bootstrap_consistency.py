@@ -19,9 +19,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 
+from testkit import loopback
 from testkit.server import ServerProcess
 from testkit.workload import LISTS
 from tests.server.helpers import Api, fresh_day, make_world, new_client, service_id
@@ -88,7 +88,7 @@ def batch_churn(srv: ServerProcess, rounds: int) -> None:
         commands = [op.body("client.create", cid, first_name="Batch", last_name=str(i),
                             phone="1", address="2 Batch St") for i, cid in enumerate(ids)]
         commands += [op.body("client.update", cid, notes="updated") for cid in ids]
-        r = httpx.post(srv.url + "/api/commands/batch", json={"commands": commands},
+        r = loopback.post(srv.url + "/api/commands/batch", json={"commands": commands},
                        headers=op.headers, timeout=30)
         assert [x["status_code"] for x in r.json()["results"]] == [200] * len(commands)
         t2.cmd("availability.bulk_create", date=fresh_day(),

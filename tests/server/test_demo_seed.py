@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from domain.status import Status
 from domain.times import parse_instant
 from main import DEMO_LOGINS
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.server.helpers import Api
 from views.driver import classify_for
@@ -33,7 +33,7 @@ def op(demo_server: ServerProcess) -> Api:
 def test_every_demo_login_takes_the_demo_password(demo_server: ServerProcess) -> None:
     assert DEMO_PASSWORD == "demo1234"
     for username, role in ROLES.items():
-        r = httpx.post(demo_server.url + "/api/auth/login",
+        r = loopback.post(demo_server.url + "/api/auth/login",
                        json={"username": username, "password": "demo1234"}, timeout=15)
         assert r.status_code == 200, (username, r.text)
         user = r.json()["user"]

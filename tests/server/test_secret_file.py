@@ -7,14 +7,14 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-import httpx
 import jwt
 
+from testkit import loopback
 from testkit.server import ServerProcess
 
 
 def bootstrap_status(srv: ServerProcess, token: str) -> int:
-    return httpx.get(srv.url + "/api/sync/bootstrap", timeout=30,
+    return loopback.get(srv.url + "/api/sync/bootstrap", timeout=30,
                      headers={"Authorization": f"Bearer {token}"}).status_code
 
 

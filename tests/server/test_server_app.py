@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
@@ -20,6 +19,7 @@ from websockets.exceptions import InvalidStatus
 
 from server.app import create_app
 from server.settings import ServerSettings
+from testkit import loopback
 from testkit.server import free_port
 
 
@@ -72,18 +72,18 @@ def composed(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
 def test_mounts_and_lifespan_hooks(composed: tuple[str, list[str]]) -> None:
     url, journal = composed
     assert journal == ["enter"]
-    assert httpx.get(url + "/app/anything").text == "hello from /app/anything"
-    r = httpx.post(url + "/api/auth/login", json={"username": "operator",
+    assert loopback.get(url + "/app/anything").text == "hello from /app/anything"
+    r = loopback.post(url + "/api/auth/login", json={"username": "operator",
                                                   "password": "demo1234"})
     assert r.status_code == 200 and r.json()["user"]["role"] == "operator"
     # Big bodies are limited on the API only, never on the mounted app.
-    big = httpx.post(url + "/api/commands", content=b"x" * 300_000)
+    big = loopback.post(url + "/api/commands", content=b"x" * 300_000)
     assert big.status_code == 413
 
 
 def test_openapi_documents_every_endpoint_and_error(composed: tuple[str, list[str]]) -> None:
     url, _ = composed
-    spec: dict[str, Any] = httpx.get(url + "/openapi.json").json()
+    spec: dict[str, Any] = loopback.get(url + "/openapi.json").json()
     paths = spec["paths"]
     assert {"/api/auth/login", "/api/commands", "/api/sync/bootstrap",
             "/api/events"} <= set(paths)
@@ -101,7 +101,7 @@ def test_openapi_documents_every_endpoint_and_error(composed: tuple[str, list[st
             assert error, f"{method} {path} doesn't document its 500"
             ref = error["content"]["application/json"]["schema"]["$ref"]
             assert ref.endswith("/Rejected"), (method, path)
-    assert httpx.get(url + "/docs").status_code == 200
+    assert loopback.get(url + "/docs").status_code == 200
 
 
 async def _ui_socket(url: str, origin: str | None) -> str:
@@ -125,15 +125,15 @@ def test_security_headers_on_the_api_and_the_ui(composed: tuple[str, list[str]])
     """Issue 17, point 6: nosniff, no referrer, no framing, a CSP; no
     Access-Control-Allow-Origin: * (not even the UI's own files)."""
     url, _ = composed
-    token = httpx.post(url + "/api/auth/login", json={"username": "operator",
+    token = loopback.post(url + "/api/auth/login", json={"username": "operator",
                                                       "password": "demo1234"}).json()["token"]
     answers = {
-        "health": httpx.get(url + "/api/health"),
-        "bootstrap": httpx.get(url + "/api/sync/bootstrap", headers={
+        "health": loopback.get(url + "/api/health"),
+        "bootstrap": loopback.get(url + "/api/sync/bootstrap", headers={
             "Authorization": f"Bearer {token}", "Origin": "http://evil.example"}),
-        "refusal": httpx.get(url + "/api/sync/bootstrap"),
-        "ui": httpx.get(url + "/app/index.html"),
-        "docs": httpx.get(url + "/docs"),
+        "refusal": loopback.get(url + "/api/sync/bootstrap"),
+        "ui": loopback.get(url + "/app/index.html"),
+        "docs": loopback.get(url + "/docs"),
     }
     for name, r in answers.items():
         h = r.headers
@@ -156,7 +156,7 @@ def test_openapi_describes_the_limits_the_server_enforces(
     from server.wire import BATCH_MAX
 
     url, _ = composed
-    spec: dict[str, Any] = httpx.get(url + "/openapi.json").json()
+    spec: dict[str, Any] = loopback.get(url + "/openapi.json").json()
     command = spec["components"]["schemas"]["CommandIn"]["properties"]
     assert set(command["name"]["enum"]) == set(COMMANDS)
     assert (command["seq"]["minimum"], command["seq"]["maximum"]) == (0, 2**62)

@@ -27,6 +27,7 @@ from server.accounts import reset_password
 from server.auth import Passwords
 from server.database import Database
 from server.settings import ServerSettings
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 from tests.server.helpers import Api
 
@@ -65,13 +66,13 @@ async def new_password(srv: ServerProcess, user_id: str, password: str) -> None:
 
 
 def login(srv: ServerProcess, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
-    return httpx.post(srv.url + "/api/auth/login",
+    return loopback.post(srv.url + "/api/auth/login",
                       json={"username": username, "password": password}, timeout=30)
 
 
 def signed_in_routes(srv: ServerProcess) -> list[tuple[str, str]]:
     """Every (method, path) the OpenAPI document says needs the token."""
-    doc = httpx.get(srv.url + "/openapi.json", timeout=30).json()
+    doc = loopback.get(srv.url + "/openapi.json", timeout=30).json()
     out = []
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
@@ -82,7 +83,7 @@ def signed_in_routes(srv: ServerProcess) -> list[tuple[str, str]]:
 
 
 def call(srv: ServerProcess, method: str, path: str, token: str) -> httpx.Response:
-    return httpx.request(method, srv.url + path, headers={"Authorization": f"Bearer {token}"},
+    return loopback.request(method, srv.url + path, headers={"Authorization": f"Bearer {token}"},
                          json={} if method == "POST" else None, timeout=30)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from testkit import loopback
 from testkit.server import ServerProcess
 from tests.server.helpers import Api, fresh_day, log_rows, make_world, new_client, service_id
 
@@ -115,7 +116,7 @@ def test_visibility_follows_the_events_policy(op: Api, t1: Api, t2: Api, d1: Api
     assert (missing.status_code, missing.json()) == (other.status_code, other.json())
     assert timeline(op, str(uuid.uuid4())).status_code == 404
     # not signed in
-    r = httpx.get(f"{srv.url}/api/appointments/{appt['id']}/timeline", timeout=15)
+    r = loopback.get(f"{srv.url}/api/appointments/{appt['id']}/timeline", timeout=15)
     assert r.status_code == 401
 
     # Reassigned away from therapist1 to therapist2: therapist1 loses it,

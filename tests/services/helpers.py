@@ -15,6 +15,7 @@ import httpx
 from domain.records import ENTITIES, Entity, Record
 from services.client import Client
 from store.cache import BOOTSTRAP_FIELDS
+from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 
 
@@ -96,7 +97,7 @@ def server_events(srv: ServerProcess, username: str, after: int = 0) -> list[dic
 
 def is_http_up(url: str) -> bool:
     try:
-        return httpx.get(url + "/api/health", timeout=1).status_code == 200
+        return loopback.get(url + "/api/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 
