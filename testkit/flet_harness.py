@@ -17,6 +17,7 @@ import flet as ft
 import msgpack
 from flet.controls.base_control import BaseControl
 from flet.controls.context import _context_page
+from flet.controls.value_types import Prop
 from flet.messaging.connection import Connection
 from flet.messaging.protocol import Message, MessageAction, configure_encode_object_for_msgpack
 from flet.messaging.session import Session
@@ -161,9 +162,12 @@ def descendants(root: Any) -> list[BaseControl]:
                 return
             seen.add(id(obj))
             out.append(obj)
-            for name in getattr(obj, "__dataclass_fields__", {}):
-                if (name.startswith("_") and name != "_dialogs") or name == "parent":
-                    continue
+            # Flet keeps a property only while it differs from its default, in
+            # `_values`: only those (and the fields kept otherwise) can hold a child.
+            for name, value in obj._values.items():
+                if _followed(name):
+                    walk(value)
+            for name in _fields_kept_apart(type(obj)):
                 walk(getattr(obj, name, None))
         elif isinstance(obj, (list, tuple)):
             for x in obj:
@@ -171,3 +175,29 @@ def descendants(root: Any) -> list[BaseControl]:
 
     walk(root)
     return out
+
+
+def _followed(name: str) -> bool:
+    return not (name.startswith("_") and name != "_dialogs") and name != "parent"
+
+
+_KEPT_APART: dict[type, tuple[str, ...]] = {}
+
+
+def _fields_kept_apart(cls: type) -> tuple[str, ...]:
+    """The fields of `cls` that are no `Prop` (so not in `_values`), followed."""
+    names = _KEPT_APART.get(cls)
+    if names is None:
+        names = tuple(
+            name for name in getattr(cls, "__dataclass_fields__", {})
+            if _followed(name) and not isinstance(_raw_attribute(cls, name), Prop)
+        )
+        _KEPT_APART[cls] = names
+    return names
+
+
+def _raw_attribute(cls: type, name: str) -> Any:
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
