@@ -13,6 +13,7 @@ of the wrong shape; any other httpx error) is `BadAnswer` (code
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import ssl
 import sys
@@ -115,10 +116,16 @@ class Api:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self._http = httpx.AsyncClient(
+        self._timeout = timeout
+        self._transport = transport
+        self._http = self._pool()
+        self._retired: set[asyncio.Task[None]] = set()
+
+    def _pool(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=self.base_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            transport=transport,
+            timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 5.0)),
+            transport=self._transport,
             verify=shared_ssl_context(),
             # Reuse an idle connection for less time than servers keep it
             # (uvicorn: 5 s, httpx's own default too), so a request never goes
@@ -126,6 +133,18 @@ class Api:
             # the soak as commands resent after "no answer").
             limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
         )
+
+    def renew(self) -> None:
+        """Send on new connections from now on: the app is back from the
+        background, and a connection kept from before may have died while it
+        was frozen (a request on it would wait out its whole timeout). The old
+        ones close meanwhile; a request still on one fails and is sent again."""
+        if self._transport is not None:  # the caller's own transport: theirs to manage
+            return
+        old, self._http = self._http, self._pool()
+        task = asyncio.get_running_loop().create_task(old.aclose())
+        self._retired.add(task)
+        task.add_done_callback(self._retired.discard)
 
     @property
     def ws_url(self) -> str:
@@ -234,3 +253,5 @@ class Api:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._retired:
+            await asyncio.wait(self._retired)

@@ -283,6 +283,7 @@ class Client:
         it was frozen. Reconnect now and try the queue now."""
         if self._stopped:
             return
+        self.api.renew()
         self.listener.reconnect()
         self.sender.wake()
 

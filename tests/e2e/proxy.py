@@ -19,6 +19,7 @@ class Relay:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._frozen: set[socket.socket] = set()  # see `freeze`
+        self.swallowed: list[bytes] = []  # what went into frozen connections
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._running = True
         threading.Thread(target=self._accept, daemon=True).start()
@@ -80,6 +81,8 @@ class Relay:
             while chunk := src.recv(65536):
                 if src not in self._frozen:
                     dst.sendall(chunk)
+                else:
+                    self.swallowed.append(chunk)
         except OSError:
             pass
         finally:

@@ -198,6 +198,7 @@ async def test_back_from_the_background_reconnects_at_once_and_going_there_saves
         idle_timeout=3600,
         delays=lambda: itertools.repeat(3600.0),
         flush_interval=3600,
+        timeout=3600,  # and a request on a dead connection would wait that long
     )
     h = await phone.online_as("driver1")
     listener = phone.client.listener
@@ -219,8 +220,12 @@ async def test_back_from_the_background_reconnects_at_once_and_going_there_saves
     await until(lambda: listener.status == "online", "online again")
     # and it works: an action reaches the server over the new socket
     trip = trip_to_start(h)
+    before = len(relay.swallowed)
     await h.click(h.button("Start journey", within=h.semantics(f"appt-{trip}")))
     await until(lambda: status_on_server(server, trip) == "journey", "sent", timeout=20)
+    # on a new connection, not first into one that died in the background
+    # (it would have waited there until it failed)
+    assert not [c for c in relay.swallowed[before:] if c.startswith(b"POST")]
     await phone.close()
 
 
