@@ -396,8 +396,9 @@ class Client:
     async def logout(self, keep_unsent: bool = True) -> None:
         """Stop and forget this user on this device. Unsent commands stay
         (their outbox, alone) unless `keep_unsent=False` says to drop them."""
-        if not self._stopped and not self.sender.held:
-            # the server may still take them (briefly: the user is leaving)
+        if not self._stopped and not self.sender.held and self.listener.status == "online":
+            # the server may still take them (briefly: the user is leaving);
+            # offline there is no one to give them to: they wait in the outbox
             with contextlib.suppress(TimeoutError):
                 await self.wait_idle(DRAIN_SECONDS)
         unsent = len(self.store.queued()) if not self._stopped else 0

@@ -9,6 +9,7 @@ relay (tests/e2e/proxy.py) that a test cuts, restores or freezes."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import itertools
 import json
@@ -19,6 +20,7 @@ from typing import Any
 import flet as ft
 import pytest
 
+import services.client
 from services import session as sessions
 from services.client import Client
 from testkit.flet_harness import Harness
@@ -230,8 +232,11 @@ async def test_back_from_the_background_reconnects_at_once_and_going_there_saves
 
 
 async def test_only_logging_out_forgets_the_session_and_unsent_changes_stay(
-    tmp_path: Path, server: ServerProcess, relay: Relay
+    tmp_path: Path, server: ServerProcess, relay: Relay, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # online, logging out gives waiting changes this long to go; offline
+    # there is no one to give them to, and it must not wait at all
+    monkeypatch.setattr(services.client, "DRAIN_SECONDS", 600.0)
     phone = Device(tmp_path / "app", relay.url)
     h = await phone.online_as("driver1")
     trip = trip_to_start(h)
@@ -241,7 +246,8 @@ async def test_only_logging_out_forgets_the_session_and_unsent_changes_stay(
     relay.cut()
     await h.click(h.button("Start journey", within=h.semantics(f"appt-{trip}")))
     await until(lambda: "1 change waiting" in connection(h), "queued")
-    await h.click(next(b for b in h.by_type(ft.IconButton) if b.tooltip == "Log out"))
+    async with asyncio.timeout(60):  # not the 600 s drain
+        await h.click(next(b for b in h.by_type(ft.IconButton) if b.tooltip == "Log out"))
     await until(lambda: any(f.label == "Password" for f in h.by_type(ft.TextField)), "signed out")
     assert not (folder / sessions.SESSION_FILE).exists()  # forgotten: token and cache
     assert not (folder / "cache.json").exists()
