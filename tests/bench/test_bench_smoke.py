@@ -21,6 +21,7 @@ def _check(res: Result, capsys: pytest.CaptureFixture[str]) -> None:
     assert all(not math.isnan(r.measured) for r in res.rows), table([res])
 
 
+@pytest.mark.slow  # these three start servers and client processes: the full suite only
 def test_propagation_delivers_to_every_client(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     res = propagation.run((3,), {3: (3, 0.05)}, tmp_path)
@@ -30,12 +31,14 @@ def test_propagation_delivers_to_every_client(tmp_path: Path,
     assert (tmp_path / "propagation.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_throughput(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     res = throughput.run((1, 3), 0.5, tmp_path, batched=(2,))
     _check(res, capsys)
     assert all(r.measured > 0 for r in res.rows)
 
 
+@pytest.mark.slow
 def test_fanout_and_memory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fan, mem = fanout.run((20, 40), 1, tmp_path)
     _check(fan, capsys)
