@@ -127,11 +127,26 @@ class Accounts:
         self._sockets: dict[int, tuple[Session, Closer]] = {}
         self._task: asyncio.Task[None] | None = None
         self._rechecks: set[asyncio.Task[None]] = set()
+        # A read that began before a command changed someone's standing may
+        # end after it: `_forgotten` (id -> `_ticks` then) tells whose answer
+        # is too old to keep (`_keep`).
+        self._ticks = 0
+        self._forgotten: dict[str, int] = {}
 
     async def refresh(self) -> None:
+        since = self._ticks
         async with self._db.read() as conn:
-            self._standing, hashes = await read_standings(conn)
+            found, hashes = await read_standings(conn)
+        self._standing = {}
+        self._keep(found, since)
         self._passwords.in_use(hashes)
+
+    def _keep(self, found: dict[str, Standing], since: int) -> None:
+        """Take the standings read from `since` on, but of those forgotten
+        meanwhile (the next `check` reads theirs again)."""
+        for user_id, standing in found.items():
+            if self._forgotten.get(user_id, -1) <= since:
+                self._standing[user_id] = standing
 
     async def check(self, session: Session) -> None:
         """Raise the AuthError that refuses `session`, if any."""
@@ -139,11 +154,11 @@ class Accounts:
         if standing is None or refusal(standing, session) is not None:
             # Unknown here yet (a new account), or refused: make sure with
             # the database's word now, not the last refresh's.
+            since = self._ticks
             async with self._db.read() as conn:
                 found, _ = await read_standings(conn, [session.actor.id])
             standing = found.get(session.actor.id)
-            if standing is not None:
-                self._standing[session.actor.id] = standing
+            self._keep(found, since)
         error = refusal(standing, session)
         if error is not None:
             raise error
@@ -154,20 +169,21 @@ class Accounts:
         standing = self._standing.get(user_id)
         if standing is None or not standing.must_change:
             return False
+        since = self._ticks
         async with self._db.read() as conn:
             found, _ = await read_standings(conn, [user_id])
         standing = found.get(user_id)
-        if standing is not None:
-            self._standing[user_id] = standing
+        self._keep(found, since)
         return standing is not None and standing.must_change
 
     async def recheck(self, ids: Iterable[str]) -> None:
         """Read these accounts' standing now (a staff or account command just
         changed it on this server) and close their refused sockets at once,
         rather than at the next periodic check."""
+        since = self._ticks
         async with self._db.read() as conn:
             found, _ = await read_standings(conn, list(ids))
-        self._standing.update(found)
+        self._keep(found, since)
         self._close_refused(set(found))
 
     def recheck_soon(self, ids: Iterable[str]) -> None:
@@ -175,8 +191,10 @@ class Accounts:
         comes before the recheck has read the database (the very next one,
         after the command's answer) reads it itself (`check`)."""
         ids = list(ids)
+        self._ticks += 1
         for user_id in ids:
             self._standing.pop(user_id, None)
+            self._forgotten[user_id] = self._ticks
         task = asyncio.get_running_loop().create_task(self.recheck(ids))
         self._rechecks.add(task)
         task.add_done_callback(self._rechecks.discard)
