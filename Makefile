@@ -51,6 +51,19 @@ run: $(STAMP)
 		exit 1; fi
 	$(BIN)/python main.py $(ARGS)
 
+# The whole suite: what can share the two cores in two workers (as test-fast, with the
+# PostgreSQL runs), then the slow tests one at a time (a real browser, replicas, faults,
+# load: they time what they see, and a second worker beside them would be noise).
+# A PYTEST_ARGS selection runs as one plain pytest.
+ifeq ($(strip $(PYTEST_ARGS)),)
+PYTEST_ALL = echo "== pytest: all but the slow tests, $(FAST_WORKERS) workers"; \
+	$(BIN)/python -m pytest -q -m "not slow" -n $(FAST_WORKERS) --dist loadfile || rc=$$?; \
+	echo "== pytest: the slow tests, one at a time"; \
+	$(BIN)/python -m pytest -q -m slow || rc=$$?
+else
+PYTEST_ALL = echo "== pytest $(PYTEST_ARGS)"; $(BIN)/python -m pytest -q $(PYTEST_ARGS) || rc=$$?
+endif
+
 # All three checks run even if one fails, so one CI run reports every problem.
 test: $(STAMP)
 	@rc=0; \
@@ -58,8 +71,7 @@ test: $(STAMP)
 	$(BIN)/ruff check . || rc=1; \
 	echo "== mypy $(MYPY_TARGETS)"; \
 	$(BIN)/mypy $(MYPY_TARGETS) || rc=1; \
-	echo "== pytest"; \
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	$(PYTEST_ALL); \
 	exit $$rc
 
 # The inner loop while writing code: the markers (tests/conftest.py) leave out the real
