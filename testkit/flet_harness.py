@@ -1,9 +1,8 @@
 """Pure-Python Flet harness: run a view against a recording connection.
 
-Adapted from the team note (shared/notes/flet-ui-testing.md): a real flet
-`Session` over a `Connection` that serializes every message the way the web
-transport does, so the diffs Flet computes are real and a test can see how
-much of the UI one event rewrote.
+A real flet `Session` over a `Connection` that serializes every message the
+way the web transport does, so the diffs Flet computes are real and a test can
+see how much of the UI one event rewrote.
 """
 
 from __future__ import annotations
