@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from server.runtime import Runtime
 from testkit.server import ServerProcess, server_maker
 from tests.server.helpers import Api
+from tests.server.in_process import settings
 from tests.support.postgres import PostgresCluster, postgres_cluster
 
-__all__ = ["backend", "demo_server", "empty_server", "postgres_cluster", "server_factory",
-           "staff_server"]
+__all__ = ["backend", "demo_server", "empty_server", "postgres_cluster", "rt",
+           "server_factory", "staff_server"]
 
 # The files whose behaviour depends on the database: the command path (one
 # command or a batch), the event log and its streams, idempotency, visibility,
@@ -158,3 +160,12 @@ def d1(srv: ServerProcess) -> Api:
 @pytest.fixture(scope="module")
 def d2(srv: ServerProcess) -> Api:
     return Api(srv, "driver2")
+
+
+@pytest.fixture
+async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
+    """The server in-process on the staff seed (tests.server.in_process)."""
+    runtime = Runtime(settings(tmp_path / "s.db", seed="staff"))
+    await runtime.start()
+    yield runtime
+    await runtime.stop()

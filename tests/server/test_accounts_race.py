@@ -7,19 +7,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.commands import Actor, Command
+from domain.commands import Command
 from server.auth import AuthError, Session
 from server.database import Database
 from server.runtime import Runtime
 from server.schema import users
-from tests.server.test_server_state import settings
+from tests.server.in_process import actor
 
 
 class HeldRead:
@@ -45,20 +44,6 @@ class HeldRead:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.db, name)
-
-
-@pytest.fixture
-async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
-    runtime = Runtime(settings(tmp_path / "s.db", seed="staff"))
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
-
-
-async def actor(rt: Runtime, username: str) -> Actor:
-    async with rt.db.read() as conn:
-        row = (await conn.execute(sa.select(users).where(users.c.username == username))).one()
-    return Actor(row.id, row.role)
 
 
 async def test_a_refresh_read_before_a_deactivation_doesnt_let_them_back_in(

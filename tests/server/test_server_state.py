@@ -6,39 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
-
-from domain.commands import Actor, Command
+from domain.commands import Command
 from server import repo
 from server.runtime import Runtime
-from server.schema import users
-from server.settings import ServerSettings
-
-SECRET = "state-test-secret-0123456789abcdefghijkl"
-
-
-def settings(path: Path, seed: str | None = None) -> ServerSettings:
-    """Jobs off (interval 0): these tests drive every command themselves."""
-    return ServerSettings(database_url=f"sqlite:///{path}", secret_key=SECRET, seed=seed,
-                          auto_cancel_interval=0, pickup_interval=0, trim_interval=0)
-
-
-@pytest.fixture
-async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
-    runtime = Runtime(settings(tmp_path / "s.db", seed="staff"))
-    await runtime.start()
-    yield runtime
-    await runtime.stop()
-
-
-async def actor(rt: Runtime, username: str) -> Actor:
-    async with rt.db.read() as conn:
-        row = (await conn.execute(sa.select(users).where(users.c.username == username))).one()
-    return Actor(row.id, row.role)
+from tests.server.in_process import actor, settings
 
 
 def slot(seq: int, start: str, end: str, client: str = "c") -> Command:
