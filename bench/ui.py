@@ -479,6 +479,13 @@ def screens(sizes: tuple[int, ...], events: int, app_root: Path = ROOT,
                 f"{len(f.latencies)} events {max(f.latencies, default=float('nan')) * 1000:.0f} "
                 f"ms; {f.missing} missed; {f.failed} sign-ins timed out; load {load} -> "
                 f"{load_after}")
+        edit = f.others["edit"]
+        res.add(f"{f.n} sessions: last one shows a booking's new address",
+                pct(edit.latencies, 50) * 1000, "ms", note=f"median session "
+                f"{pct(edit.p50s, 50) * 1000:.0f} ms; {edit.missing} missed; the card in place")
+        res.add(f"{f.n} sessions: CPU per new address per session",
+                edit.cpu_per_event_session * 1000, "ms",
+                note=f"{edit.bytes_per_event_session:.0f} bytes to each session")
         res.add(f"{f.n} sessions: memory per session", f.rss_per_session / 2**20, "MiB",
                 note="app RSS growth / sessions opened")
         res.add(f"{f.n} sessions: CPU per event per session", f.cpu_per_event_session * 1000,
@@ -521,7 +528,7 @@ def floor_screens(sizes: tuple[int, ...], events: int, profile: str | None = Non
         proc.wait(10)
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for f in fleets:
-        text = f.others["text"]
+        text, edit = f.others["text"], f.others["edit"]
         res.add(f"{f.n} sessions: last one shows the new card", pct(f.latencies, 50) * 1000,
                 "ms", note=f"median session {pct(f.p50s, 50) * 1000:.0f} ms; worst of "
                 f"{len(f.latencies)} {max(f.latencies, default=float('nan')) * 1000:.0f} ms; "
@@ -529,6 +536,12 @@ def floor_screens(sizes: tuple[int, ...], events: int, profile: str | None = Non
         res.add(f"{f.n} sessions: CPU per new card per session",
                 f.cpu_per_event_session * 1000, "ms",
                 note=f"{f.bytes_per_event_session:.0f} bytes to each session")
+        res.add(f"{f.n} sessions: last one shows a booking's new address",
+                pct(edit.latencies, 50) * 1000, "ms",
+                note=f"median session {pct(edit.p50s, 50) * 1000:.0f} ms; {edit.missing} missed")
+        res.add(f"{f.n} sessions: CPU per new address per session",
+                edit.cpu_per_event_session * 1000, "ms",
+                note=f"{edit.bytes_per_event_session:.0f} bytes to each session")
         res.add(f"{f.n} sessions: last one shows a one-Text change",
                 pct(text.latencies, 50) * 1000, "ms",
                 note=f"median session {pct(text.p50s, 50) * 1000:.0f} ms; {text.missing} missed")

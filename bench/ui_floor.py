@@ -9,7 +9,8 @@ no server, no shell. `POST /bench/change?kind=card&marker=M` adds one
 pending booking at location M and hands it to every open session's board
 (`board.changed`, as Tandem's shell does on a server event): each session
 sends the same patch as Tandem's operator screen for a new booking, the
-new queue card's whole control tree and the counts. `kind=text` changes one
+new queue card's whole control tree and the counts. `kind=edit` moves the
+last booking to M: its card changes in place (one line's words). `kind=text` changes one
 Text on every page instead: Flet's cost of a patch per session, with the
 card's size taken out. Each session renders in a task of its own, as
 Tandem's do (views/shell.py `_listener`).
@@ -109,10 +110,16 @@ def app() -> Any:
 
     bench = FastAPI()
 
+    last: list[Record] = []
+
     @bench.post("/change")
     async def change(kind: str, marker: str) -> dict[str, int]:
-        if kind == "card":
-            record = booking(marker, datetime.now(UTC))
+        if kind in ("card", "edit"):
+            if kind == "card" or not last:
+                record = booking(marker, datetime.now(UTC))
+            else:  # the last booking moves: its card changes in place
+                record = {**last[-1], "location": marker, "version": last[-1]["version"] + 1}
+            last[:] = [record]
             table.put("appointment", record)
             for page, board, _ in list(pages):
                 page.run_task(render_card, board, ("appointment", record["id"]))

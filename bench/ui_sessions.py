@@ -231,8 +231,10 @@ async def fleet(url: str, pid: int, n: int, events: int, book: Any, password: st
                  sign_ins, main.bytes_per_event_session, more)
 
 
-def booker(url: str, password: str) -> Any:
-    """A function that books a pending request whose location is `marker`."""
+def booker(url: str, password: str) -> tuple[Any, Any]:
+    """Two functions: one books a pending request whose location is
+    `marker`; the other moves the last booking to `marker` (its card
+    changes in place)."""
     import uuid
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -242,7 +244,8 @@ def booker(url: str, password: str) -> Any:
     http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     boot = http.get("/api/sync/bootstrap").json()
     ids = {s["username"]: s["id"] for s in boot["staff"]}
-    state = {"seq": int(time.time()) % 10**8, "slot": 0}
+    state: dict[str, Any] = {"seq": int(time.time()) % 10**8, "slot": 0, "last": None,
+                             "version": 0}
 
     def book(marker: str) -> None:
         today = datetime.now(ZoneInfo("Asia/Manila")).date().isoformat()
@@ -250,9 +253,10 @@ def booker(url: str, password: str) -> Any:
             start = 6 * 60 + 15 * state["slot"]
             state["slot"] += 1
             state["seq"] += 1
+            target = str(uuid.uuid4())
             r = http.post("/api/commands", json={
                 "client_id": "bench-fleet", "seq": state["seq"], "name": "appointment.create",
-                "target": str(uuid.uuid4()), "base_version": None, "args": {
+                "target": target, "base_version": None, "args": {
                     "client_id": boot["clients"][0]["id"],
                     "service_ids": [boot["services"][0]["id"]],
                     "therapist_ids": [ids["therapist2"]], "driver_id": ids["driver2"],
@@ -260,21 +264,33 @@ def booker(url: str, password: str) -> Any:
                     "end_time": f"{(start + 10) // 60:02d}:{(start + 10) % 60:02d}",
                     "location": marker}})
             if r.status_code == 200:
+                state["last"], state["version"] = target, 1
                 return
         raise RuntimeError("no free slot for the fleet's bookings")
 
-    return book
+    def edit(marker: str) -> None:
+        if state["last"] is None:
+            book("Bench Lane first")
+        state["seq"] += 1
+        r = http.post("/api/commands", json={
+            "client_id": "bench-fleet", "seq": state["seq"], "name": "appointment.update",
+            "target": state["last"], "base_version": state["version"],
+            "args": {"location": marker}})
+        r.raise_for_status()
+        state["version"] += 1
+
+    return book, edit
 
 
 async def run_fleets(url: str, pid: int, sizes: tuple[int, ...], events: int,
                      password: str, profile: bool = False) -> list[Fleet]:
-    book = booker(url, password)
+    book, edit = booker(url, password)
     screens: list[Opened] = []
     out = []
     try:
         for n in sizes:
             out.append(await fleet(url, pid, n, events, book, password, screens,
-                                   profile=profile))
+                                   others={"edit": edit}, profile=profile))
     finally:
         await close_all(screens)
     return out
@@ -295,7 +311,8 @@ async def run_floor_fleets(url: str, pid: int, sizes: tuple[int, ...], events: i
     try:
         for n in sizes:
             out.append(await fleet(url, pid, n, events, change("card"), "", screens,
-                                   opener=open_plain, others={"text": change("text")},
+                                   opener=open_plain, others={
+                                       "edit": change("edit"), "text": change("text")},
                                    profile=profile))
     finally:
         await close_all(screens)
