@@ -449,8 +449,8 @@ def stage_rows(res: Result, parts: list[dict[str, dict[str, float | None]]],
 def screens(sizes: tuple[int, ...], events: int, app_root: Path = ROOT,
             profile: str | None = None) -> Result:
     """Many open sessions (bench/ui_sessions.py) against a fresh app. With
-    `profile` (a file), the app profiles the bookings' handling (cProfile,
-    bench/ui_app.py `profile_on_signal`); each size overwrites it."""
+    `profile` (a file), the app profiles each kind of change (cProfile,
+    bench/ui_app.py `profile_on_signal`) into <profile>.<sessions>.<kind>."""
     from bench.common import run_loop
     from bench.ui_sessions import run_fleets
 
@@ -466,8 +466,7 @@ def screens(sizes: tuple[int, ...], events: int, app_root: Path = ROOT,
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     try:
         assert app.proc is not None
-        fleets = run_loop(run_fleets(app.url, app.proc.pid, sizes, events, PASSWORD,
-                                     bool(profile)))
+        fleets = run_loop(run_fleets(app.url, app.proc.pid, sizes, events, PASSWORD, profile))
     finally:
         app.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -522,7 +521,7 @@ def floor_screens(sizes: tuple[int, ...], events: int, profile: str | None = Non
     url = f"http://127.0.0.1:{port}"
     try:
         wait_up(url + "/app/", proc, "the minimal app")
-        fleets = run_loop(run_floor_fleets(url, proc.pid, sizes, events, bool(profile)))
+        fleets = run_loop(run_floor_fleets(url, proc.pid, sizes, events, profile))
     finally:
         proc.terminate()
         proc.wait(10)
@@ -713,7 +712,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", type=int, default=3)
     p.add_argument("--profile", default=None, metavar="PREFIX",
                    help="cProfile each app's handling of the sessions' changes into "
-                   "PREFIX.tandem and PREFIX.floor (pstats files)")
+                   "PREFIX.{tandem,floor}.<sessions>.<kind> (pstats files, and .gc)")
     ns = p.parse_args(argv)
     sizes = tuple(int(x) for x in ns.sessions.split(",") if x)
     results = run(ns.rounds, app_root=ns.app_root, sizes=sizes, events=ns.events,

@@ -14,6 +14,7 @@ of the sessions has received the patch that shows it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import statistics
@@ -166,12 +167,16 @@ class Fleet:
 
 
 async def changes(pid: int, screens: list[Opened], events: int, make: Any,
-                  idle: float, profile: bool = False) -> Changes:
+                  idle: float, profile: tuple[str, str] | None = None) -> Changes:
     """`events` times: `make(marker)` (in a thread), then wait until every
-    session has received a patch carrying the marker. With `profile`, the
-    app (started with TANDEM_PROFILE_ALL, bench/ui_app.py) profiles them."""
+    session has received a patch carrying the marker. With `profile` (the
+    file the app was started with as TANDEM_PROFILE_ALL, bench/ui_app.py,
+    and where to keep it), the app profiles them."""
     lasts, mids, cpu, missing, received = [], [], 0.0, 0, 0
     if profile:
+        for stale in (profile[0], profile[0] + ".gc"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(stale)
         os.kill(pid, signal.SIGUSR1)
     for _ in range(events):
         marker = f"Bench Lane {time.time_ns()}"
@@ -193,13 +198,26 @@ async def changes(pid: int, screens: list[Opened], events: int, make: Any,
         received += sum(s.received for s, _ in screens) - before
     if profile:
         os.kill(pid, signal.SIGUSR2)
+        for _ in range(100):  # the app writes them from its signal handler
+            if os.path.exists(profile[0] + ".gc"):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
+        os.replace(profile[0], profile[1])
+        os.replace(profile[0] + ".gc", profile[1] + ".gc")
     n = max(1, len(screens)) * max(1, events)
     return Changes(lasts, mids, cpu / n, missing, received / n)
 
 
+def profiled(path: str | None, n: int, kind: str) -> tuple[str, str] | None:
+    """The app's profile file and where to keep one kind of change's at one
+    size: <path>.<sessions>.<kind> (and its .gc beside it)."""
+    return None if path is None else (path, f"{path}.{n}.{kind}")
+
+
 async def fleet(url: str, pid: int, n: int, events: int, book: Any, password: str,
                 already: list[Opened], opener: Any = None,
-                others: dict[str, Any] | None = None, profile: bool = False) -> Fleet:
+                others: dict[str, Any] | None = None, profile: str | None = None) -> Fleet:
     """Open sessions up to `n` (added to `already`; `opener(url)`, default a
     sign-in as the operator), then `events` bookings (`book(marker)`), then
     `events` of each further kind of change in `others`."""
@@ -223,8 +241,8 @@ async def fleet(url: str, pid: int, n: int, events: int, book: Any, password: st
         failed += sum(isinstance(o, BaseException) for o in opened)
     idle = await quiet(pid, 2.0)
     per_session = (rss_bytes(pid) - rss0) / max(1, len(already) - had)
-    main = await changes(pid, already, events, book, idle, profile)
-    more = {name: await changes(pid, already, events, make, idle)
+    main = await changes(pid, already, events, book, idle, profiled(profile, n, "new"))
+    more = {name: await changes(pid, already, events, make, idle, profiled(profile, n, name))
             for name, make in (others or {}).items()}
     return Fleet(len(already), per_session, main.latencies, main.p50s,
                  main.cpu_per_event_session, main.missing, idle / max(1, len(already)), failed,
@@ -283,7 +301,7 @@ def booker(url: str, password: str) -> tuple[Any, Any]:
 
 
 async def run_fleets(url: str, pid: int, sizes: tuple[int, ...], events: int,
-                     password: str, profile: bool = False) -> list[Fleet]:
+                     password: str, profile: str | None = None) -> list[Fleet]:
     book, edit = booker(url, password)
     screens: list[Opened] = []
     out = []
@@ -297,7 +315,7 @@ async def run_fleets(url: str, pid: int, sizes: tuple[int, ...], events: int,
 
 
 async def run_floor_fleets(url: str, pid: int, sizes: tuple[int, ...], events: int,
-                           profile: bool = False) -> list[Fleet]:
+                           profile: str | None = None) -> list[Fleet]:
     """The same against the minimal app (bench/ui_floor.py): a new queue card
     at every session, then a one-Text change (`others["text"]`)."""
     def change(kind: str) -> Any:
