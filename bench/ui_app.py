@@ -165,7 +165,7 @@ def profile_on_signal(path: str) -> None:
     import gc
     import signal
 
-    prof = cProfile.Profile(time.process_time)
+    prof = [cProfile.Profile(time.process_time)]  # a fresh one each window
     passes: dict[int, list[float]] = {}
     began = [0.0]
 
@@ -178,12 +178,13 @@ def profile_on_signal(path: str) -> None:
     def start(*_: Any) -> None:
         passes.clear()
         gc.callbacks.append(timed)
-        prof.enable()
+        prof[0] = cProfile.Profile(time.process_time)
+        prof[0].enable()
 
     def stop(*_: Any) -> None:
-        prof.disable()
+        prof[0].disable()
         gc.callbacks.remove(timed)
-        prof.dump_stats(path)
+        prof[0].dump_stats(path)
         with open(path + ".gc", "w") as out:
             json.dump({str(g): {"passes": len(t), "cpu_s": sum(t)}
                        for g, t in sorted(passes.items())}, out)
