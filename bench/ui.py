@@ -18,8 +18,10 @@ session's client → its shell's render → its patch queued → received → pa
 
 The same bench then opens many headless sessions (bench/ui_sessions.py: Flet's
 own websocket protocol, signed in as the operator) and measures the time until
-the last of them receives the change, memory per session and CPU per event
-per session.
+the last of them receives a new booking and a booking's new address, memory
+per session and CPU per change per session; then the same sessions on the
+minimal Flet app for many screens (bench/ui_floor.py: Tandem's queues with no
+store, sync client, server or shell), the framework's floor beside them.
 """
 
 from __future__ import annotations
