@@ -543,6 +543,14 @@ def floor_screens(sizes: tuple[int, ...], events: int, profile: str | None = Non
         res.add(f"{f.n} sessions: CPU per new address per session",
                 edit.cpu_per_event_session * 1000, "ms",
                 note=f"{edit.bytes_per_event_session:.0f} bytes to each session")
+        small = f.others["compact"]
+        res.add(f"{f.n} sessions: last one shows a card a fifth the size",
+                pct(small.latencies, 50) * 1000, "ms",
+                note=f"median session {pct(small.p50s, 50) * 1000:.0f} ms; {small.missing} "
+                "missed; 7 controls, not 29")
+        res.add(f"{f.n} sessions: CPU per small card per session",
+                small.cpu_per_event_session * 1000, "ms",
+                note=f"{small.bytes_per_event_session:.0f} bytes to each session")
         res.add(f"{f.n} sessions: last one shows a one-Text change",
                 pct(text.latencies, 50) * 1000, "ms",
                 note=f"median session {pct(text.p50s, 50) * 1000:.0f} ms; {text.missing} missed")

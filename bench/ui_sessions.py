@@ -330,7 +330,8 @@ async def run_floor_fleets(url: str, pid: int, sizes: tuple[int, ...], events: i
         for n in sizes:
             out.append(await fleet(url, pid, n, events, change("card"), "", screens,
                                    opener=open_plain, others={
-                                       "edit": change("edit"), "text": change("text")},
+                                       "edit": change("edit"), "compact": change("compact"),
+                                       "text": change("text")},
                                    profile=profile))
     finally:
         await close_all(screens)

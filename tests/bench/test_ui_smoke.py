@@ -47,7 +47,8 @@ def test_bench_ui_quick(capsys: pytest.CaptureFixture[str]) -> None:
                      if r.metric == f"{n} sessions: last one shows a booking's new address")
         assert "0 missed" in moved.note and not math.isnan(moved.measured)
         # the minimal app's sessions each received every kind of change
-        for what in ("the new card", "a booking's new address", "a one-Text change"):
+        for what in ("the new card", "a booking's new address", "a card a fifth the size",
+                     "a one-Text change"):
             row = next(r for r in floor_screens.rows
                        if r.metric == f"{n} sessions: last one shows {what}")
             assert "0 missed" in row.note and not math.isnan(row.measured), table([floor_screens])
