@@ -18,8 +18,10 @@ session's client → its shell's render → its patch queued → received → pa
 
 The same bench then opens many headless sessions (bench/ui_sessions.py: Flet's
 own websocket protocol, signed in as the operator) and measures the time until
-the last of them receives the change, memory per session and CPU per event
-per session.
+the last of them receives a new booking and a booking's new address, memory
+per session and CPU per change per session; then the same sessions on the
+minimal Flet app for many screens (bench/ui_floor.py: Tandem's queues with no
+store, sync client, server or shell), the framework's floor beside them.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class App:
         self.trace = root / "trace.jsonl"
         self.log = root / "app.log"
         self.code = code
+        self.env: dict[str, str] = {}  # more environment for the app
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -88,7 +91,9 @@ class App:
         cmd = [sys.executable, "-m", "bench.ui_app", "--port", str(self.port),
                "--data-dir", str(self.root / "data")]
         env = {**os.environ, "TANDEM_TRACE": str(self.trace), "TANDEM_TIMEZONE": "Asia/Manila",
-               "PYTHONPATH": str(self.code)}
+               "PYTHONPATH": str(self.code), **self.env}
+        if not env["TANDEM_TRACE"]:
+            del env["TANDEM_TRACE"]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, cwd=self.code, stdout=out, stderr=subprocess.STDOUT,
                                          env=env)
@@ -443,32 +448,52 @@ def stage_rows(res: Result, parts: list[dict[str, dict[str, float | None]]],
     return worst[0]
 
 
-def screens(sizes: tuple[int, ...], events: int, app_root: Path = ROOT) -> Result:
-    """Many open sessions (bench/ui_sessions.py) against a fresh app."""
+def screens(sizes: tuple[int, ...], events: int, app_root: Path = ROOT,
+            profile: str | None = None) -> Result:
+    """Many open sessions (bench/ui_sessions.py) against a fresh app. With
+    `profile` (a file), the app profiles each kind of change (cProfile,
+    bench/ui_app.py `profile_on_signal`) into <profile>.<sessions>.<kind>."""
     from bench.common import run_loop
     from bench.ui_sessions import run_fleets
 
     res = Result("ui screens")
     root = Path(tempfile.mkdtemp(prefix="bench-ui-fleet-"))
-    app = App(root, app_root).start()
+    app = App(root, app_root)
+    # no stage stamps: they would write a line per session per change (the
+    # first passes' figures carried them)
+    app.env["TANDEM_TRACE"] = ""
+    if profile:
+        app.env["TANDEM_PROFILE_ALL"] = profile
+    app.start()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     try:
         assert app.proc is not None
-        fleets = run_loop(run_fleets(app.url, app.proc.pid, sizes, events, PASSWORD))
+        fleets = run_loop(run_fleets(app.url, app.proc.pid, sizes, events, PASSWORD, profile))
     finally:
         app.stop()
         shutil.rmtree(root, ignore_errors=True)
+    load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for f in fleets:
         target = 500.0 if f.n >= 200 else None
         res.add(f"{f.n} sessions: last one shows the change", pct(f.latencies, 50) * 1000, "ms",
                 target, note=f"median session {pct(f.p50s, 50) * 1000:.0f} ms; worst of "
                 f"{len(f.latencies)} events {max(f.latencies, default=float('nan')) * 1000:.0f} "
-                f"ms; {f.missing} missed; {f.failed} sign-ins timed out; load {load}")
+                f"ms; {f.missing} missed; {f.failed} sign-ins timed out; load {load} -> "
+                f"{load_after}")
+        edit = f.others["edit"]
+        res.add(f"{f.n} sessions: last one shows a booking's new address",
+                pct(edit.latencies, 50) * 1000, "ms", note=f"median session "
+                f"{pct(edit.p50s, 50) * 1000:.0f} ms; {edit.missing} missed; the card in place")
+        res.add(f"{f.n} sessions: CPU per new address per session",
+                edit.cpu_per_event_session * 1000, "ms",
+                note=f"{edit.bytes_per_event_session:.0f} bytes to each session")
         res.add(f"{f.n} sessions: memory per session", f.rss_per_session / 2**20, "MiB",
                 note="app RSS growth / sessions opened")
         res.add(f"{f.n} sessions: CPU per event per session", f.cpu_per_event_session * 1000,
                 "ms", note="app process CPU (server included) over its idle use / events / "
                 "sessions")
+        res.add(f"{f.n} sessions: sent per event per session", f.bytes_per_event_session,
+                "bytes", note="every frame a session received after the booking (1 s)")
         res.add(f"{f.n} sessions: idle CPU per session", f.idle_per_session * 100, "% of a core",
                 note="an open operator screen doing nothing (its countdowns tick each second)")
         if f.sign_ins:
@@ -477,6 +502,77 @@ def screens(sizes: tuple[int, ...], events: int, app_root: Path = ROOT) -> Resul
                     note=f"first ten p50 {pct(f.sign_ins[:10], 50) * 1000:.0f} ms; five at a "
                     "time, click to the operator's screen")
     return res
+
+
+def floor_screens(sizes: tuple[int, ...], events: int, profile: str | None = None) -> Result:
+    """The many sessions against the minimal app (bench/ui_floor.py): the same
+    new queue card at every session with no store, sync client, server or
+    shell; then a one-Text change. Flet's floor beside `screens`."""
+    from bench.common import run_loop
+    from bench.ui_sessions import run_floor_fleets
+
+    res = Result("ui screens: minimal flet app")
+    port = free_port()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if profile:
+        env["TANDEM_PROFILE_ALL"] = profile
+    proc = subprocess.Popen([sys.executable, "-m", "bench.ui_floor", "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(url + "/app/", proc, "the minimal app")
+        fleets = run_loop(run_floor_fleets(url, proc.pid, sizes, events, profile))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    for f in fleets:
+        text, edit = f.others["text"], f.others["edit"]
+        res.add(f"{f.n} sessions: last one shows the new card", pct(f.latencies, 50) * 1000,
+                "ms", note=f"median session {pct(f.p50s, 50) * 1000:.0f} ms; worst of "
+                f"{len(f.latencies)} {max(f.latencies, default=float('nan')) * 1000:.0f} ms; "
+                f"{f.missing} missed; load {load} -> {load_after}")
+        res.add(f"{f.n} sessions: CPU per new card per session",
+                f.cpu_per_event_session * 1000, "ms",
+                note=f"{f.bytes_per_event_session:.0f} bytes to each session")
+        res.add(f"{f.n} sessions: last one shows a booking's new address",
+                pct(edit.latencies, 50) * 1000, "ms",
+                note=f"median session {pct(edit.p50s, 50) * 1000:.0f} ms; {edit.missing} missed")
+        res.add(f"{f.n} sessions: CPU per new address per session",
+                edit.cpu_per_event_session * 1000, "ms",
+                note=f"{edit.bytes_per_event_session:.0f} bytes to each session")
+        small = f.others["compact"]
+        res.add(f"{f.n} sessions: last one shows a card a fifth the size",
+                pct(small.latencies, 50) * 1000, "ms",
+                note=f"median session {pct(small.p50s, 50) * 1000:.0f} ms; {small.missing} "
+                "missed; 7 controls, not 29")
+        res.add(f"{f.n} sessions: CPU per small card per session",
+                small.cpu_per_event_session * 1000, "ms",
+                note=f"{small.bytes_per_event_session:.0f} bytes to each session")
+        res.add(f"{f.n} sessions: last one shows a one-Text change",
+                pct(text.latencies, 50) * 1000, "ms",
+                note=f"median session {pct(text.p50s, 50) * 1000:.0f} ms; {text.missing} missed")
+        res.add(f"{f.n} sessions: CPU per one-Text change per session",
+                text.cpu_per_event_session * 1000, "ms",
+                note=f"{text.bytes_per_event_session:.0f} bytes to each session")
+        res.add(f"{f.n} sessions: memory per session", f.rss_per_session / 2**20, "MiB",
+                note="app RSS growth / sessions opened (the queues, empty)")
+    return res
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.2)
 
 
 def minimal(taps: int) -> Result:
@@ -495,16 +591,7 @@ def minimal(taps: int) -> Result:
     own: list[float] = []
     other: list[float] = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url, timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the minimal app did not start")
-            time.sleep(0.2)
+        wait_up(url, proc, "the minimal app")
         chromium = shutil.which("chromium") or "/usr/bin/chromium"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium,
@@ -541,19 +628,31 @@ def minimal(taps: int) -> Result:
 
 
 def run(rounds: int, quick: bool = False, app_root: Path = ROOT,
-        sizes: tuple[int, ...] = (50, 200), events: int = 3) -> list[Result]:
-    out = [windows(rounds, app_root)]
-    try:
-        out.append(minimal(3 * rounds))
-    except Exception as exc:  # the floor is context; Tandem's figures stand alone
-        failed = Result("ui minimal flet app")
-        failed.add("run", float("nan"), "", note=f"FAILED: {exc!r}"[:200])
-        out.append(failed)
+        sizes: tuple[int, ...] = (50, 200), events: int = 3,
+        profile: str | None = None) -> list[Result]:
+    """`rounds` 0: only the many sessions (Tandem's, then the minimal app's)."""
+    out = []
+    if rounds:
+        out.append(windows(rounds, app_root))
+        out.append(beside("ui minimal flet app", lambda: minimal(3 * rounds)))
     if sizes:
-        out.append(screens(sizes, events, app_root))
+        out.append(screens(sizes, events, app_root, profile and profile + ".tandem"))
+        out.append(beside("ui screens: minimal flet app", lambda: floor_screens(
+            sizes, events, profile and profile + ".floor")))
     if not quick and app_root == ROOT and rounds >= 20 and len(sizes) > 1:
         write_run(out)  # a full run of this tree, not a diagnostic or an A/B leg
     return out
+
+
+def beside(name: str, measure: Any) -> Result:
+    """A minimal app's figures: context, so Tandem's stand alone when it fails."""
+    try:
+        result: Result = measure()
+    except Exception as exc:
+        failed = Result(name)
+        failed.add("run", float("nan"), "", note=f"FAILED: {exc!r}"[:200])
+        return failed
+    return result
 
 
 def write_run(results: list[Result]) -> None:
@@ -614,15 +713,20 @@ def main(argv: list[str] | None = None) -> int:
     from bench.report import table
 
     p = argparse.ArgumentParser(prog="python -m bench.ui")
-    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--rounds", type=int, default=20,
+                   help="rounds of taps in the three windows (0: only the many sessions)")
     p.add_argument("--app-root", type=Path, default=ROOT,
                    help="run the app from this checkout (A/B runs against older code)")
     p.add_argument("--sessions", default="",
                    help="headless session counts, comma-separated ('' for none)")
     p.add_argument("--events", type=int, default=3)
+    p.add_argument("--profile", default=None, metavar="PREFIX",
+                   help="cProfile each app's handling of the sessions' changes into "
+                   "PREFIX.{tandem,floor}.<sessions>.<kind> (pstats files, and .gc)")
     ns = p.parse_args(argv)
     sizes = tuple(int(x) for x in ns.sessions.split(",") if x)
-    results = run(ns.rounds, app_root=ns.app_root, sizes=sizes, events=ns.events)
+    results = run(ns.rounds, app_root=ns.app_root, sizes=sizes, events=ns.events,
+                  profile=ns.profile)
     print(table(results))
     for r in results:
         for n in r.notes:

@@ -154,6 +154,45 @@ def profile(path: str) -> None:
     profiled(OperatorRunner, "send", "optap")
 
 
+def profile_on_signal(path: str) -> None:
+    """TANDEM_PROFILE_ALL=<file>: cProfile (CPU time) the whole loop thread
+    between a SIGUSR1 (start) and a SIGUSR2 (stop and write <file>); the
+    bench sends them around a fleet's changes (bench/ui_sessions.py), so
+    the sign-ins before stay out of it. Beside it, <file>.gc: the garbage
+    collector's passes in that window, per generation, and their CPU time
+    (cProfile puts a pass on whatever function allocated when it began)."""
+    import cProfile
+    import gc
+    import signal
+
+    prof = [cProfile.Profile(time.process_time)]  # a fresh one each window
+    passes: dict[int, list[float]] = {}
+    began = [0.0]
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[0] = time.process_time()
+        else:
+            passes.setdefault(info["generation"], []).append(time.process_time() - began[0])
+
+    def start(*_: Any) -> None:
+        passes.clear()
+        gc.callbacks.append(timed)
+        prof[0] = cProfile.Profile(time.process_time)
+        prof[0].enable()
+
+    def stop(*_: Any) -> None:
+        prof[0].disable()
+        gc.callbacks.remove(timed)
+        prof[0].dump_stats(path)
+        with open(path + ".gc", "w") as out:
+            json.dump({str(g): {"passes": len(t), "cpu_s": sum(t)}
+                       for g, t in sorted(passes.items())}, out)
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
+
+
 def _is_async(fn: Any) -> bool:
     import inspect
 
@@ -166,6 +205,8 @@ def main(argv: list[str]) -> int:
         install(path)
     if os.environ.get("TANDEM_PROFILE"):
         profile(os.environ["TANDEM_PROFILE"])
+    if os.environ.get("TANDEM_PROFILE_ALL"):
+        profile_on_signal(os.environ["TANDEM_PROFILE_ALL"])
     import main as tandem
 
     return tandem.main(argv)

@@ -1,6 +1,7 @@
 """`bench ui --quick`: three Chromium windows against the embedded app, one
 measured round of taps, the minimal Flet app's two windows, then a few
-headless web sessions. No timing asserts
+headless web sessions on Tandem and on the minimal many-sessions app
+(bench/ui_floor.py). No timing asserts
 (a shared machine's figures mean nothing here): what must hold is that every
 tap showed on every window, every stage of the breakdown was seen, and every
 headless session received each change."""
@@ -20,10 +21,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 def test_bench_ui_quick(capsys: pytest.CaptureFixture[str]) -> None:
     require_binary("chromium", "apt-get install -y chromium")
-    windows, floor, screens = ui.run(1, quick=True, sizes=(2, 4), events=1)
-    print(table([windows, floor, screens]))
+    windows, floor, screens, floor_screens = ui.run(1, quick=True, sizes=(2, 4), events=1)
+    print(table([windows, floor, screens, floor_screens]))
     out = capsys.readouterr().out
-    assert all(r.metric in out for r in windows.rows + floor.rows + screens.rows)
+    assert all(r.metric in out
+               for r in windows.rows + floor.rows + screens.rows + floor_screens.rows)
     # the minimal Flet app beside it measured both windows
     assert all(not math.isnan(r.measured) for r in floor.rows), table([floor])
 
@@ -41,3 +43,12 @@ def test_bench_ui_quick(capsys: pytest.CaptureFixture[str]) -> None:
         assert "0 missed" in last.note and not math.isnan(last.measured)
         memory = next(r for r in screens.rows if r.metric == f"{n} sessions: memory per session")
         assert memory.measured > 0
+        moved = next(r for r in screens.rows
+                     if r.metric == f"{n} sessions: last one shows a booking's new address")
+        assert "0 missed" in moved.note and not math.isnan(moved.measured)
+        # the minimal app's sessions each received every kind of change
+        for what in ("the new card", "a booking's new address", "a card a fifth the size",
+                     "a one-Text change"):
+            row = next(r for r in floor_screens.rows
+                       if r.metric == f"{n} sessions: last one shows {what}")
+            assert "0 missed" in row.note and not math.isnan(row.measured), table([floor_screens])

@@ -111,6 +111,29 @@ async def test_remote_accept_updates_count_and_repaints_only_that_queue(mount: M
     assert not h.has_semantics("queue-p1")
 
 
+async def test_a_queue_card_changes_in_place(mount: Mount) -> None:
+    """A booking moved to a new address keeps its queue card's controls (the
+    countdown, the buttons): only the line that changed is sent, to every
+    operator screen (it was a new countdown row and new buttons each time:
+    ~650 bytes per screen, bench ui)."""
+    appts = sample()
+    client = FakeClient(OPERATOR, world(*appts))
+    h = await mount(client, width=1440, height=900, only=QUEUES)
+    before = ids_under(h, "queue-p1")
+    buttons = h.buttons_in(h.semantics("queue-p1"))
+
+    mark = h.mark()
+    await client.remote("appointment", {**appts[0], "version": 2, "location": "14 Palm Street"})
+    await h.settle()
+
+    assert "14 Palm Street" in h.texts(h.semantics("queue-p1"))
+    assert ids_under(h, "queue-p1") == before
+    assert h.buttons_in(h.semantics("queue-p1")) == buttons
+    sent = repr([m.body for m in h.conn.messages[mark:]])
+    assert "14 Palm Street" in sent
+    assert "Client p1" not in sent and "Cancel" not in sent  # the line, not the card
+
+
 async def test_start_moves_the_card_out_of_ready(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(*sample()))
     h = await mount(client, width=1440, height=900, only=QUEUES)

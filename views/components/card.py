@@ -88,7 +88,8 @@ class AppointmentCard:
         self.big = big  # the driver's big touch targets
         self.busy: str | None = None  # the action being submitted, if any
         self.name = ft.Text(weight=ft.FontWeight.BOLD, size=20 if big else 18, expand=True)
-        self.waiting = _syncing_mark()
+        # "Waiting to sync", made when first needed (most cards never show it)
+        self.waiting: ft.Control | None = None
         self.when, self.place, self.services, self.team = (_line(i) for i in (
             ft.Icons.SCHEDULE, ft.Icons.PLACE, ft.Icons.SPA, ft.Icons.PERSON))
         self.status = ft.Text(weight=ft.FontWeight.W_500)
@@ -106,20 +107,13 @@ class AppointmentCard:
         )
         self.header = ft.Row([self.name])
         self.info = ft.Column([self.when, self.place, self.services], spacing=4)
-        self.body = ft.Column(
-            [
-                self.header,
-                self.info,
-                ft.Container(
-                    self.status,
-                    bgcolor=ft.Colors.SECONDARY_CONTAINER,
-                    border_radius=8,
-                    padding=ft.Padding.symmetric(horizontal=10, vertical=6),
-                ),
-                self.actions,
-            ],
-            spacing=8,
+        self.status_box = ft.Container(
+            self.status,
+            bgcolor=ft.Colors.SECONDARY_CONTAINER,
+            border_radius=8,
+            padding=ft.Padding.symmetric(horizontal=10, vertical=6),
         )
+        self.body = ft.Column([self.header, self.info, self.status_box, self.actions], spacing=8)
         self.root = CardRoot(
             identifier=f"appt-{self.id}",
             container=True,
@@ -158,8 +152,12 @@ class AppointmentCard:
         """Set every part from the record (Flet sends only what differs)."""
         appt = self.record
         self.name.value = str(appt.get("client_name") or "Client")
-        waiting = self.client.is_pending("appointment", self.id)
-        _place(self.header, [self.name, *([self.waiting] if waiting else [])])
+        marks: list[ft.Control] = []
+        if self.client.is_pending("appointment", self.id):
+            if self.waiting is None:
+                self.waiting = _syncing_mark()
+            marks.append(self.waiting)
+        set_children(self.header, [self.name, *marks])
         _set_line(self.when, when_text(appt))
         _set_line(self.place, str(appt.get("location") or "—"))
         _set_line(self.services, service_names(self.client, appt))
@@ -169,13 +167,18 @@ class AppointmentCard:
         with_team = not (self.role == "therapist" and len(team) < 2)
         if with_team:
             _set_line(self.team, team_text(self.client, appt))
-        _place(self.info, [self.when, self.place, self.services,
+        set_children(self.info, [self.when, self.place, self.services,
                            *([self.team] if with_team else []), *self._needs_new_person()])
         self.status.value = status_line(appt, self.client.actor, name_of(self.client))
-        buttons: list[ft.Control] = [self._button(a) for a in actions_for(appt, self.client.actor)]
-        _place(self.actions, buttons)
-        _place(self.body, [self.header, self.info, self.body.controls[2],
-                           *([self.actions] if buttons else [])])
+        set_children(self.body, self._parts())
+
+    def _parts(self) -> list[ft.Control]:
+        """The body's controls below the details (a queue card has its own)."""
+        buttons: list[ft.Control] = [
+            self._button(a) for a in actions_for(self.record, self.client.actor)
+        ]
+        set_children(self.actions, buttons)
+        return [self.header, self.info, self.status_box, *([self.actions] if buttons else [])]
 
     def _needs_new_person(self) -> list[ft.Control]:
         """For the operator: someone on this booking was deactivated."""
@@ -243,7 +246,7 @@ def _line(icon: ft.IconData, text: str = "") -> ft.Row:
     )
 
 
-def _place(parent: ft.Row | ft.Column, children: list[ft.Control]) -> None:
+def set_children(parent: ft.Row | ft.Column, children: list[ft.Control]) -> None:
     """Set a parent's children when they are not the same controls already
     (the same list sends nothing; kept controls are not sent again)."""
     if [id(c) for c in parent.controls] != [id(c) for c in children]:
