@@ -17,6 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from services.listener import close_promptly
 from testkit import loopback
 from testkit.server import DEMO_PASSWORD, ServerProcess
 
@@ -50,18 +51,20 @@ async def ws_close(srv: ServerProcess, token: str,
                    headers: dict[str, str] | None = None) -> tuple[int | None, list[Any]]:
     """Say hello; return (close code or None if still open after a ping, frames)."""
     frames: list[Any] = []
-    async with connect(srv.ws_url, proxy=None, open_timeout=30,
-                       additional_headers=headers or {}) as ws:
-        try:  # (the server may refuse before the hello: then sending it fails)
-            await ws.send(orjson.dumps({"type": "hello", "token": token, "after": 0}).decode())
-            while True:
-                frames.append(orjson.loads(await asyncio.wait_for(ws.recv(), 30)))
-                if frames[-1].get("type") == "event":
-                    return None, frames  # accepted: it streams
-        except ConnectionClosed:
-            return ws.close_code, frames
-        except TimeoutError:
-            return None, frames
+    ws = await connect(srv.ws_url, proxy=None, open_timeout=30,
+                       additional_headers=headers or {})
+    try:  # (the server may refuse before the hello: then sending it fails)
+        await ws.send(orjson.dumps({"type": "hello", "token": token, "after": 0}).decode())
+        while True:
+            frames.append(orjson.loads(await asyncio.wait_for(ws.recv(), 30)))
+            if frames[-1].get("type") == "event":
+                return None, frames  # accepted: it streams
+    except ConnectionClosed:
+        return ws.close_code, frames
+    except TimeoutError:
+        return None, frames
+    finally:
+        await close_promptly(ws)  # mid-replay: a plain close waits out its timeout
 
 
 def b64(data: dict[str, Any]) -> str:
