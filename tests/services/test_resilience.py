@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import orjson
-import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from domain.commands import Actor
