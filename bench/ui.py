@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -49,6 +49,9 @@ from bench.common import ROOT
 from bench.report import Result
 from testkit import process
 from testkit.server import free_port
+
+if TYPE_CHECKING:
+    from bench.ui_sessions import Changes, Fleet
 
 ZONE = ZoneInfo("Asia/Manila")
 GAP = 1.0  # seconds between taps
@@ -529,34 +532,25 @@ def floor_screens(sizes: tuple[int, ...], events: int, profile: str | None = Non
         proc.wait(10)
     load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for f in fleets:
-        text, edit = f.others["text"], f.others["edit"]
-        res.add(f"{f.n} sessions: last one shows the new card", pct(f.latencies, 50) * 1000,
-                "ms", note=f"median session {pct(f.p50s, 50) * 1000:.0f} ms; worst of "
-                f"{len(f.latencies)} {max(f.latencies, default=float('nan')) * 1000:.0f} ms; "
-                f"{f.missing} missed; load {load} -> {load_after}")
-        res.add(f"{f.n} sessions: CPU per new card per session",
-                f.cpu_per_event_session * 1000, "ms",
-                note=f"{f.bytes_per_event_session:.0f} bytes to each session")
-        res.add(f"{f.n} sessions: last one shows a booking's new address",
-                pct(edit.latencies, 50) * 1000, "ms",
-                note=f"median session {pct(edit.p50s, 50) * 1000:.0f} ms; {edit.missing} missed")
-        res.add(f"{f.n} sessions: CPU per new address per session",
-                edit.cpu_per_event_session * 1000, "ms",
-                note=f"{edit.bytes_per_event_session:.0f} bytes to each session")
-        small = f.others["compact"]
-        res.add(f"{f.n} sessions: last one shows a card a fifth the size",
-                pct(small.latencies, 50) * 1000, "ms",
-                note=f"median session {pct(small.p50s, 50) * 1000:.0f} ms; {small.missing} "
-                "missed; 7 controls, not 29")
-        res.add(f"{f.n} sessions: CPU per small card per session",
-                small.cpu_per_event_session * 1000, "ms",
-                note=f"{small.bytes_per_event_session:.0f} bytes to each session")
-        res.add(f"{f.n} sessions: last one shows a one-Text change",
-                pct(text.latencies, 50) * 1000, "ms",
-                note=f"median session {pct(text.p50s, 50) * 1000:.0f} ms; {text.missing} missed")
-        res.add(f"{f.n} sessions: CPU per one-Text change per session",
-                text.cpu_per_event_session * 1000, "ms",
-                note=f"{text.bytes_per_event_session:.0f} bytes to each session")
+        # (what the last session shows, the CPU row's name, its fleet, more words)
+        kinds: list[tuple[str, str, Fleet | Changes, str]] = [("the new card", "new card", f, ""),
+                 ("a booking's new address", "new address", f.others["edit"], ""),
+                 ("a card a fifth the size", "small card", f.others["compact"],
+                  "; 7 controls, not 29"),
+                 ("a one-Text change", "one-Text change", f.others["text"], "")]
+        for shows, per, fleet, more in kinds:
+            note = f"median session {pct(fleet.p50s, 50) * 1000:.0f} ms; "
+            if fleet is f:
+                note += (f"worst of {len(f.latencies)} "
+                         f"{max(f.latencies, default=float('nan')) * 1000:.0f} ms; "
+                         f"{f.missing} missed; load {load} -> {load_after}")
+            else:
+                note += f"{fleet.missing} missed{more}"
+            res.add(f"{f.n} sessions: last one shows {shows}", pct(fleet.latencies, 50) * 1000,
+                    "ms", note=note)
+            res.add(f"{f.n} sessions: CPU per {per} per session",
+                    fleet.cpu_per_event_session * 1000, "ms",
+                    note=f"{fleet.bytes_per_event_session:.0f} bytes to each session")
         res.add(f"{f.n} sessions: memory per session", f.rss_per_session / 2**20, "MiB",
                 note="app RSS growth / sessions opened (the queues, empty)")
     return res

@@ -150,9 +150,7 @@ def app() -> Any:
 
 
 def main(argv: list[str]) -> int:
-    import flet_web.fastapi as flet_fastapi
-    import uvicorn
-    from fastapi import FastAPI
+    from bench.ui_minimal import serve
 
     p = argparse.ArgumentParser(prog="python -m bench.ui_floor")
     p.add_argument("--port", type=int, required=True)
@@ -161,21 +159,8 @@ def main(argv: list[str]) -> int:
         from bench.ui_app import profile_on_signal
 
         profile_on_signal(os.environ["TANDEM_PROFILE_ALL"])
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Any) -> Any:
-        await flet_fastapi.app_manager.start()
-        try:
-            yield
-        finally:
-            await flet_fastapi.app_manager.shutdown()
-
-    root = FastAPI(lifespan=lifespan)
     flet_app, bench = app()
-    root.mount("/bench", bench)
-    root.mount("/app", flet_app)
-    uvicorn.run(root, host="127.0.0.1", port=ns.port, log_level="warning",
-                ws_per_message_deflate=False, ws_ping_interval=None)
+    serve(ns.port, {"/bench": bench, "/app": flet_app})
     return 0
 
 

@@ -53,16 +53,14 @@ def app() -> Any:
     return flet_fastapi.app(main, no_cdn=True, session_timeout_seconds=30)
 
 
-def main(argv: list[str]) -> int:
+def serve(port: int, mounts: dict[str, Any]) -> None:
+    """Serve these ASGI apps (Flet apps among them) on loopback `port`, with
+    the transport settings the app's web UI uses."""
     import contextlib
 
     import flet_web.fastapi as flet_fastapi
     import uvicorn
     from fastapi import FastAPI
-
-    p = argparse.ArgumentParser(prog="python -m bench.ui_minimal")
-    p.add_argument("--port", type=int, required=True)
-    ns = p.parse_args(argv)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> Any:
@@ -73,9 +71,17 @@ def main(argv: list[str]) -> int:
             await flet_fastapi.app_manager.shutdown()
 
     root = FastAPI(lifespan=lifespan)
-    root.mount("/app", app())
-    uvicorn.run(root, host="127.0.0.1", port=ns.port, log_level="warning",
+    for path, mounted in mounts.items():
+        root.mount(path, mounted)
+    uvicorn.run(root, host="127.0.0.1", port=port, log_level="warning",
                 ws_per_message_deflate=False, ws_ping_interval=None)
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.ui_minimal")
+    p.add_argument("--port", type=int, required=True)
+    ns = p.parse_args(argv)
+    serve(ns.port, {"/app": app()})
     return 0
 
 
