@@ -28,14 +28,6 @@ def post(url: str, **kwargs: Any) -> httpx.Response:
     return request("POST", url, **kwargs)
 
 
-def put(url: str, **kwargs: Any) -> httpx.Response:
-    return request("PUT", url, **kwargs)
-
-
-def delete(url: str, **kwargs: Any) -> httpx.Response:
-    return request("DELETE", url, **kwargs)
-
-
 def Client(**kwargs: Any) -> httpx.Client:  # noqa: N802 - stands in for httpx.Client
     return httpx.Client(verify=shared_ssl_context(), **kwargs)
 
