@@ -133,6 +133,13 @@ class Accounts:
         self._ticks = 0
         self._forgotten: dict[str, int] = {}
 
+    async def sweep(self) -> None:
+        """Read everyone's standing and close the sockets it now refuses
+        (the periodic check)."""
+        since = self._ticks
+        await self.refresh()
+        self._close_refused(since)
+
     async def refresh(self) -> None:
         since = self._ticks
         async with self._db.read() as conn:
@@ -141,11 +148,16 @@ class Accounts:
         self._keep(found, since)
         self._passwords.in_use(hashes)
 
+    def _fresh(self, user_id: str, since: int) -> bool:
+        """Whether a read from `since` on still speaks for `user_id` (their
+        standing was not forgotten after it began)."""
+        return self._forgotten.get(user_id, -1) <= since
+
     def _keep(self, found: dict[str, Standing], since: int) -> None:
         """Take the standings read from `since` on, but of those forgotten
         meanwhile (the next `check` reads theirs again)."""
         for user_id, standing in found.items():
-            if self._forgotten.get(user_id, -1) <= since:
+            if self._fresh(user_id, since):
                 self._standing[user_id] = standing
 
     async def check(self, session: Session) -> None:
@@ -184,7 +196,7 @@ class Accounts:
         async with self._db.read() as conn:
             found, _ = await read_standings(conn, list(ids))
         self._keep(found, since)
-        self._close_refused(set(found))
+        self._close_refused(since, set(found))
 
     def recheck_soon(self, ids: Iterable[str]) -> None:
         """`recheck`, with the old standing forgotten at once: a request that
@@ -199,11 +211,15 @@ class Accounts:
         self._rechecks.add(task)
         task.add_done_callback(self._rechecks.discard)
 
-    def _close_refused(self, only: set[str] | None = None) -> None:
+    def _close_refused(self, since: int, only: set[str] | None = None) -> None:
+        """Close the sockets the read from `since` refuses. Not those whose
+        standing was forgotten meanwhile: missing here, they are not gone,
+        and the recheck that forgot them reads and closes for itself."""
         for key, (session, close) in list(self._sockets.items()):
-            if only is not None and session.actor.id not in only:
+            user_id = session.actor.id
+            if (only is not None and user_id not in only) or not self._fresh(user_id, since):
                 continue
-            error = refusal(self._standing.get(session.actor.id), session)
+            error = refusal(self._standing.get(user_id), session)
             if error is not None:
                 self._sockets.pop(key, None)
                 close(error)
@@ -230,8 +246,6 @@ class Accounts:
         while True:
             await asyncio.sleep(self._interval)
             try:
-                await self.refresh()
+                await self.sweep()
             except Exception:  # noqa: BLE001 - a database hiccup: try again next time
                 log.warning("could not read the accounts' standing", exc_info=True)
-                continue
-            self._close_refused()

@@ -69,3 +69,32 @@ async def test_a_refresh_read_before_a_deactivation_doesnt_let_them_back_in(
     with pytest.raises(AuthError) as refused:
         await rt.accounts.check(session)
     assert refused.value.code == "account_inactive"
+
+
+async def test_a_sweep_read_before_a_change_doesnt_close_the_changed_persons_socket(
+        rt: Runtime) -> None:
+    """The periodic sweep read everyone before a command changed someone's
+    standing (their username here: still signed in). Missing from what it
+    keeps, they are not gone: their open screen stays connected."""
+    operator, t1 = await actor(rt, "operator"), await actor(rt, "therapist1")
+    async with rt.db.read() as conn:
+        generation = (await conn.execute(
+            sa.select(users.c.token_generation).where(users.c.id == t1.id))).scalar_one()
+    session = Session(t1, generation=generation, expires=4e9)
+    await rt.accounts.check(session)
+    closed: list[AuthError] = []
+    rt.accounts.watch(session, closed.append)  # her open screen
+
+    reads = HeldRead(rt.db)
+    rt.accounts._db = reads  # type: ignore[assignment]
+    sweep = asyncio.create_task(rt.accounts.sweep())
+    await reads.held.wait()
+    status, body = await rt.commands.execute(
+        operator, Command("staff.update", t1.id, {"username": "therapist.one"}, None, "c", 1))
+    assert status == 200, body
+    await asyncio.sleep(0.1)  # the command's own recheck: she may stay
+    reads.let_go.set()
+    await sweep
+
+    assert closed == []
+    await rt.accounts.check(session)  # and her requests still go through
