@@ -14,7 +14,7 @@ import flet as ft
 from domain.records import Record
 from domain.times import parse_time
 from views.components import clock, style
-from views.components.dialogs import close
+from views.components.dialogs import close, modal
 from views.components.feedback import snack
 from views.port import ClientPort, Key
 
@@ -303,16 +303,12 @@ class AvailabilityManager:
             close(dlg)
             self.refresh()
 
-        def back(_: ft.Event[ft.TextButton]) -> None:
-            close(dlg)
-
-        dlg = ft.AlertDialog(
-            modal=True,
-            title=ft.Text("Edit slot"),
-            content=ft.Column([ft.Row([start, end], wrap=True), next_day, error], tight=True),
-            actions=[ft.TextButton("Back", on_click=back), ft.FilledButton("Save", on_click=save)],
+        dlg = modal(
+            self.page,
+            "Edit slot",
+            ft.Column([ft.Row([start, end], wrap=True), next_day, error], tight=True),
+            ft.FilledButton("Save", on_click=save),
         )
-        self.page.show_dialog(dlg)
 
     async def _prev(self, _: ft.Event[ft.IconButton]) -> None:
         self.day -= timedelta(days=1)

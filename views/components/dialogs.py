@@ -33,6 +33,29 @@ def close(dialog: ft.DialogControl) -> None:
         dialog.update()
 
 
+def modal(
+    page: ft.Page, title: str, content: ft.Control, go: ft.FilledButton
+) -> ft.AlertDialog:
+    """Show every dialog's frame: `title` over `content`, then Back (which
+    closes it) and the one button that goes on, `go`."""
+
+    def back(_: ft.Event[ft.TextButton]) -> None:
+        close(dlg)
+
+    dlg = ft.AlertDialog(
+        modal=True,
+        title=ft.Text(title),
+        content=content,
+        # a long stock list in the complete dialog outgrows a phone: the dialog
+        # scrolls (Flutter's own way; a scrolling Column inside it took the
+        # screen's whole height for two fields)
+        scrollable=True,
+        actions=[ft.TextButton("Back", on_click=back), go],
+    )
+    page.show_dialog(dlg)
+    return dlg
+
+
 def confirm(
     page: ft.Page,
     title: str,
@@ -49,21 +72,12 @@ def confirm(
         close(dlg)
         await on_yes()
 
-    def no(_: ft.Event[ft.TextButton]) -> None:
-        close(dlg)
-
-    dlg = ft.AlertDialog(
-        modal=True,
-        title=ft.Text(title),
-        content=ft.Semantics(
-            identifier=identifier, container=True, content=ft.Text(text, width=380)
-        ),
-        actions=[
-            ft.TextButton("Back", on_click=no),
-            ft.FilledButton(yes_label, on_click=yes, bgcolor=style.BAD if danger else None),
-        ],
+    dlg = modal(
+        page,
+        title,
+        ft.Semantics(identifier=identifier, container=True, content=ft.Text(text, width=380)),
+        ft.FilledButton(yes_label, on_click=yes, bgcolor=style.BAD if danger else None),
     )
-    page.show_dialog(dlg)
     return dlg
 
 
@@ -83,23 +97,12 @@ def _dialog(
         close(dlg)
         await on_submit(args)
 
-    def back(_: ft.Event[ft.TextButton]) -> None:
-        close(dlg)
-
-    dlg = ft.AlertDialog(
-        modal=True,
-        title=ft.Text(title),
-        content=ft.Column(fields, tight=True, width=360, spacing=12),
-        # a long stock list in the complete dialog outgrows a phone: the dialog
-        # scrolls (Flutter's own way; a scrolling Column inside it took the
-        # screen's whole height for two fields)
-        scrollable=True,
-        actions=[
-            ft.TextButton("Back", on_click=back),
-            ft.FilledButton(submit_label, on_click=submit),
-        ],
+    dlg = modal(
+        page,
+        title,
+        ft.Column(fields, tight=True, width=360, spacing=12),
+        ft.FilledButton(submit_label, on_click=submit),
     )
-    page.show_dialog(dlg)
     return dlg
 
 

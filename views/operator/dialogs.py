@@ -21,7 +21,7 @@ from domain.errors import DomainError
 from domain.pickup import free_drivers
 from domain.records import Record, staff_name
 from views.components import style
-from views.components.dialogs import close
+from views.components.dialogs import close, modal
 from views.components.receipt import ReceiptField
 from views.operator.words import METHOD_LABELS
 from views.port import ClientPort, Result
@@ -94,13 +94,10 @@ def form_dialog(
             error.visible = True
         dlg.update()
 
-    def back(_: ft.Event[ft.TextButton]) -> None:
-        close(dlg)
-
-    dlg = ft.AlertDialog(
-        modal=True,
-        title=ft.Text(title),
-        content=ft.Semantics(
+    dlg = modal(
+        page,
+        title,
+        ft.Semantics(
             identifier=identifier,
             container=True,
             # every field as wide as the dialog (text fields were narrower
@@ -113,12 +110,8 @@ def form_dialog(
                 horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
             ),
         ),
-        actions=[
-            ft.TextButton("Back", on_click=back),
-            ft.FilledButton(submit_label, on_click=submit),
-        ],
+        ft.FilledButton(submit_label, on_click=submit),
     )
-    page.show_dialog(dlg)
     return dlg
 
 
