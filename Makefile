@@ -51,15 +51,22 @@ run: $(STAMP)
 		exit 1; fi
 	$(BIN)/python main.py $(ARGS)
 
-# The whole suite: what can share the two cores in $(FAST_WORKERS) workers (as test-fast, with the
-# PostgreSQL runs), then the slow tests one at a time (a real browser, replicas, faults,
-# load: they time what they see, and a second worker beside them would be noise).
+# Three workers (pytest-xdist), a test file each at a time: a file's tests share its
+# module-scoped server. Much of a test is waiting on a server or a socket, so three
+# workers on two cores overlap one's waiting with the others' work (make test-fast on
+# a quiet 2-core machine: 77-93 s with three, 87-140 s with two).
+WORKERS ?= 3
+
+# The whole suite in $(WORKERS) workers (a test file each at a time), the real browsers,
+# replicas and fault suites too: most of their time is waiting on a page, a server or a
+# socket, which the other workers fill. Then, alone, the few tests that time what they
+# measure (the `alone` marker): a worker beside them would be their noise.
 # A PYTEST_ARGS selection runs as one plain pytest.
 ifeq ($(strip $(PYTEST_ARGS)),)
-PYTEST_ALL = echo "== pytest: all but the slow tests, $(FAST_WORKERS) workers"; \
-	$(BIN)/python -m pytest -q -m "not slow" -n $(FAST_WORKERS) --dist loadfile || rc=$$?; \
-	echo "== pytest: the slow tests, one at a time"; \
-	$(BIN)/python -m pytest -q -m slow || rc=$$?
+PYTEST_ALL = echo "== pytest: all but the timing tests, $(WORKERS) workers"; \
+	$(BIN)/python -m pytest -q -m "not alone" -n $(WORKERS) --dist loadfile || rc=$$?; \
+	echo "== pytest: the timing tests, alone"; \
+	$(BIN)/python -m pytest -q -m alone || rc=$$?
 else
 PYTEST_ALL = echo "== pytest $(PYTEST_ARGS)"; $(BIN)/python -m pytest -q $(PYTEST_ARGS) || rc=$$?
 endif
@@ -78,15 +85,9 @@ test: $(STAMP)
 # browser, the replicas, the fault and load suites and every PostgreSQL run; property
 # tests try 20 examples instead of 100.
 FAST_MARKERS := not slow and not e2e and not postgres
-# Three workers (pytest-xdist), a test file each at a time: a file's tests share its
-# module-scoped server. Much of a test is waiting on a server or a socket, so three
-# workers on two cores overlap one's waiting with the others' work (make test-fast on
-# a quiet 2-core machine: 77-93 s with three, 87-140 s with two).
-FAST_WORKERS ?= 3
-
 test-fast: $(STAMP)
 	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -q -m "$(FAST_MARKERS)" \
-		-n $(FAST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+		-n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

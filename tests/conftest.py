@@ -66,6 +66,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             marks.add("postgres")
         for mark in sorted(marks):
             item.add_marker(mark)
+    # The files with slow tests first: the workers of `make test` take files in this
+    # order, and a long one taken last would leave the others idle while it runs.
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
 
 
 # Servers made per test; tests/server overrides it to run on each database backend.

@@ -26,6 +26,9 @@ CHEAPER = {"TANDEM_PASSWORD_TIME_COST": "1", "TANDEM_PASSWORD_MEMORY_KIB": "1024
 QUIET = {"TANDEM_PICKUP_INTERVAL": "0", "TANDEM_AUTO_CANCEL_INTERVAL": "0",
          # many failures from one address on purpose: no throttling here
          "TANDEM_LOGIN_FREE_FAILURES": "100000", "TANDEM_LOGIN_ADDRESS_FAILURES": "100000"}
+# medians of wall-clock times: `make test` runs this file with nothing beside it
+pytestmark = pytest.mark.alone
+
 TRIES = 15  # per kind; medians, interleaved (a noisy shared machine)
 REAL = ("operator", "therapist1", "therapist2", "driver1", "driver2")
 
