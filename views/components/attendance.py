@@ -30,7 +30,7 @@ from domain.attendance import (
 )
 from domain.records import Record
 from views.components import clock, style
-from views.components.feedback import snack
+from views.components.feedback import refused
 from views.components.section import Section
 from views.port import Changed, ClientPort
 
@@ -217,10 +217,9 @@ class ClockCard:
             result = await self.client.dispatch(name, target, {"note": note} if note else {})
         finally:
             self.busy = False
+        refused(self.page, result)
         if result.ok:
             self.note.value = ""
-        else:
-            snack(self.page, result.message or "That didn't work.", ok=False)
         self.refresh()
 
 

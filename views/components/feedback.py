@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import flet as ft
 
 from views.components import style
 
+
+class Refusable(Protocol):
+    """An answer that may be a refusal (a dispatch's Result, an account's answer)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...
+
+
 UNDO_SECONDS = 6  # how long an "Undo" stays on offer
+DIDNT_WORK = "That didn't work."  # a refusal that came without words of its own
 
 
 def snack(
@@ -44,3 +57,9 @@ def snack(
     # the page may be gone (session closed): nobody to tell then
     with contextlib.suppress(RuntimeError):
         page.show_dialog(bar)
+
+
+def refused(page: ft.Page, result: Refusable) -> None:
+    """Say why `result` was refused, if it was."""
+    if not result.ok:
+        snack(page, result.message or DIDNT_WORK, ok=False)

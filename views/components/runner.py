@@ -14,7 +14,7 @@ from domain.acceptance import has_accepted
 from domain.stock import below_zero, is_active
 from views.components import dialogs
 from views.components.card import AppointmentCard
-from views.components.feedback import snack
+from views.components.feedback import refused, snack
 from views.port import ClientPort
 
 
@@ -58,9 +58,8 @@ class ActionRunner:
             card.busy = None
         current = self.client.view().get("appointment", card.id)
         card.show(current or card.record)
-        if not result.ok:
-            snack(self.page, result.message or "That didn't work.", ok=False)
-        elif action == "complete":
+        refused(self.page, result)
+        if result.ok and action == "complete":
             self._below_zero(args)
 
     def _below_zero(self, args: dict[str, Any]) -> None:

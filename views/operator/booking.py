@@ -21,7 +21,7 @@ from domain.records import Record, client_name, staff_name
 from domain.stock import is_active
 from views.components import clock, style
 from views.components.dialogs import close
-from views.components.feedback import snack
+from views.components.feedback import DIDNT_WORK, snack
 from views.operator.dialogs import checked
 from views.port import ClientPort, QueuedCommand
 
@@ -280,7 +280,7 @@ class BookingDialog:
                     "Booked — waiting for the therapist" if self.appt is None else "Changes saved",
                 )
                 return
-            self.error.value = result.message or "That didn't work."
+            self.error.value = result.message or DIDNT_WORK
             self.error.visible = True
         self.dialog.update()
 
@@ -327,7 +327,7 @@ class QuickAdd:
                 f.value = ""
             self.added(result.record)
             return
-        self.error.value = result.message or "That didn't work."
+        self.error.value = result.message or DIDNT_WORK
         self.error.visible = True
         self.root.update()
 

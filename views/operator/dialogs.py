@@ -22,6 +22,7 @@ from domain.pickup import free_drivers
 from domain.records import Record, staff_name
 from views.components import style
 from views.components.dialogs import close, modal
+from views.components.feedback import DIDNT_WORK
 from views.components.receipt import ReceiptField
 from views.operator.words import METHOD_LABELS
 from views.port import ClientPort, Result
@@ -90,7 +91,7 @@ def form_dialog(
             if result.ok:
                 close(dlg)
                 return
-            error.value = result.message or "That didn't work."
+            error.value = result.message or DIDNT_WORK
             error.visible = True
         dlg.update()
 

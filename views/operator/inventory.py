@@ -22,7 +22,7 @@ from domain.records import Record, staff_name
 from domain.stock import amount_text, is_active, is_low, stock_text
 from domain.times import parse_instant
 from views.components import style
-from views.components.feedback import snack
+from views.components.feedback import refused
 from views.components.section import Section
 from views.operator.dialogs import checked, form_dialog, number
 from views.operator.words import money
@@ -280,8 +280,8 @@ class InventoryPage:
         )
 
     def _said(self, result: Result) -> None:
+        refused(self.page, result)
         if not result.ok:
-            snack(self.page, result.message or "That didn't work.", ok=False)
             self.render()
             self._update()
 

@@ -23,7 +23,7 @@ from domain.records import Record, staff_name
 from domain.staff import ROLE_FIELDS, find_username, needs_new_person
 from views.components import style
 from views.components.dialogs import close, confirm
-from views.components.feedback import snack
+from views.components.feedback import refused, snack
 from views.operator.dialogs import checked, form_dialog
 from views.port import ClientPort, Result
 
@@ -178,20 +178,18 @@ class PeopleForms:
 
     async def _send_active(self, person: Record, active: bool) -> None:
         result = await self.client.dispatch("staff.update", person["id"], {"active": active})
+        refused(self.page, result)
         if result.ok:
             what = "reactivated: they can sign in again" if active else "deactivated"
             snack(self.page, f"{staff_name(person)} {what}")
-        else:
-            snack(self.page, result.message or "That didn't work.", ok=False)
 
     # ---- passwords
     async def reset_password(self, person: Record) -> None:
         async def reset() -> None:
             result = await self.client.account("staff.reset_password", person["id"], {})
+            refused(self.page, result)
             if result.ok:
                 self.one_time_password(staff_name(person), result.one_time_password)
-            else:
-                snack(self.page, result.message or "That didn't work.", ok=False)
 
         confirm(
             self.page,

@@ -11,7 +11,7 @@ import flet as ft
 
 from views.components import dialogs as common
 from views.components.card import AppointmentCard
-from views.components.feedback import snack
+from views.components.feedback import refused
 from views.operator import dialogs
 from views.operator.booking import open_booking
 from views.port import ClientPort, Result
@@ -44,9 +44,7 @@ class OperatorRunner:
 
         if action in DIRECT:
             name, args = DIRECT[action]
-            result = await self.send(card, name, args)
-            if not result.ok:
-                snack(self.page, result.message or "That didn't work.", ok=False)
+            refused(self.page, await self.send(card, name, args))
         elif action == "edit":
             open_booking(self.page, self.client, appt)
         elif action == "verify_payment":
@@ -58,9 +56,7 @@ class OperatorRunner:
         elif action == "cancel":
 
             async def cancel(args: dict[str, Any]) -> None:
-                result = await send(args)
-                if not result.ok:
-                    snack(self.page, result.message or "That didn't work.", ok=False)
+                refused(self.page, await send(args))
 
             common.ask_reason(
                 self.page, "Cancel this appointment?", "Cancel appointment", cancel, required=False

@@ -27,7 +27,7 @@ from domain.pickup import busy_drivers
 from domain.records import Record, staff_name
 from domain.status import DRIVER_BUSY, Status
 from views.components import clock, style
-from views.components.feedback import snack
+from views.components.feedback import refused, snack
 from views.components.section import Section
 from views.operator.people import PeopleForms
 from views.operator.stats import Load, Subset, load, on_day
@@ -383,7 +383,7 @@ class StaffPage:
             what = "on duty" if on else "off duty"
             snack(self.page, f"{staff_name(person)} is {what} — saved when the server confirms")
         else:
-            snack(self.page, result.message or "That didn't work.", ok=False)
+            refused(self.page, result)
             self.lines[person["id"]].facts = None  # the switch shows the old value again
             self.refresh()
 
