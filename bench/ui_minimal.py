@@ -10,47 +10,121 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+from collections.abc import Callable
 from typing import Any
 
 
-def app() -> Any:
+def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
+    """The apps to mount: `/app`, a page of two controls (a Text and its
+    button); and for each N in `sized`, `/sized-N`, a page of N shown
+    controls laid out as Tandem's (groups of cards, each with its icons,
+    lines, status and buttons) whose first card's status line the tap
+    changes in place. A tap changes every open window of its kind (the
+    two-control pages, or the pages of Tandem's size), counting from 1."""
     import flet as ft
     import flet_web.fastapi as flet_fastapi
+    from fastapi import FastAPI
 
-    pages: list[tuple[ft.Page, ft.Text]] = []
-    state = {"n": 0}
+    from bench.ui_app import census
 
-    async def main(page: ft.Page) -> None:
+    # every open window: (its page, its kind, what shows a tap's count)
+    shows: list[tuple[ft.Page, str, Callable[[int], None]]] = []
+    taps: dict[str, int] = {}  # kind -> taps so far
+
+    async def tapped(e: ft.Event[ft.Button]) -> None:
+        kind = next(k for p, k, _ in shows if p is e.page)
+        taps[kind] = n = taps.get(kind, 0) + 1
+        for page, _, show in [w for w in shows if w[1] == kind]:
+            if page is e.page:
+                show(n)
+            else:  # (a window closed a moment ago stays listed until its session ends)
+                with contextlib.suppress(Exception):
+                    page.run_task(push, show, n)
+
+    async def push(show: Callable[[int], None], n: int) -> None:
+        show(n)
+
+    def mount(path: str, kind: str, build: Callable[[ft.Page], Callable[[int], None]]) -> Any:
+        async def main(page: ft.Page) -> None:
+            async def closed(_: ft.Event[ft.Page]) -> None:
+                shows[:] = [w for w in shows if w[0] is not page]
+
+            page.on_close = closed
+            shows.append((page, kind, build(page)))
+            sizes[path] = census(page)["shown"]
+
+        return flet_fastapi.app(main, no_cdn=True, session_timeout_seconds=30)
+
+    def two_controls(page: ft.Page) -> Callable[[int], None]:
         value = ft.Text("Value 0", size=20)
-
-        async def show(n: int) -> None:
-            value.value = f"Value {n}"
-            value.update()
-
-        async def tapped(_: ft.Event[ft.Button]) -> None:
-            state["n"] += 1
-            for other, _text in list(pages):
-                if other is page:
-                    await show(state["n"])
-                else:
-                    other.run_task(push_to, other, state["n"])
-
-        async def push_to(other: ft.Page, n: int) -> None:
-            for p, text in pages:
-                if p is other:
-                    text.value = f"Value {n}"
-                    text.update()
-
-        async def closed(_: ft.Event[ft.Page]) -> None:
-            pages[:] = [(p, t) for p, t in pages if p is not page]
-
-        page.on_close = closed
-        pages.append((page, value))
         page.add(ft.Semantics(identifier="value", content=value),
                  ft.FilledButton("Tap", on_click=tapped))
+        return lambda n: changed(value, f"Value {n}")
 
-    return flet_fastapi.app(main, no_cdn=True, session_timeout_seconds=30)
+    def our_size(target: int) -> Callable[[ft.Page], Callable[[int], None]]:
+        def build(page: ft.Page) -> Callable[[int], None]:
+            status = ft.Text("Value 0", weight=ft.FontWeight.W_500)
+            groups = ft.Column(spacing=24)
+            page.add(ft.Row([ft.Icon(ft.Icons.SPA), ft.Text("Bookings", size=22, expand=True),
+                             ft.Icon(ft.Icons.CLOUD_DONE)]),
+                     ft.Column([groups], scroll=ft.ScrollMode.AUTO, expand=True))
+            grid = ft.ResponsiveRow(spacing=12, run_spacing=12)
+            n = 0
+            while census(page)["shown"] < target:
+                if n % 6 == 0:  # a group of six cards
+                    grid = ft.ResponsiveRow(spacing=12, run_spacing=12)
+                    groups.controls.append(ft.Semantics(container=True, content=ft.Column([
+                        ft.Row([ft.Text(f"Group {n // 6 + 1}", size=18,
+                                        weight=ft.FontWeight.BOLD), ft.Text("(6)")]),
+                        grid], spacing=8)))
+                grid.controls.append(card(n, status if n == 0 else None))
+                n += 1
+            page.update()
+            return lambda n: changed(status, f"Value {n}")
+        return build
+
+    def card(n: int, status: ft.Text | None) -> ft.Control:
+        """A card shaped as Tandem's (views/components/card.py): a name, four
+        lines with their icons, a status box and two buttons; the first one's
+        button is the one the bench taps."""
+        lines: list[ft.Control] = [
+            ft.Row([ft.Icon(icon, size=18), ft.Text(words, expand=True)], spacing=6)
+                 for icon, words in ((ft.Icons.SCHEDULE, "Today · 06:00–06:20"),
+                                     (ft.Icons.PLACE, f"{n} Acacia Lane, Makati"),
+                                     (ft.Icons.SPA, "Swedish massage (60 min)"),
+                                     (ft.Icons.PERSON, "Therapist: Bea"))]
+        buttons: list[ft.Control] = [
+            ft.FilledButton("Tap", on_click=tapped) if status else
+                   ft.FilledButton("Accept"), ft.OutlinedButton("Details")]
+        return ft.Semantics(
+            identifier="value" if status else f"card-{n}", container=True,
+            col={"md": 6, "xl": 4},
+            content=ft.Card(content=ft.Container(ft.Column([
+                ft.Row([ft.Text("Carmen Reyes", weight=ft.FontWeight.BOLD, size=18,
+                                expand=True)]),
+                ft.Column(lines, spacing=4),
+                ft.Container(status or ft.Text("Waiting for Bea to accept",
+                                               weight=ft.FontWeight.W_500), border_radius=8,
+                             bgcolor=ft.Colors.SECONDARY_CONTAINER,
+                             padding=ft.Padding.symmetric(horizontal=10, vertical=6)),
+                ft.Row(buttons, wrap=True, spacing=8)], spacing=8), padding=16)))
+
+    sizes: dict[str, int] = {}  # mount -> the controls its page shows
+    info = FastAPI()
+
+    @info.get("/")
+    async def shown() -> dict[str, int]:
+        return sizes
+
+    return {"/app": mount("/app", "two", two_controls), "/sizes": info,
+            **{f"/sized-{n}": mount(f"/sized-{n}", "sized", our_size(n)) for n in sized}}
+
+
+def changed(text: Any, value: str) -> None:
+    text.value = value
+    text.update()
 
 
 def serve(port: int, mounts: dict[str, Any]) -> None:
@@ -80,8 +154,10 @@ def serve(port: int, mounts: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.ui_minimal")
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--sized", type=int, action="append", default=[], metavar="N",
+                   help="also serve /sized-N: a page of N controls shaped as Tandem's")
     ns = p.parse_args(argv)
-    serve(ns.port, {"/app": app()})
+    serve(ns.port, app(tuple(ns.sized)))
     return 0
 
 
