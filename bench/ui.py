@@ -611,6 +611,8 @@ class Minimal:
 MINIMAL_PAGES = (
     Minimal("2-control page", "/app/", (OPERATOR, DRIVER), False, "body"),
     Minimal("page our size", "/sized-{n}/", (OPERATOR, THERAPIST, DRIVER), True, ident("value")),
+    Minimal("page our size, the card moves", "/moved-{n}/", (OPERATOR, THERAPIST, DRIVER), True,
+            ident("value")),
 )
 # Tandem's pages at its taps (shown controls), for `bench ui` runs without
 # its windows' census (the third pass's pages: 2026-12-03)

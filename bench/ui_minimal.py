@@ -21,16 +21,19 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
     button); and for each N in `sized`, `/sized-N`, a page of N shown
     controls laid out as Tandem's (groups of cards, each with its icons,
     lines, status and buttons) whose first card's status line the tap
-    changes in place. A tap changes every open window of its kind (the
-    two-control pages, or the pages of Tandem's size), counting from 1."""
+    changes in place; `/moved-N`, the same page whose tapped card also moves
+    to another group, as Tandem's do. A tap changes every open window of
+    its kind (the two-control pages, the pages of Tandem's size, the pages
+    whose card moves), counting from 1."""
     import flet as ft
     import flet_web.fastapi as flet_fastapi
     from fastapi import FastAPI
 
     from bench.ui_app import census
+    from views.components.card import CardRoot
 
     # every open window: (its page, its kind, what shows a tap's count)
-    shows: list[tuple[ft.Page, str, Callable[[int], None]]] = []
+    shows: list[tuple[ft.Page, str, Show]] = []
     taps: dict[str, int] = {}  # kind -> taps so far
 
     async def tapped(e: ft.Event[ft.Button]) -> None:
@@ -38,15 +41,15 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
         taps[kind] = n = taps.get(kind, 0) + 1
         for page, _, show in [w for w in shows if w[1] == kind]:
             if page is e.page:
-                show(n)
+                show(n, True)
             else:  # (a window closed a moment ago stays listed until its session ends)
                 with contextlib.suppress(Exception):
                     page.run_task(push, show, n)
 
-    async def push(show: Callable[[int], None], n: int) -> None:
-        show(n)
+    async def push(show: Show, n: int) -> None:
+        show(n, False)
 
-    def mount(path: str, kind: str, build: Callable[[ft.Page], Callable[[int], None]]) -> Any:
+    def mount(path: str, kind: str, build: Callable[[ft.Page], Show]) -> Any:
         async def main(page: ft.Page) -> None:
             async def closed(_: ft.Event[ft.Page]) -> None:
                 shows[:] = [w for w in shows if w[0] is not page]
@@ -57,15 +60,23 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
 
         return flet_fastapi.app(main, no_cdn=True, session_timeout_seconds=30)
 
-    def two_controls(page: ft.Page) -> Callable[[int], None]:
+    def two_controls(page: ft.Page) -> Show:
         value = ft.Text("Value 0", size=20)
         page.add(ft.Semantics(identifier="value", content=value),
                  ft.FilledButton("Tap", on_click=tapped))
-        return lambda n: changed(value, f"Value {n}")
+        return lambda n, own: changed(value, f"Value {n}")
 
-    def our_size(target: int) -> Callable[[ft.Page], Callable[[int], None]]:
-        def build(page: ft.Page) -> Callable[[int], None]:
+    def our_size(target: int, moves: bool) -> Callable[[ft.Page], Show]:
+        """`moves`: the tapped card also moves to the other group, made
+        afresh there, as Tandem's board renders a card changing groups
+        (views/components/board.py): in the tapper's window after the change
+        in place (the tap's handler, then the shell's render), in the others
+        at once."""
+        def build(page: ft.Page) -> Show:
             status = ft.Text("Value 0", weight=ft.FontWeight.W_500)
+            tapped_card: list[ft.Control] = []  # the card tapped, and its status line
+            current = [status]
+            grids: list[ft.ResponsiveRow] = []
             groups = ft.Column(spacing=24)
             page.add(ft.Row([ft.Icon(ft.Icons.SPA), ft.Text("Bookings", size=22, expand=True),
                              ft.Icon(ft.Icons.CLOUD_DONE)]),
@@ -73,16 +84,43 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
             grid = ft.ResponsiveRow(spacing=12, run_spacing=12)
             n = 0
             while census(page)["shown"] < target:
-                if n % 6 == 0:  # a group of six cards
+                # the tapped card alone on top (a new request), then groups of six
+                if n % 6 == 1 or n == 0:
                     grid = ft.ResponsiveRow(spacing=12, run_spacing=12)
+                    grids.append(grid)
                     groups.controls.append(ft.Semantics(container=True, content=ft.Column([
-                        ft.Row([ft.Text(f"Group {n // 6 + 1}", size=18,
+                        ft.Row([ft.Text(f"Group {len(grids)}", size=18,
                                         weight=ft.FontWeight.BOLD), ft.Text("(6)")]),
                         grid], spacing=8)))
                 grid.controls.append(card(n, status if n == 0 else None))
                 n += 1
             page.update()
-            return lambda n: changed(status, f"Value {n}")
+            tapped_card.append(grids[0].controls[0])
+
+            def move(n: int) -> None:
+                old = tapped_card[0]
+                # (by identity: a control's == compares its whole tree)
+                came = next(g for g in grids if any(c is old for c in g.controls))
+                goes = grids[1] if came is grids[0] else grids[0]
+                came.controls = [c for c in came.controls if c is not old]
+                current[0] = ft.Text(f"Value {n}", weight=ft.FontWeight.W_500)
+                tapped_card[0] = card(0, current[0])
+                goes.controls.insert(0, tapped_card[0])
+                came.update()
+                goes.update()
+
+            async def then_move(n: int) -> None:
+                move(n)
+
+            def show(n: int, own: bool) -> None:
+                if not moves:
+                    changed(status, f"Value {n}")
+                elif own:
+                    changed(current[0], f"Value {n}")
+                    page.run_task(then_move, n)
+                else:
+                    move(n)
+            return show
         return build
 
     def card(n: int, status: ft.Text | None) -> ft.Control:
@@ -98,7 +136,9 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
         buttons: list[ft.Control] = [
             ft.FilledButton("Tap", on_click=tapped) if status else
                    ft.FilledButton("Accept"), ft.OutlinedButton("Details")]
-        return ft.Semantics(
+        # isolated as Tandem's (a group's update leaves the cards' insides to
+        # their own updates; not isolated, moving one card costs 20-190 ms)
+        return CardRoot(
             identifier="value" if status else f"card-{n}", container=True,
             col={"md": 6, "xl": 4},
             content=ft.Card(content=ft.Container(ft.Column([
@@ -119,7 +159,11 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
         return sizes
 
     return {"/app": mount("/app", "two", two_controls), "/sizes": info,
-            **{f"/sized-{n}": mount(f"/sized-{n}", "sized", our_size(n)) for n in sized}}
+            **{f"/sized-{n}": mount(f"/sized-{n}", "sized", our_size(n, False)) for n in sized},
+            **{f"/moved-{n}": mount(f"/moved-{n}", "moved", our_size(n, True)) for n in sized}}
+
+
+Show = Callable[[int, bool], None]  # a window shows tap n (True: its own tap)
 
 
 def changed(text: Any, value: str) -> None:
