@@ -106,8 +106,7 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
                 current[0] = ft.Text(f"Value {n}", weight=ft.FontWeight.W_500)
                 tapped_card[0] = card(0, current[0])
                 goes.controls.insert(0, tapped_card[0])
-                came.update()
-                goes.update()
+                page.update(came, goes)
 
             async def then_move(n: int) -> None:
                 move(n)
