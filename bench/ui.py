@@ -610,13 +610,15 @@ class Minimal:
 
 MINIMAL_PAGES = (
     Minimal("2-control page", "/app/", (OPERATOR, DRIVER), False, "body"),
-    Minimal("page our size", "/sized-{n}/", (OPERATOR, THERAPIST, DRIVER), True, ident("value")),
-    Minimal("page our size, the card moves", "/moved-{n}/", (OPERATOR, THERAPIST, DRIVER), True,
+    Minimal("page our size", "/text-{n}/", (OPERATOR, THERAPIST, DRIVER), True, ident("value")),
+    Minimal("page our size, buttons swapped", "/buttons-{n}/", (OPERATOR, THERAPIST, DRIVER),
+            True, ident("value")),
+    Minimal("page our size, the card moves", "/move-{n}/", (OPERATOR, THERAPIST, DRIVER), True,
             ident("value")),
 )
 # Tandem's pages at its taps (shown controls), for `bench ui` runs without
-# its windows' census (the third pass's pages: 2026-12-03)
-OUR_SIZES = {OPERATOR: 279, THERAPIST: 214, DRIVER: 187}
+# its windows' census (`--minimal-first`; the fourth pass's: 2026-12-03)
+OUR_SIZES = {OPERATOR: 279, THERAPIST: 268, DRIVER: 250}
 
 
 def minimal(taps: int, sizes: dict[str, int] | None = None) -> Result:

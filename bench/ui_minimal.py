@@ -18,13 +18,11 @@ from typing import Any
 
 def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
     """The apps to mount: `/app`, a page of two controls (a Text and its
-    button); and for each N in `sized`, `/sized-N`, a page of N shown
-    controls laid out as Tandem's (groups of cards, each with its icons,
-    lines, status and buttons) whose first card's status line the tap
-    changes in place; `/moved-N`, the same page whose tapped card also moves
-    to another group, as Tandem's do. A tap changes every open window of
-    its kind (the two-control pages, the pages of Tandem's size, the pages
-    whose card moves), counting from 1."""
+    button); and for each N in `sized`, `/text-N`, `/buttons-N` and
+    `/move-N`, a page of N shown controls laid out as Tandem's (groups of
+    cards, each with its icons, lines, status and buttons) whose tapped card
+    changes as `our_size` says. A tap changes every open window of its kind
+    (the two-control pages, or the pages changing so), counting from 1."""
     import flet as ft
     import flet_web.fastapi as flet_fastapi
     from fastapi import FastAPI
@@ -66,14 +64,18 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
                  ft.FilledButton("Tap", on_click=tapped))
         return lambda n, own: changed(value, f"Value {n}")
 
-    def our_size(target: int, moves: bool) -> Callable[[ft.Page], Show]:
-        """`moves`: the tapped card also moves to the other group, made
-        afresh there, as Tandem's board renders a card changing groups
-        (views/components/board.py): in the tapper's window after the change
-        in place (the tap's handler, then the shell's render), in the others
-        at once."""
+    def our_size(target: int, change: str) -> Callable[[ft.Page], Show]:
+        """What the tap changes, `change`: "text", the tapped card's status
+        line in place; "buttons", that and its buttons (the Tap button kept,
+        the others swapped for new ones, as a Tandem card's actions change
+        with its status); "move", the status line in place, then the card
+        moves to the other group, made afresh there, as Tandem's board
+        renders a card changing groups (views/components/board.py): in the
+        tapper's window after the change in place (the tap's handler, then
+        the shell's render), in the others at once."""
         def build(page: ft.Page) -> Show:
             status = ft.Text("Value 0", weight=ft.FontWeight.W_500)
+            actions = ft.Row(wrap=True, spacing=8)  # the tapped card's buttons
             tapped_card: list[ft.Control] = []  # the card tapped, and its status line
             current = [status]
             grids: list[ft.ResponsiveRow] = []
@@ -92,7 +94,7 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
                         ft.Row([ft.Text(f"Group {len(grids)}", size=18,
                                         weight=ft.FontWeight.BOLD), ft.Text("(6)")]),
                         grid], spacing=8)))
-                grid.controls.append(card(n, status if n == 0 else None))
+                grid.controls.append(card(n, status, actions) if n == 0 else card(n))
                 n += 1
             page.update()
             tapped_card.append(grids[0].controls[0])
@@ -104,7 +106,7 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
                 goes = grids[1] if came is grids[0] else grids[0]
                 came.controls = [c for c in came.controls if c is not old]
                 current[0] = ft.Text(f"Value {n}", weight=ft.FontWeight.W_500)
-                tapped_card[0] = card(0, current[0])
+                tapped_card[0] = card(0, current[0], ft.Row(wrap=True, spacing=8))
                 goes.controls.insert(0, tapped_card[0])
                 page.update(came, goes)
 
@@ -112,8 +114,14 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
                 move(n)
 
             def show(n: int, own: bool) -> None:
-                if not moves:
+                if change == "text":
                     changed(status, f"Value {n}")
+                elif change == "buttons":
+                    status.value = f"Value {n}"
+                    actions.controls = [actions.controls[0], *(
+                        [ft.FilledTonalButton("Start trip")] if n % 2 else
+                        [ft.FilledTonalButton("Accept"), ft.OutlinedButton("Decline")])]
+                    tapped_card[0].update()
                 elif own:
                     changed(current[0], f"Value {n}")
                     page.run_task(then_move, n)
@@ -122,19 +130,19 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
             return show
         return build
 
-    def card(n: int, status: ft.Text | None) -> ft.Control:
+    def card(n: int, status: ft.Text | None = None, actions: ft.Row | None = None) -> ft.Control:
         """A card shaped as Tandem's (views/components/card.py): a name, four
-        lines with their icons, a status box and two buttons; the first one's
-        button is the one the bench taps."""
+        lines with their icons, a status box and two buttons (in `actions`);
+        the one with `status` has the button the bench taps."""
         lines: list[ft.Control] = [
             ft.Row([ft.Icon(icon, size=18), ft.Text(words, expand=True)], spacing=6)
                  for icon, words in ((ft.Icons.SCHEDULE, "Today · 06:00–06:20"),
                                      (ft.Icons.PLACE, f"{n} Acacia Lane, Makati"),
                                      (ft.Icons.SPA, "Swedish massage (60 min)"),
                                      (ft.Icons.PERSON, "Therapist: Bea"))]
-        buttons: list[ft.Control] = [
-            ft.FilledButton("Tap", on_click=tapped) if status else
-                   ft.FilledButton("Accept"), ft.OutlinedButton("Details")]
+        actions = actions or ft.Row(wrap=True, spacing=8)
+        actions.controls = [ft.FilledButton("Tap", on_click=tapped) if status else
+                            ft.FilledButton("Accept"), ft.OutlinedButton("Details")]
         # isolated as Tandem's (a group's update leaves the cards' insides to
         # their own updates; not isolated, moving one card costs 20-190 ms)
         return CardRoot(
@@ -148,7 +156,7 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
                                                weight=ft.FontWeight.W_500), border_radius=8,
                              bgcolor=ft.Colors.SECONDARY_CONTAINER,
                              padding=ft.Padding.symmetric(horizontal=10, vertical=6)),
-                ft.Row(buttons, wrap=True, spacing=8)], spacing=8), padding=16)))
+                actions], spacing=8), padding=16)))
 
     sizes: dict[str, int] = {}  # mount -> the controls its page shows
     info = FastAPI()
@@ -158,8 +166,8 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
         return sizes
 
     return {"/app": mount("/app", "two", two_controls), "/sizes": info,
-            **{f"/sized-{n}": mount(f"/sized-{n}", "sized", our_size(n, False)) for n in sized},
-            **{f"/moved-{n}": mount(f"/moved-{n}", "moved", our_size(n, True)) for n in sized}}
+            **{f"/{change}-{n}": mount(f"/{change}-{n}", change, our_size(n, change))
+               for change in ("text", "buttons", "move") for n in sized}}
 
 
 Show = Callable[[int, bool], None]  # a window shows tap n (True: its own tap)
@@ -198,7 +206,8 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.ui_minimal")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--sized", type=int, action="append", default=[], metavar="N",
-                   help="also serve /sized-N: a page of N controls shaped as Tandem's")
+                   help="also serve /text-N, /buttons-N, /move-N: pages of N controls "
+                   "shaped as Tandem's")
     ns = p.parse_args(argv)
     serve(ns.port, app(tuple(ns.sized)))
     return 0
