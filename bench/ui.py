@@ -616,12 +616,15 @@ MINIMAL_PAGES = (
     Minimal("page our size, the card moves", "/move-{n}/", (OPERATOR, THERAPIST, DRIVER), True,
             ident("value")),
 )
+# `--quick` (the smoke test): the two-control page and one page of our size
+QUICK_PAGES = MINIMAL_PAGES[:2]
 # Tandem's pages at its taps (shown controls), for `bench ui` runs without
 # its windows' census (`--minimal-first`; the fourth pass's: 2026-12-03)
 OUR_SIZES = {OPERATOR: 279, THERAPIST: 268, DRIVER: 250}
 
 
-def minimal(taps: int, sizes: dict[str, int] | None = None) -> Result:
+def minimal(taps: int, sizes: dict[str, int] | None = None,
+            kinds: tuple[Minimal, ...] = MINIMAL_PAGES) -> Result:
     """The same tap-to-screens path in the minimal Flet app (bench/ui_minimal.py),
     Flet's and Flutter's floor beside Tandem's figures: a page of two
     controls, and a page the size of each of Tandem's (`sizes`, the controls
@@ -646,7 +649,7 @@ def minimal(taps: int, sizes: dict[str, int] | None = None) -> Result:
             browser = p.chromium.launch(executable_path=chromium,
                                         args=[*CHROMIUM_ARGS, *BACKGROUND_ARGS])
             try:
-                for kind in MINIMAL_PAGES:
+                for kind in kinds:
                     got = minimal_taps(browser, url, kind, sizes, taps)
                     shown = httpx.get(url + "/sizes/", timeout=5).json()
                     minimal_rows(res, kind, got, {
@@ -720,14 +723,15 @@ def run(rounds: int, quick: bool = False, app_root: Path = ROOT,
     `minimal_first`: the minimal app's windows before Tandem's (runs
     alternating the order, so neither always has the machine's calmer turn)."""
     out = []
+    kinds = QUICK_PAGES if quick else MINIMAL_PAGES
     if rounds and minimal_first:  # (pages of OUR_SIZES: Tandem's not counted yet)
-        out.append(beside("ui minimal flet app", lambda: minimal(3 * rounds)))
+        out.append(beside("ui minimal flet app", lambda: minimal(3 * rounds, kinds=kinds)))
         out.insert(0, windows(rounds, app_root)[0])
     elif rounds:
         tandem, pages = windows(rounds, app_root)
         out.append(tandem)
         ours = {u: int(p.shown) for u, p in pages.items() if not math.isnan(p.shown)}
-        out.append(beside("ui minimal flet app", lambda: minimal(3 * rounds, ours)))
+        out.append(beside("ui minimal flet app", lambda: minimal(3 * rounds, ours, kinds)))
     if sizes:
         out.append(screens(sizes, events, app_root, profile and profile + ".tandem"))
         out.append(beside("ui screens: minimal flet app", lambda: floor_screens(

@@ -32,7 +32,7 @@ def test_bench_ui_quick(capsys: pytest.CaptureFixture[str]) -> None:
     # Tandem's pages shows at its taps, counted in this run)
     assert all(not math.isnan(r.measured) for r in floor.rows), table([floor])
     floor_by = {r.metric: r for r in floor.rows}
-    for kind in ui.MINIMAL_PAGES:
+    for kind in ui.QUICK_PAGES:
         assert f"{kind.label}: own screen p50" in floor_by
         assert f"{kind.label}: other screen p50" in floor_by
     for user in (ui.OPERATOR, ui.THERAPIST, ui.DRIVER):
