@@ -27,6 +27,7 @@ store, sync client, server or shell), the framework's floor beside them.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import statistics
@@ -172,6 +173,7 @@ class Tap:
     tap: float  # browser ms
     seen: dict[str, float]  # user -> ms the change showed
     browser_ws: dict[str, list[list[Any]]] = field(default_factory=dict)
+    nodes: dict[str, int] = field(default_factory=dict)  # user -> semantics nodes before it
 
 
 @dataclass
@@ -251,6 +253,7 @@ def tap(pages: dict[str, Any], step: Step, n: int, timeout: float = 20) -> Tap:
     for user, (sel, kind, words) in step.expect.items():
         pages[user].evaluate("([n, s, k, w]) => window.__bench.arm(n, s, k, w)",
                              [name, sel, kind, words])
+    nodes = {u: int(pages[u].evaluate("window.__bench.nodes()")) for u in pages}
     page = pages[step.tapper]
     taps_before = page.evaluate("window.__bench.taps.length")
     container, label = step.button
@@ -260,7 +263,7 @@ def tap(pages: dict[str, Any], step: Step, n: int, timeout: float = 20) -> Tap:
     t0 = float(taps[taps_before]) if len(taps) > taps_before else float(taps[-1])
     seen = {u: float(pages[u].evaluate("n => window.__bench.seen(n)", name)) for u in step.expect}
     ws = {u: pages[u].evaluate("window.__bench.ws.splice(0)") for u in pages}
-    return Tap(step.path, step.tapper, t0, seen, ws)
+    return Tap(step.path, step.tapper, t0, seen, ws, nodes)
 
 
 # ---- the breakdown ------------------------------------------------------------------
@@ -367,6 +370,7 @@ def measure(rounds: int, app_root: Path = ROOT) -> tuple[list[Tap], list[Stages]
         sids = sessions_of(stamps)
         info["bytes per patch"] = patch_sizes(stamps)
         info["spans"] = spans(stamps, sids)
+        info["pages"] = page_sizes(stamps, sids, taps)
     finally:
         app.stop()
         info["load after"] = os.getloadavg()
@@ -395,6 +399,31 @@ def spans(stamps: list[tuple[float, str, str | None, dict[str, Any]]],
             if stage == end and (begin, who) in started:
                 label = f"{name}, {role[who]}" if begin == "apply" and who in role else name
                 out.setdefault(label, []).append(t - started.pop((begin, who)))
+    return out
+
+
+@dataclass
+class PageSize:
+    """A window's page at its taps (p50 over them): the controls the browser
+    holds (Flet's index, hidden sections included), those shown, the most
+    common types shown, and Flutter's semantics nodes."""
+    held: float
+    shown: float
+    nodes: float
+    types: dict[str, int]
+
+
+def page_sizes(stamps: list[tuple[float, str, str | None, dict[str, Any]]],
+               sids: dict[str, str], taps: list[Tap]) -> dict[str, PageSize]:
+    out = {}
+    for user, sid in sids.items():
+        held = [float(e["controls"]) for _, s, w, e in stamps if s == "event" and w == sid
+                and "controls" in e]
+        counts = [e for _, s, w, e in stamps if s == "census" and w == sid]
+        nodes = [float(t.nodes[user]) for t in taps if user in t.nodes]
+        types = counts[-1]["types"] if counts else {}
+        out[user] = PageSize(pct(held, 50), pct([float(e["shown"]) for e in counts], 50),
+                             pct(nodes, 50), types)
     return out
 
 
@@ -569,66 +598,140 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
         time.sleep(0.2)
 
 
-def minimal(taps: int) -> Result:
-    """The same tap-to-screens path in the smallest Flet app (bench/ui_minimal.py):
-    Flet's and Flutter's floor beside Tandem's figures."""
+@dataclass
+class Minimal:
+    """A page of the minimal app (bench/ui_minimal.py) and how the bench taps it."""
+    label: str
+    path: str  # its mount, with {n} for the controls it shows
+    users: tuple[str, ...]  # its windows (their sizes), the first the tapper...
+    rotate: bool  # ...or each in turn, as Tandem's three taps
+    button: str  # the selector of what holds the button "Tap"
+
+
+MINIMAL_PAGES = (
+    Minimal("2-control page", "/app/", (OPERATOR, DRIVER), False, "body"),
+    Minimal("page our size", "/text-{n}/", (OPERATOR, THERAPIST, DRIVER), True, ident("value")),
+    Minimal("page our size, buttons swapped", "/buttons-{n}/", (OPERATOR, THERAPIST, DRIVER),
+            True, ident("value")),
+    Minimal("page our size, the card moves", "/move-{n}/", (OPERATOR, THERAPIST, DRIVER), True,
+            ident("value")),
+)
+# `--quick` (the smoke test): the two-control page and one page of our size
+QUICK_PAGES = MINIMAL_PAGES[:2]
+# Tandem's pages at its taps (shown controls), for `bench ui` runs without
+# its windows' census (`--minimal-first`; the fourth pass's: 2026-12-03)
+OUR_SIZES = {OPERATOR: 279, THERAPIST: 268, DRIVER: 250}
+
+
+def minimal(taps: int, sizes: dict[str, int] | None = None,
+            kinds: tuple[Minimal, ...] = MINIMAL_PAGES) -> Result:
+    """The same tap-to-screens path in the minimal Flet app (bench/ui_minimal.py),
+    Flet's and Flutter's floor beside Tandem's figures: a page of two
+    controls, and a page the size of each of Tandem's (`sizes`, the controls
+    shown per user) whose tap changes one card's status line in place."""
     from playwright.sync_api import sync_playwright
 
     from testkit.browser import CHROMIUM_ARGS
 
     res = Result("ui minimal flet app")
+    sizes = {**OUR_SIZES, **(sizes or {})}
     port = free_port()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    proc = subprocess.Popen([sys.executable, "-m", "bench.ui_minimal", "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/app/"
-    own: list[float] = []
-    other: list[float] = []
+    sized = [a for u in sorted(set(sizes.values())) for a in ("--sized", str(u))]
+    proc = subprocess.Popen([sys.executable, "-m", "bench.ui_minimal", "--port", str(port),
+                             *sized], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
     try:
-        wait_up(url, proc, "the minimal app")
+        wait_up(url + "/app/", proc, "the minimal app")
         chromium = shutil.which("chromium") or "/usr/bin/chromium"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium,
                                         args=[*CHROMIUM_ARGS, *BACKGROUND_ARGS])
             try:
-                pages = {}
-                for user in (OPERATOR, DRIVER):
-                    ctx = browser.new_context(viewport=SIZES[user])  # type: ignore[arg-type]
-                    ctx.add_init_script(PAGE_JS)
-                    page = ctx.new_page()
-                    page.goto(url, timeout=90_000)
-                    page.locator("flt-semantics-placeholder").dispatch_event("click")
-                    page.get_by_role("button", name="Tap").wait_for(timeout=60_000)
-                    pages[user] = page
-                sel = ident("value")
-                for n in range(1, taps + 2):
-                    time.sleep(GAP)
-                    step = Step("tap", OPERATOR, ("body", "Tap"), {
-                        u: (sel, "has", f"Value {n}") for u in pages})
-                    got = tap(pages, step, n)
-                    if n > 1:  # the first one warms up
-                        own.append(got.seen[OPERATOR] - got.tap)
-                        other.append(got.seen[DRIVER] - got.tap)
+                for kind in kinds:
+                    got = minimal_taps(browser, url, kind, sizes, taps)
+                    shown = httpx.get(url + "/sizes/", timeout=5).json()
+                    minimal_rows(res, kind, got, {
+                        u: shown[kind.path.format(n=sizes[u]).rstrip("/")] for u in kind.users})
             finally:
                 browser.close()
     finally:
         proc.terminate()
         proc.wait(10)
-    res.add("own screen p50", pct(own, 50), "ms", note=f"{len(own)} taps; load {load}")
-    res.add("own screen p99", pct(own, 99), "ms")
-    res.add("other screen p50", pct(other, 50), "ms")
-    res.add("other screen p99", pct(other, 99), "ms")
+    res.rows[0].note += f"; load {load}"
     return res
+
+
+def minimal_taps(browser: Any, url: str, kind: Minimal, sizes: dict[str, int],
+                 taps: int) -> list[Tap]:
+    pages = {}
+    for user in kind.users:
+        ctx = browser.new_context(viewport=SIZES[user])
+        ctx.add_init_script(PAGE_JS)
+        page = ctx.new_page()
+        page.goto(url + kind.path.format(n=sizes[user]), timeout=90_000)
+        page.locator("flt-semantics-placeholder").dispatch_event("click")
+        page.locator(kind.button).get_by_role("button", name="Tap").wait_for(timeout=60_000)
+        pages[user] = page
+    out = []
+    sel = ident("value")
+    for n in range(1, taps + 2):
+        time.sleep(GAP)
+        tapper = kind.users[n % len(kind.users)] if kind.rotate else kind.users[0]
+        step = Step("tap", tapper, (kind.button, "Tap"), {
+            u: (sel, "has", f"Value {n}") for u in pages})
+        got = tap(pages, step, n)
+        if n > 1:  # the first one warms up
+            out.append(got)
+    for page in pages.values():
+        page.context.close()
+    return out
+
+
+def minimal_rows(res: Result, kind: Minimal, taps: list[Tap], shown: dict[str, int]) -> None:
+    """Own and other screen, p50 / p99, and the browser's part of each: the
+    patch's arrival (the first websocket frame after the tap) and its paint."""
+    own: dict[str, list[float]] = {"seen": [], "in": []}
+    other: dict[str, list[float]] = {"seen": [], "in": []}
+    sent = [s - t.tap for t in taps
+            if (s := first_ws(t.browser_ws[t.tapper], t.tap, "out")) is not None]
+    for t in taps:
+        for user, seen in t.seen.items():
+            got = own if user == t.tapper else other
+            got["seen"].append(seen - t.tap)
+            arrived = first_ws(t.browser_ws[user], t.tap, "in")
+            if arrived is not None:
+                got["in"].append(arrived - t.tap)
+    for screen, got in (("own", own), ("other", other)):
+        res.add(f"{kind.label}: {screen} screen p50", pct(got["seen"], 50), "ms",
+                note=f"p99 {pct(got['seen'], 99):.0f} ms; {len(got['seen'])} screens; "
+                + (f"the tap sent {pct(sent, 50):.0f} ms after it, " if screen == "own" else "")
+                + f"the patch at the browser {pct(got['in'], 50):.0f} ms after the tap (p50), "
+                f"painted {pct(got['seen'], 50) - pct(got['in'], 50):.0f} ms later")
+        res.add(f"{kind.label}: {screen} screen p99", pct(got["seen"], 99), "ms")
+    for user in kind.users:
+        nodes = [float(t.nodes[user]) for t in taps if user in t.nodes]
+        res.add(f"{kind.label}: page size, {user}: controls shown", float(shown[user]), "",
+                note=f"{pct(nodes, 50):.0f} semantics nodes")
 
 
 def run(rounds: int, quick: bool = False, app_root: Path = ROOT,
         sizes: tuple[int, ...] = (50, 200), events: int = 3,
-        profile: str | None = None) -> list[Result]:
-    """`rounds` 0: only the many sessions (Tandem's, then the minimal app's)."""
+        profile: str | None = None, minimal_first: bool = False) -> list[Result]:
+    """`rounds` 0: only the many sessions (Tandem's, then the minimal app's).
+    `minimal_first`: the minimal app's windows before Tandem's (runs
+    alternating the order, so neither always has the machine's calmer turn)."""
     out = []
-    if rounds:
-        out.append(windows(rounds, app_root))
-        out.append(beside("ui minimal flet app", lambda: minimal(3 * rounds)))
+    kinds = QUICK_PAGES if quick else MINIMAL_PAGES
+    if rounds and minimal_first:  # (pages of OUR_SIZES: Tandem's not counted yet)
+        out.append(beside("ui minimal flet app", lambda: minimal(3 * rounds, kinds=kinds)))
+        out.insert(0, windows(rounds, app_root)[0])
+    elif rounds:
+        tandem, pages = windows(rounds, app_root)
+        out.append(tandem)
+        ours = {u: int(p.shown) for u, p in pages.items() if not math.isnan(p.shown)}
+        out.append(beside("ui minimal flet app", lambda: minimal(3 * rounds, ours, kinds)))
     if sizes:
         out.append(screens(sizes, events, app_root, profile and profile + ".tandem"))
         out.append(beside("ui screens: minimal flet app", lambda: floor_screens(
@@ -686,7 +789,8 @@ def splice(path: Path) -> None:
     path.write_text(text)
 
 
-def windows(rounds: int, app_root: Path = ROOT) -> Result:
+def windows(rounds: int, app_root: Path = ROOT) -> tuple[Result, dict[str, PageSize]]:
+    """Tandem's three windows, and its pages' sizes at the taps."""
     res = Result("ui")
     taps, parts, info = measure(rounds, app_root)
     summarize(res, taps, parts)
@@ -695,10 +799,15 @@ def windows(rounds: int, app_root: Path = ROOT) -> Result:
     for name, took in sorted(info["spans"].items()):
         res.add(f"on the loop: {name}", pct(took, 50), "ms",
                 note=f"p99 {pct(took, 99):.1f} ms, {len(took)} times")
+    for user, size in info["pages"].items():
+        common = sorted(size.types.items(), key=lambda kv: -kv[1])[:6]
+        res.add(f"page size, {user}: controls shown", size.shown, "",
+                note=f"{size.held:.0f} held by the browser (hidden sections too); "
+                f"{size.nodes:.0f} semantics nodes; " + ", ".join(f"{n} {k}" for k, n in common))
     load = " ".join(f"{x:.2f}" for x in info["load before"])
     res.notes.append(f"load before {load}; dominant stage: {dominant}")
     res.rows[0].note += f"; load {load}"
-    return res
+    return res, info["pages"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -717,10 +826,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default=None, metavar="PREFIX",
                    help="cProfile each app's handling of the sessions' changes into "
                    "PREFIX.{tandem,floor}.<sessions>.<kind> (pstats files, and .gc)")
+    p.add_argument("--minimal-first", action="store_true",
+                   help="the minimal app's windows before Tandem's (alternating runs)")
     ns = p.parse_args(argv)
     sizes = tuple(int(x) for x in ns.sessions.split(",") if x)
     results = run(ns.rounds, app_root=ns.app_root, sizes=sizes, events=ns.events,
-                  profile=ns.profile)
+                  profile=ns.profile, minimal_first=ns.minimal_first)
     print(table(results))
     for r in results:
         for n in r.notes:

@@ -11,6 +11,7 @@ stays as it is: the wrapping lives here, and only this launcher installs it.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
@@ -63,8 +64,17 @@ def install(path: str) -> None:
             setattr(cls, name, wrapped)
 
     # The browser's event reaches Python (a task per event, as flet_app makes it).
-    around(FletSession, "dispatch_event",
-           lambda s, control_id, name, data: stamp("event", s.id, name=name))
+    # The page's size at the tap: the controls the browser holds (Flet's index,
+    # O(1)) now, and which of them are shown 0.5 s later, once the tap's change
+    # is on screen and before the bench's next tap (a walk of the tree, kept
+    # off the tap's path).
+    def event(s: Any, control_id: int, name: str, data: Any) -> None:
+        stamp("event", s.id, name=name, controls=len(s.index))
+        if name == "click":
+            asyncio.get_running_loop().call_later(
+                0.5, lambda: stamp("census", s.id, **census(s.page)))
+
+    around(FletSession, "dispatch_event", event)
 
     # Flet queues a message for a browser (its size: the queued packet's bytes).
     original_send = FletApp.send_message
@@ -120,6 +130,33 @@ def install(path: str) -> None:
         return note
 
     around(Shell, "apply", applying("apply"), applying("applied"))
+
+
+def census(root: Any) -> dict[str, Any]:
+    """The controls under `root` that are shown (a control with visible=False
+    is left out with everything under it: Flutter builds none of it), and how
+    many of each type."""
+    from dataclasses import fields
+
+    from flet.controls.base_control import BaseControl
+
+    types: dict[str, int] = {}
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        c = todo.pop()
+        if id(c) in seen or getattr(c, "visible", True) is False:
+            continue
+        seen.add(id(c))
+        types[type(c).__name__] = types.get(type(c).__name__, 0) + 1
+        for f in fields(c):
+            if f.metadata.get("skip"):
+                continue
+            v = getattr(c, f.name, None)
+            for x in (v if isinstance(v, list) else [v]):
+                if isinstance(x, BaseControl):
+                    todo.append(x)
+    return {"shown": len(seen), "types": types}
 
 
 def profile(path: str) -> None:

@@ -36,6 +36,8 @@
       }
     },
     seen(name) { const w = bench.watches[name]; return w ? w.t : null; },
+    // Flutter's semantics nodes in the page (what a frame's semantics update walks).
+    nodes() { return document.querySelectorAll('flt-semantics').length; },
   };
   window.__bench = bench;
   addEventListener('pointerdown', () => bench.taps.push(now()), true);

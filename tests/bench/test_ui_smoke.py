@@ -1,5 +1,6 @@
 """`bench ui --quick`: three Chromium windows against the embedded app, one
-measured round of taps, the minimal Flet app's two windows, then a few
+measured round of taps, the minimal Flet app's windows (a two-control page
+and pages the size of Tandem's), then a few
 headless web sessions on Tandem and on the minimal many-sessions app
 (bench/ui_floor.py). No timing asserts
 (a shared machine's figures mean nothing here): what must hold is that every
@@ -26,8 +27,20 @@ def test_bench_ui_quick(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert all(r.metric in out
                for r in windows.rows + floor.rows + screens.rows + floor_screens.rows)
-    # the minimal Flet app beside it measured both windows
+    # the minimal Flet app beside it measured its windows, for both of its
+    # pages: two controls, and Tandem's size (as many controls as each of
+    # Tandem's pages shows at its taps, counted in this run)
     assert all(not math.isnan(r.measured) for r in floor.rows), table([floor])
+    floor_by = {r.metric: r for r in floor.rows}
+    for kind in ui.QUICK_PAGES:
+        assert f"{kind.label}: own screen p50" in floor_by
+        assert f"{kind.label}: other screen p50" in floor_by
+    for user in (ui.OPERATOR, ui.THERAPIST, ui.DRIVER):
+        ours = next(r for r in windows.rows if r.metric == f"page size, {user}: controls shown")
+        sized = floor_by[f"page our size: page size, {user}: controls shown"]
+        assert ours.measured > 50 and "semantics nodes" in ours.note, table([windows])
+        # cards are added until the page has at least as many (one card more at most)
+        assert ours.measured <= sized.measured < ours.measured + 30, table([windows, floor])
 
     by = {r.metric: r for r in windows.rows}
     assert "3 taps" in by["own screen p50"].note and "6 screens" in by["other screen p50"].note
