@@ -136,17 +136,17 @@ class Accounts:
     async def sweep(self) -> None:
         """Read everyone's standing and close the sockets it now refuses
         (the periodic check)."""
-        since = self._ticks
-        await self.refresh()
-        self._close_refused(since)
+        self._close_refused(await self.refresh())
 
-    async def refresh(self) -> None:
+    async def refresh(self) -> int:
+        """Read everyone's standing; returns the tick the read began at."""
         since = self._ticks
         async with self._db.read() as conn:
             found, hashes = await read_standings(conn)
         self._standing = {}
         self._keep(found, since)
         self._passwords.in_use(hashes)
+        return since
 
     def _fresh(self, user_id: str, since: int) -> bool:
         """Whether a read from `since` on still speaks for `user_id` (their
