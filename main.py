@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import socket
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 DEMO_LOGINS = (
     "operator", "therapist1", "therapist2", "therapist3",
@@ -181,8 +182,15 @@ def ui_config(server_url: str, data_dir: Path, demo: bool, timezone: str | None 
     )
 
 
-def embedded_app(ns: argparse.Namespace, data_dir: Path) -> tuple[Any, Any, bool]:
-    """The server's app with the web UI mounted at /app; (app, settings, seeded)."""
+class Embedded(NamedTuple):
+    app: Any  # the server's ASGI app, the web UI mounted at /app
+    settings: Any  # server.settings.ServerSettings, resolved
+    seeded: bool  # demo data goes in on this first run
+    ui: Any  # views.port.UiConfig of the mounted web UI
+
+
+def embedded_app(ns: argparse.Namespace, data_dir: Path) -> Embedded:
+    """The server's app with the web UI mounted at /app."""
     from server.__main__ import preflight
     from server.app import create_app
     from server.settings import ServerSettings, SettingsError
@@ -212,7 +220,15 @@ def embedded_app(ns: argparse.Namespace, data_dir: Path) -> tuple[Any, Any, bool
         mounts=[("/app", ui_app(config)), ("/", root_redirect())],
         lifespan_hooks=[flet_sessions],
     )
-    return app, settings, seed is not None
+    # The tabs' clients send their requests (sign-in, bootstrap, commands) to
+    # this very app in-process: a tap's command skips the loopback socket and
+    # uvicorn's HTTP parsing, on the loop the tabs share with the server. Their
+    # websocket still goes through uvicorn, as every other client's.
+    from services.api import in_process
+    from views.binding import connect
+
+    config.connect = functools.partial(connect, http_transport=in_process(app))
+    return Embedded(app, settings, seed is not None, config)
 
 
 def client_app(ns: argparse.Namespace, data_dir: Path) -> Any:
@@ -292,7 +308,7 @@ def run_desktop(ns: argparse.Namespace, data_dir: Path) -> int:
 
     if ns.server:
         return run_native(str(ns.server).rstrip("/"), data_dir)
-    app, _, _ = embedded_app(ns, data_dir)
+    app = embedded_app(ns, data_dir).app
     sock = bind(ns.host, ns.port)
     threading.Thread(target=serve, args=(app, sock, ns.log_level), daemon=True).start()
     return run_native(f"http://127.0.0.1:{ns.port}", data_dir, demo=True)
@@ -360,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.server:
             app, seeded = client_app(ns, data_dir), False
         else:
-            app, _, seeded = embedded_app(ns, data_dir)
+            app, _, seeded, _ = embedded_app(ns, data_dir)
     except (ConfigError, OSError) as exc:
         print(f"tandem: {exc}", file=sys.stderr)
         return EXIT_CONFIG

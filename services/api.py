@@ -106,6 +106,15 @@ def shared_ssl_context() -> ssl.SSLContext:
     return _ssl
 
 
+def in_process(app: Any) -> httpx.AsyncBaseTransport:
+    """Requests to an ASGI app running in this very process, without a socket:
+    the embedded server's own web tabs (main.py) reach it so, with no loopback
+    connection and no HTTP parsing between a tap and its command. The app
+    answers as over a socket: through its middleware, and a crash is a 500,
+    not the server's exception in the client."""
+    return httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+
 KEEPALIVE_SECONDS = 4.0
 
 

@@ -88,6 +88,8 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from domain.commands import Actor
 from domain.records import Entity, Record
 from domain.staff import ONLINE_ONLY
@@ -137,9 +139,11 @@ class Client:
     @classmethod
     async def start(cls, server_url: str, username: str, password: str | None = None, *,
                     data_dir: Path | str | None = None, timeout: float = 10.0,
-                    adopt_from: Path | str | None = None, **options: Any) -> Client:
+                    adopt_from: Path | str | None = None,
+                    http_transport: httpx.AsyncBaseTransport | None = None,
+                    **options: Any) -> Client:
         root = Path(data_dir) if data_dir is not None else None
-        api = Api(server_url, timeout=timeout)
+        api = Api(server_url, timeout=timeout, transport=http_transport)
         try:
             session = None
             if password is None and root is not None:

@@ -1,0 +1,50 @@
+"""`python main.py`'s own web tabs reach the server they run in without a
+socket (services.api.in_process): a tap's command skips the loopback
+connection and the HTTP parsing. Here nothing listens on the app's port at
+all, so every request that works went in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+import main
+from domain.commands import Actor
+from domain.lifecycle import allowed
+from services.client import Client
+from tests.services.helpers import until
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_tab_signs_in_bootstraps_and_sends_commands_with_no_socket(tmp_path: Path) -> None:
+    ns = main.parse_args(["--port", str(unused_port()), "--data-dir", str(tmp_path)])
+    embedded = main.embedded_app(ns, tmp_path)  # checks the database: outside a loop
+    assert embedded.seeded
+    asyncio.run(a_tab_accepts_a_booking(embedded, tmp_path))
+
+
+async def a_tab_accepts_a_booking(embedded: main.Embedded, tmp_path: Path) -> None:
+    ui: Any = embedded.ui
+    async with embedded.app.router.lifespan_context(embedded.app):  # the server, no listener
+        # Before: "Can't reach http://127.0.0.1:<port>" (the sign-in went over TCP).
+        tab: Client = await ui.connect(ui.server_url, "therapist1", main.DEMO_PASSWORD,
+                                       str(tmp_path / "tab"))
+        try:
+            me: Actor = tab.actor
+            waiting = [a for a in tab.view().all("appointment") if allowed(a, me, "accept")]
+            assert waiting, "the demo day has a booking for therapist1 to accept"
+            aid = waiting[0]["id"]
+            assert (await tab.dispatch("appointment.accept", aid)).ok
+            await until(lambda: not tab.is_pending("appointment", aid), what="confirmed")
+            assert tab.failed() == []
+            assert tab.store.cache.get("appointment", aid)["status"] == "therapist_confirmed"
+        finally:
+            await tab.stop()
