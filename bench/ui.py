@@ -613,6 +613,8 @@ MINIMAL_PAGES = (
     Minimal("page our size", "/text-{n}/", (OPERATOR, THERAPIST, DRIVER), True, ident("value")),
     Minimal("page our size, buttons swapped", "/buttons-{n}/", (OPERATOR, THERAPIST, DRIVER),
             True, ident("value")),
+    Minimal("page our size, buttons relabelled", "/relabel-{n}/",
+            (OPERATOR, THERAPIST, DRIVER), True, ident("value")),
     Minimal("page our size, the card moves", "/move-{n}/", (OPERATOR, THERAPIST, DRIVER), True,
             ident("value")),
 )

@@ -68,11 +68,13 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
         """What the tap changes, `change`: "text", the tapped card's status
         line in place; "buttons", that and its buttons (the Tap button kept,
         the others swapped for new ones, as a Tandem card's actions change
-        with its status); "move", the status line in place, then the card
-        moves to the other group, made afresh there, as Tandem's board
-        renders a card changing groups (views/components/board.py): in the
-        tapper's window after the change in place (the tap's handler, then
-        the shell's render), in the others at once."""
+        with its status); "relabel", the same change with the buttons kept,
+        their words changed and the one not offered hidden; "move", the
+        status line in place, then the card moves to the other group, made
+        afresh there, as Tandem's board renders a card changing groups
+        (views/components/board.py): in the tapper's window after the change
+        in place (the tap's handler, then the shell's render), in the others
+        at once."""
         def build(page: ft.Page) -> Show:
             status = ft.Text("Value 0", weight=ft.FontWeight.W_500)
             actions = ft.Row(wrap=True, spacing=8)  # the tapped card's buttons
@@ -122,6 +124,16 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
                         [ft.FilledTonalButton("Start trip")] if n % 2 else
                         [ft.FilledTonalButton("Accept"), ft.OutlinedButton("Decline")])]
                     tapped_card[0].update()
+                elif change == "relabel":
+                    status.value = f"Value {n}"
+                    if len(actions.controls) != 3:  # the first time; then the same buttons
+                        actions.controls = [actions.controls[0], ft.FilledTonalButton(),
+                                            ft.OutlinedButton("Decline")]
+                    second, third = actions.controls[1:3]
+                    assert isinstance(second, ft.Button) and isinstance(third, ft.OutlinedButton)
+                    second.content = "Start trip" if n % 2 else "Accept"
+                    third.visible = not n % 2
+                    tapped_card[0].update()
                 elif own:
                     changed(current[0], f"Value {n}")
                     page.run_task(then_move, n)
@@ -167,7 +179,7 @@ def app(sized: tuple[int, ...] = ()) -> dict[str, Any]:
 
     return {"/app": mount("/app", "two", two_controls), "/sizes": info,
             **{f"/{change}-{n}": mount(f"/{change}-{n}", change, our_size(n, change))
-               for change in ("text", "buttons", "move") for n in sized}}
+               for change in ("text", "buttons", "relabel", "move") for n in sized}}
 
 
 Show = Callable[[int, bool], None]  # a window shows tap n (True: its own tap)
