@@ -92,16 +92,19 @@ class Harness:
         return any(s.identifier == identifier for s in self.by_type(ft.Semantics))
 
     def buttons_in(self, root: BaseControl) -> list[str]:
-        """Labels of the enabled-or-not buttons inside `root`, in order."""
+        """Labels of the enabled-or-not buttons shown inside `root`, in order
+        (a hidden one is not built on the screen: Flet leaves it out)."""
         return [
             str(b.content)
             for b in descendants(root)
-            if isinstance(b, ft.Button) and isinstance(b.content, str)
+            if isinstance(b, ft.Button) and isinstance(b.content, str) and b.visible
         ]
 
     def button(self, label: str, within: BaseControl | None = None) -> ft.Button:
         pool = descendants(within) if within is not None else self.all()
-        hits = [b for b in pool if isinstance(b, ft.Button) and b.content == label]
+        named = [b for b in pool if isinstance(b, ft.Button) and b.content == label]
+        # the one shown (a card's hidden button may keep words another now shows)
+        hits = [b for b in named if b.visible] or named
         assert len(hits) == 1, f"{len(hits)} buttons labelled {label!r}"
         return hits[0]
 

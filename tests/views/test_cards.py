@@ -174,3 +174,34 @@ async def test_a_tap_sends_the_outcome_not_a_spinner_first(mount: Mount) -> None
     sent = repr([m.body for m in h.conn.messages[mark:]])
     assert "Waiting to sync" in sent  # the outcome went out
     assert "ProgressRing" not in sent
+
+
+@pytest.mark.parametrize(("user", "first", "then"), [
+    (THERAPIST, Status.DROPPED_OFF, Status.SESSION_IN_PROGRESS),  # Start session -> Request payment
+    (DRIVER, Status.IN_PROGRESS, Status.JOURNEY),  # Start journey -> Arrive
+], ids=["therapist", "driver"])
+async def test_a_new_status_shows_other_buttons_of_the_card_not_new_ones(
+        mount: Mount, user: dict[str, str], first: Status, then: Status) -> None:
+    """Every button the role is ever offered is made with the card: a status
+    change that keeps the card in its group shows and hides them, and sends
+    no new button for the screen to build (bench ui: new buttons made the
+    card's paint dearer)."""
+    actor = Actor(user["id"], user["role"])  # type: ignore[arg-type]
+
+    def offered(status: Status) -> list[str]:
+        appt = appointment("a1", status)
+        return [LABELS[a] for a in OFFERED[actor.role] if allowed(appt, actor, a)]
+
+    assert offered(first) and offered(then) and offered(first) != offered(then)
+    client = FakeClient(user, world(appointment("a1", first)))
+    h = await mount(client, only=CARDS[user["role"]])
+    assert h.buttons_in(h.semantics("appt-a1")) == offered(first)
+    before = {c._i for c in descendants(h.semantics("appt-a1"))}
+
+    mark = h.mark()
+    await client.remote("appointment", {**appointment("a1", then), "version": 2})
+    await h.settle()
+    card = h.semantics("appt-a1")
+    assert h.buttons_in(card) == offered(then)
+    assert {c._i for c in descendants(card)} <= before  # nothing new in the card
+    assert "Button" not in repr([m.body for m in h.conn.messages[mark:]])
