@@ -47,7 +47,7 @@ def use_prefork(on: bool = True) -> None:
 def _zygote() -> Zygote:
     zygote: Zygote | None = _prefork["zygote"]
     if zygote is None or not zygote.alive():
-        zygote = _prefork["zygote"] = Zygote.start(_python(), ROOT)
+        zygote = _prefork["zygote"] = Zygote.start(project_python(), ROOT)
         atexit.register(zygote.close)
     return zygote
 
@@ -58,7 +58,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _python() -> str:
+def project_python() -> str:
+    """The project's .venv Python, else the one running this process (a git
+    worktree has no .venv of its own: its tests run on the shared one)."""
     venv = ROOT / ".venv" / "bin" / "python"
     return str(venv) if venv.exists() else sys.executable
 
@@ -105,7 +107,7 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/api/ws"
 
     def command(self) -> list[str]:
-        cmd = [_python(), "-m", "server", "--host", "127.0.0.1", "--port", str(self.port),
+        cmd = [project_python(), "-m", "server", "--host", "127.0.0.1", "--port", str(self.port),
                "--database-url", self.database_url, "--log-level", "warning"]
         if self.seed:
             cmd += ["--seed", self.seed]

@@ -23,7 +23,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from testkit import process
 from testkit.browser import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, accessible_text
-from testkit.server import ROOT, ServerProcess, free_port
+from testkit.server import ROOT, ServerProcess, free_port, project_python
 from tests.e2e.proxy import Relay
 from tests.support.requires import require_binary
 
@@ -45,9 +45,8 @@ class UiProcess:
         return f"http://127.0.0.1:{self.port}/app/"
 
     def start(self) -> UiProcess:
-        python = ROOT / ".venv" / "bin" / "python"
         cmd = [
-            str(python if python.exists() else "python"),
+            project_python(),
             "main.py",
             "--server",
             self.server_url,

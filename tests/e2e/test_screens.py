@@ -26,7 +26,7 @@ from testkit.browser import (
     shoot,
     type_into,
 )
-from testkit.server import ROOT, free_port
+from testkit.server import ROOT, free_port, project_python
 
 # Real processes and a browser on a shared, busy machine: allow for slow starts.
 pytestmark = pytest.mark.timeout(900)
@@ -35,10 +35,9 @@ pytestmark = pytest.mark.timeout(900)
 @pytest.fixture
 def embedded(tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    python = ROOT / ".venv" / "bin" / "python"
     log = (tmp_path / "main.log").open("wb")
     proc = subprocess.Popen(
-        [str(python), "main.py", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        [project_python(), "main.py", "--port", str(port), "--data-dir", str(tmp_path / "data")],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
