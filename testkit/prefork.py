@@ -1,14 +1,16 @@
-"""Start `python -m server` without paying for its imports every time.
+"""Start `python -m server` (or `python main.py`) without paying for its imports every time.
 
 Most of a test server's start (seconds on a busy machine) is importing FastAPI,
-pydantic, SQLAlchemy and Alembic. A zygote imports them once, then forks a child
-per server; the child is `python -m server <args>` in every way the tests can see:
-its own pid, environment, working directory and log file, stopped by a signal,
-exiting with the server's own code. `ForkedProcess` is the Popen-like handle
-(pid, poll, wait, send_signal, terminate, kill, returncode).
+pydantic, SQLAlchemy and Alembic; most of the web UI's (`main.py --server URL`) is
+importing Flet, its web server and matplotlib. A zygote imports them once, then forks
+a child per program; the child is `python -m server <args>` (or `python main.py
+<args>`) in every way the tests can see: its own pid, environment, working directory
+and log file, stopped by a signal, exiting with the program's own code.
+`ForkedProcess` is the Popen-like handle (pid, poll, wait, send_signal, terminate,
+kill, returncode).
 
-    zygote = Zygote.start(python, cwd)        # once
-    proc = zygote.spawn(args, env, cwd, log)  # per server; args after `-m server`
+    zygote = Zygote.start(python, cwd)        # once ("server"; or kind="main")
+    proc = zygote.spawn(args, env, cwd, log)  # per program; args after `-m server`
 
 The zygote is single-threaded and runs no event loop, so forking it is safe. It
 exits when its parent goes (its stdin closes), stopping any server still running.
@@ -21,6 +23,7 @@ import contextlib
 import importlib
 import json
 import os
+import runpy
 import selectors
 import signal
 import socket
@@ -32,16 +35,26 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-# What a server start imports (python -X importtime -m server): the rest is cheap.
-PRELOAD = (
-    "server.__main__", "server.app", "server.database", "uvicorn", "uvicorn.lifespan.on",
-    "uvicorn.loops.auto", "uvicorn.loops.asyncio", "uvicorn.protocols.http.auto",
-    "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.http.httptools_impl",
-    "uvicorn.protocols.websockets.auto", "alembic.command", "alembic.config",
-    "alembic.script", "alembic.runtime.migration", "alembic.autogenerate", "aiosqlite",
-    "asyncpg", "sqlalchemy.dialects.sqlite.aiosqlite", "sqlalchemy.dialects.postgresql.asyncpg",
-    "argon2", "jwt", "orjson",
+UVICORN = (
+    "uvicorn", "uvicorn.lifespan.on", "uvicorn.loops.auto", "uvicorn.loops.asyncio",
+    "uvicorn.protocols.http.auto", "uvicorn.protocols.http.h11_impl",
+    "uvicorn.protocols.http.httptools_impl", "uvicorn.protocols.websockets.auto",
 )
+# What a start imports (python -X importtime -m server, or main.py --server URL):
+# the rest is cheap. The web UI's zygote holds none of the server's packages, so a
+# client UI forked from it imports exactly what `python main.py --server URL` does.
+PRELOAD: dict[str, tuple[str, ...]] = {
+    "server": (
+        "server.__main__", "server.app", "server.database", *UVICORN, "alembic.command",
+        "alembic.config", "alembic.script", "alembic.runtime.migration",
+        "alembic.autogenerate", "aiosqlite", "asyncpg", "sqlalchemy.dialects.sqlite.aiosqlite",
+        "sqlalchemy.dialects.postgresql.asyncpg", "argon2", "jwt", "orjson",
+    ),
+    "main": (
+        *UVICORN, "fastapi", "flet", "flet_web.fastapi", "flet_charts", "matplotlib.figure",
+        "httpx", "websockets", "views.app",
+    ),
+}
 
 
 class ForkedProcess:
@@ -122,21 +135,23 @@ def _alive(pid: int) -> bool:
 
 
 class Zygote:
-    def __init__(self, proc: subprocess.Popen[bytes], path: Path) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], path: Path, kind: str = "server") -> None:
         self.proc = proc
         self.path = path
+        self.kind = kind
 
     @classmethod
-    def start(cls, python: str, cwd: Path, timeout: float = 120) -> Zygote:
+    def start(cls, python: str, cwd: Path, timeout: float = 120, kind: str = "server") -> Zygote:
+        """`kind`: "server" forks `python -m server`, "main" forks `python main.py`."""
         path = Path(tempfile.mkdtemp(prefix="tandem-zygote-")) / "sock"
-        proc = subprocess.Popen([python, "-m", "testkit.prefork", str(path)], cwd=cwd,
+        proc = subprocess.Popen([python, "-m", "testkit.prefork", str(path), kind], cwd=cwd,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert proc.stdout is not None
         ready = proc.stdout.readline()  # after the imports
         if ready.strip() != b"ready":
             proc.kill()
-            raise RuntimeError(f"the server zygote didn't start: {ready!r}")
-        return cls(proc, path)
+            raise RuntimeError(f"the {kind} zygote didn't start: {ready!r}")
+        return cls(proc, path, kind)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -153,7 +168,8 @@ class Zygote:
             if not chunk:
                 raise RuntimeError("the server zygote closed the connection")
             line += chunk
-        return ForkedProcess(int(json.loads(line)["pid"]), conn, ["-m", "server", *args])
+        program = ["-m", "server"] if self.kind == "server" else ["main.py"]
+        return ForkedProcess(int(json.loads(line)["pid"]), conn, [*program, *args])
 
     def close(self) -> None:
         if self.proc.stdin is not None:
@@ -169,8 +185,9 @@ class Zygote:
 # --- the zygote's side ------------------------------------------------------------------
 
 
-def _child(request: dict[str, Any], keep: list[socket.socket]) -> None:
-    """In the forked child: become `python -m server <args>`; never returns."""
+def _child(request: dict[str, Any], keep: list[socket.socket], kind: str) -> None:
+    """In the forked child: become `python -m server <args>` (or `python main.py
+    <args>`); never returns."""
     code = 1
     try:
         for s in keep:
@@ -188,9 +205,13 @@ def _child(request: dict[str, Any], keep: list[socket.socket]) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        sys.argv = ["server", *request["args"]]
-        main = importlib.import_module("server.__main__").main
-        code = int(main(request["args"]) or 0)
+        if kind == "main":
+            sys.argv = ["main.py", *request["args"]]
+            runpy.run_path(os.path.abspath("main.py"), run_name="__main__")  # sys.exit(main())
+        else:
+            sys.argv = ["server", *request["args"]]
+            main = importlib.import_module("server.__main__").main
+            code = int(main(request["args"]) or 0)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
     except BaseException:
@@ -202,11 +223,11 @@ def _child(request: dict[str, Any], keep: list[socket.socket]) -> None:
         os._exit(code)
 
 
-def serve(path: str) -> None:
+def serve(path: str, kind: str = "server") -> None:
     # A Ctrl+C on the test run reaches the servers (as with Popen); the zygote
     # outlives it to report their codes, and goes when the test run does.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in PRELOAD:
+    for name in PRELOAD[kind]:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -229,7 +250,7 @@ def serve(path: str) -> None:
                     request = json.loads(f.readline())
                 pid = os.fork()
                 if pid == 0:
-                    _child(request, [listener, conn, *waiting.values()])
+                    _child(request, [listener, conn, *waiting.values()], kind)
                 conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
                 waiting[pid] = conn
         _reap(waiting)
@@ -262,4 +283,4 @@ def _reap(waiting: dict[int, socket.socket]) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], *sys.argv[2:3])

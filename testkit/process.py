@@ -5,13 +5,23 @@ from __future__ import annotations
 import subprocess
 import time
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
 from testkit import loopback
 
 
-def wait_serving(proc: subprocess.Popen[bytes], url: str, log: Path, what: str,
+class Running(Protocol):
+    """A started program: a subprocess.Popen, or one forked by testkit.prefork."""
+
+    def poll(self) -> int | None: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+def wait_serving(proc: Running, url: str, log: Path, what: str,
                  timeout: float = 120.0) -> None:
     """Return once `url` answers 200; raise (with the log's tail) if the
     process ends first or nothing answers within `timeout` seconds."""
@@ -28,7 +38,7 @@ def wait_serving(proc: subprocess.Popen[bytes], url: str, log: Path, what: str,
     raise RuntimeError(f"{what} did not answer in {timeout:.0f} s")
 
 
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
+def stop(proc: Running | None) -> None:
     """Terminate, and kill after 10 s."""
     if proc is not None and proc.poll() is None:
         proc.terminate()

@@ -34,22 +34,34 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_PASSWORD = "demo1234"
 
 # Off by default (the benchmarks time real starts); the test suite turns it on.
-_prefork: dict[str, Any] = {"on": False, "zygote": None}
+_prefork: dict[str, Any] = {"on": False}
+_zygotes: dict[str, Zygote] = {}  # by kind: "server", "main"
 
 
 def use_prefork(on: bool = True) -> None:
-    """Start `python -m server` servers by forking a zygote that has already
-    imported the server (testkit.prefork): the same process to the tests, a
-    fraction of the start time. The zygote goes when this process does."""
+    """Start `python -m server` servers (and `python main.py` UIs, main_process)
+    by forking a zygote that has already imported them (testkit.prefork): the
+    same process to the tests, a fraction of the start time. The zygotes go
+    when this process does."""
     _prefork["on"] = on
 
 
-def _zygote() -> Zygote:
-    zygote: Zygote | None = _prefork["zygote"]
+def _zygote(kind: str = "server") -> Zygote:
+    zygote = _zygotes.get(kind)
     if zygote is None or not zygote.alive():
-        zygote = _prefork["zygote"] = Zygote.start(_python(), ROOT)
+        zygote = _zygotes[kind] = Zygote.start(project_python(), ROOT, kind=kind)
         atexit.register(zygote.close)
     return zygote
+
+
+def main_process(args: list[str], env: Mapping[str, str], log: Path
+                 ) -> subprocess.Popen[bytes] | ForkedProcess:
+    """`python main.py <args>` in the project's folder, its output appended to `log`."""
+    if _prefork["on"]:
+        return _zygote("main").spawn(args, dict(env), ROOT, log)
+    with log.open("ab") as out:
+        return subprocess.Popen([project_python(), "main.py", *args], cwd=ROOT, env=dict(env),
+                                stdout=out, stderr=subprocess.STDOUT)
 
 
 def free_port() -> int:
@@ -58,7 +70,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _python() -> str:
+def project_python() -> str:
+    """The project's .venv Python, else the one running this process (a git
+    worktree has no .venv of its own: its tests run on the shared one)."""
     venv = ROOT / ".venv" / "bin" / "python"
     return str(venv) if venv.exists() else sys.executable
 
@@ -105,7 +119,7 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/api/ws"
 
     def command(self) -> list[str]:
-        cmd = [_python(), "-m", "server", "--host", "127.0.0.1", "--port", str(self.port),
+        cmd = [project_python(), "-m", "server", "--host", "127.0.0.1", "--port", str(self.port),
                "--database-url", self.database_url, "--log-level", "warning"]
         if self.seed:
             cmd += ["--seed", self.seed]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from testkit import process
 from testkit.browser import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, accessible_text
-from testkit.server import ROOT, ServerProcess, free_port
+from testkit.server import ServerProcess, free_port, main_process
 from tests.e2e.proxy import Relay
 from tests.support.requires import require_binary
 
@@ -38,32 +37,17 @@ class UiProcess:
         self.data_dir = data_dir
         self.server_url = server_url
         self.log = data_dir / "ui.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: process.Running | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/app/"
 
     def start(self) -> UiProcess:
-        python = ROOT / ".venv" / "bin" / "python"
-        cmd = [
-            str(python if python.exists() else "python"),
-            "main.py",
-            "--server",
-            self.server_url,
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-        ]
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                cmd,
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "TANDEM_TIMEZONE": "Asia/Manila"},
-            )
+        args = ["--server", self.server_url, "--port", str(self.port),
+                "--data-dir", str(self.data_dir)]
+        self.proc = main_process(args, {**os.environ, "TANDEM_TIMEZONE": "Asia/Manila"},
+                                 self.log)
         process.wait_serving(self.proc, self.url, self.log, "the UI")
         return self
 

@@ -3,8 +3,8 @@ at /app) in Chromium: each role at its device size, with screenshots."""
 
 from __future__ import annotations
 
+import os
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +26,7 @@ from testkit.browser import (
     shoot,
     type_into,
 )
-from testkit.server import ROOT, free_port
+from testkit.server import free_port, main_process
 
 # Real processes and a browser on a shared, busy machine: allow for slow starts.
 pytestmark = pytest.mark.timeout(900)
@@ -35,14 +35,8 @@ pytestmark = pytest.mark.timeout(900)
 @pytest.fixture
 def embedded(tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    python = ROOT / ".venv" / "bin" / "python"
-    log = (tmp_path / "main.log").open("wb")
-    proc = subprocess.Popen(
-        [str(python), "main.py", "--port", str(port), "--data-dir", str(tmp_path / "data")],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc = main_process(["--port", str(port), "--data-dir", str(tmp_path / "data")],
+                        os.environ, tmp_path / "main.log")
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -57,7 +51,6 @@ def embedded(tmp_path: Path) -> Iterator[str]:
     yield url
     proc.terminate()
     proc.wait(10)
-    log.close()
 
 
 def test_each_role_at_its_device_size(browser: Browser, embedded: str, tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ part of the Flet client is refused by it — as the UI-only process serves it
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from testkit import loopback, process
 from testkit.browser import DESKTOP, connection, expect_text, login, shoot
-from testkit.server import ROOT, free_port
+from testkit.server import free_port, main_process
 from tests.e2e.conftest import UiProcess
 
 pytestmark = pytest.mark.timeout(900)
@@ -74,13 +73,9 @@ def embedded(tmp_path: Path) -> Iterator[str]:
     """`python main.py`: the server with the web UI mounted (the demo seed)."""
     port = free_port()
     log = tmp_path / "embedded.log"
-    python = ROOT / ".venv" / "bin" / "python"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [str(python if python.exists() else "python"), "main.py", "--port", str(port),
-             "--data-dir", str(tmp_path / "data")],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "TANDEM_SECRET_KEY": "e2e-embedded-secret-0123456789abcdef"})
+    proc = main_process(["--port", str(port), "--data-dir", str(tmp_path / "data")],
+                        {**os.environ, "TANDEM_SECRET_KEY": "e2e-embedded-secret-0123456789abcdef"},
+                        log)
     url = f"http://127.0.0.1:{port}/app/"
     try:
         process.wait_serving(proc, url, log, "main.py", timeout=180)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from testkit.server import ROOT, ServerProcess, _python, free_port
+from testkit.server import ROOT, ServerProcess, free_port, project_python
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("TANDEM_")}
-    return subprocess.run([_python(), "-m", "server", "--host", "127.0.0.1", *args],
+    return subprocess.run([project_python(), "-m", "server", "--host", "127.0.0.1", *args],
                           cwd=ROOT, env={**base, **(env or {})}, capture_output=True,
                           text=True, timeout=60)
 
@@ -145,7 +145,7 @@ def test_settings_come_from_the_environment(tmp_path: Path) -> None:
     srv = ServerProcess(tmp_path, port=port,
                         env={"TANDEM_DATABASE_URL": f"sqlite:///{tmp_path}/env.db",
                              "TANDEM_SEED": "staff"})
-    srv.command = lambda: [_python(), "-m", "server", "--log-level", "warning"]  # type: ignore[method-assign]
+    srv.command = lambda: [project_python(), "-m", "server", "--log-level", "warning"]  # type: ignore[method-assign]
     srv.env["TANDEM_PORT"] = str(port)
     srv.env["TANDEM_HOST"] = "127.0.0.1"
     with srv:
