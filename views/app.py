@@ -113,7 +113,7 @@ class Session:
         await self.signed_in(client)
         return True
 
-    async def show_login(self, again: Again | None = None) -> None:
+    async def show_login(self, again: Again | None = None, why: str | None = None) -> None:
         if self.dir is not None:
             self.dir.mkdir(parents=True, exist_ok=True)
         login = LoginView(
@@ -124,6 +124,7 @@ class Session:
             self.signed_in,
             again,
             self.switch_user if again is not None else None,
+            why,
         )
         await login.mount()
 
@@ -153,18 +154,18 @@ class Session:
         self.shell = Shell(self.page, client, sections, self.logout, self.signed_out)
         self.shell.mount()
 
-    async def logout(self) -> None:
+    async def logout(self, why: str | None = None) -> None:
         await self._stop_client()
         if self.dir is not None and self.device is None:  # a new sign-in starts empty
             remove_empty(self.dir)
-        await self.show_login()
+        await self.show_login(why=why)
 
-    async def signed_out(self) -> None:
-        """The server no longer accepts our sign-in. A tab starts over; a
-        device keeps the user's data and waiting changes and asks for the
-        password again."""
+    async def signed_out(self, why: str | None = None) -> None:
+        """The server no longer accepts our sign-in (`why`: its words). A tab
+        starts over; a device keeps the user's data and waiting changes and
+        asks for the password again. The sign-in screen says why."""
         if self.device is None or self.client is None:
-            await self.logout()
+            await self.logout(why)
             return
         client = self.client
         again = Again(
@@ -172,7 +173,7 @@ class Session:
         )
         self.expired = client  # kept, suspended, until the password comes
         await self._stop_client(keep=True)
-        await self.show_login(again)
+        await self.show_login(again, why)
 
     async def _stop_client(self, keep: bool = False) -> None:
         if self.shell is not None:

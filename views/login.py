@@ -81,6 +81,7 @@ class LoginView:
         on_signed_in: SignedIn,
         again: Again | None = None,
         on_switch: Switch | None = None,
+        why: str | None = None,  # why the last sign-in ended, when the server said
     ) -> None:
         self.page = page
         self.config = config
@@ -113,7 +114,7 @@ class LoginView:
             autofocus=again is not None,
             on_submit=self._submit,
         )
-        self.error = ft.Text(color=style.BAD, visible=False)
+        self.error = ft.Text(why or "", color=style.BAD, visible=why is not None)
         self.button = ft.FilledButton(
             "Sign in", on_click=self._submit, height=style.BIG_BUTTON_HEIGHT
         )

@@ -29,6 +29,8 @@ from views.components.section import Section
 from views.port import Changed, ClientPort, Notice
 
 Logout = Callable[[], Awaitable[None]]
+# The server no longer accepts the sign-in; with its words for why, if it said
+SignedOut = Callable[[str | None], Awaitable[None]]
 
 BAR_MAX = 5  # destinations a phone's bottom bar holds (Material: 3 to 5)
 # Sections not on screen render what they missed when shown, or once they
@@ -53,13 +55,13 @@ class Shell:
         client: ClientPort,
         sections: list[Section],
         on_logout: Logout,
-        on_signed_out: Logout | None = None,
+        on_signed_out: SignedOut | None = None,
     ) -> None:
         self.page = page
         self.client = client
         self.on_logout = on_logout
         # the server refused our sign-in (expired): by default, as a logout
-        self.on_signed_out = on_signed_out or on_logout
+        self.on_signed_out: SignedOut = on_signed_out or (lambda _why: on_logout())
         self.indicator = ConnectionIndicator(client.sync_info())
         self.notifications = NotificationsPanel(page, client)
         self.inspector = SyncInspector(
@@ -371,13 +373,18 @@ class Shell:
         if changed.sync or changed.reset:
             self.indicator.show(self.client.sync_info())
             self.sections[self.selected].sync_changed()
+        if changed.signed_out:
+            # nothing more can sync: back to the sign-in screen, which keeps
+            # the words saying why (a snackbar's go in seconds)
+            why = [n.text for n in changed.notices if not n.ok]
+            for notice in changed.notices:
+                if notice.ok:
+                    self._tell(notice)
+            self.close()
+            await self.on_signed_out(why[-1] if why else None)
+            return
         for notice in changed.notices:
             self._tell(notice)
-        if changed.signed_out:
-            # nothing more can sync: back to the sign-in screen (the
-            # snackbar above says why)
-            self.close()
-            await self.on_signed_out()
 
     def _sync_page_changed(self, changed: Changed) -> None:
         # on screen it follows every change (the cursor moves); hidden, it

@@ -104,8 +104,7 @@ def test_a_new_therapist_signs_in_changes_her_password_clocks_in_and_is_signed_o
     line.get_by_role("button", name="Deactivate").click()
     ident(console, "deactivate-confirm").wait_for(timeout=15_000)
     console.get_by_role("button", name="Deactivate").last.click()
-    # Her tablet at once: the words saying why are a snackbar, up for six seconds
-    # from when it shows (the console's checks below took longer on a busy machine).
+    # Her tablet at once: back on the sign-in form, which says why and keeps saying it.
     tablet.bring_to_front()
     tablet.get_by_role("textbox", name="Username").wait_for(timeout=30_000)
     expect_text(tablet.locator("flt-semantics-host"), "deactivated", timeout=15_000)

@@ -49,6 +49,10 @@ async def test_signed_out_goes_back_to_the_sign_in_screen(mount: Mount) -> None:
     await h.settle()
     assert client.stopped
     assert h.field("Username") is not None and not h.has_semantics("connection")
+    # the words saying why stay on the sign-in form, not in a snackbar gone in seconds
+    form = next(c for c in h.by_type(ft.Column) if h.field("Username") in descendants(c))
+    assert "Please sign in again." in h.texts(form)
+    assert not any(s.open for s in h.by_type(ft.SnackBar))
 
 
 # ---- navigation that fits the device ------------------------------------------------------
