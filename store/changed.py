@@ -63,6 +63,9 @@ class Notice:
     # a refusal: the change that didn't go through (kept in the failed list
     # until dismissed), so the screen can offer to edit it and try again
     failed: QueuedCommand | None = None
+    # why the server no longer accepts our sign-in: the sign-in screen keeps
+    # these words (a snackbar's go in seconds)
+    signs_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,11 @@ def of_records(changes: Mapping[Key, RecordChange]) -> Changed:
     return Changed(keys=frozenset(changes), sync=True, changes=changes)
 
 
+def signs_out(message: Message) -> bool:
+    """The server no longer accepts our sign-in; the message says why."""
+    return message.kind == "problem" and message.code == "signed_out"
+
+
 def notice(message: Message, name: str | None, failed: QueuedCommand | None) -> Notice | None:
     """The snackbar for a message: a command's own `saved` words once the
     server applied it (`name`: the command; None words: too small to
@@ -152,7 +160,7 @@ def notice(message: Message, name: str | None, failed: QueuedCommand | None) -> 
     if message.kind == "rollback" and message.seq is not None:
         return Notice(message.text, ok=False, failed=failed)
     if message.kind != "success":
-        return Notice(message.text, ok=False)
+        return Notice(message.text, ok=False, signs_out=signs_out(message))
     words = WORDS.get(name) if name is not None else None
     if words is not None and words.saved != "":
         return Notice(words.saved) if words.saved else None
@@ -165,7 +173,7 @@ def of_message(message: Message, name: str | None = None,
     return Changed(
         sync=True,
         notices=(told,) if told is not None else (),
-        signed_out=message.kind == "problem" and message.code == "signed_out",
+        signed_out=signs_out(message),
         messages=(message,),
     )
 

@@ -373,18 +373,13 @@ class Shell:
         if changed.sync or changed.reset:
             self.indicator.show(self.client.sync_info())
             self.sections[self.selected].sync_changed()
-        if changed.signed_out:
-            # nothing more can sync: back to the sign-in screen, which keeps
-            # the words saying why (a snackbar's go in seconds)
-            why = [n.text for n in changed.notices if not n.ok]
-            for notice in changed.notices:
-                if notice.ok:
-                    self._tell(notice)
-            self.close()
-            await self.on_signed_out(why[-1] if why else None)
-            return
         for notice in changed.notices:
-            self._tell(notice)
+            if not notice.signs_out:  # those words stay on the sign-in screen
+                self._tell(notice)
+        if changed.signed_out:
+            # nothing more can sync: back to the sign-in screen, saying why
+            self.close()
+            await self.on_signed_out(next((n.text for n in changed.notices if n.signs_out), None))
 
     def _sync_page_changed(self, changed: Changed) -> None:
         # on screen it follows every change (the cursor moves); hidden, it

@@ -119,11 +119,15 @@ def test_a_new_therapist_signs_in_changes_her_password_clocks_in_and_is_signed_o
                 timeout=15_000)
     shoot(console, "staff-needs-a-new-person")
 
-    # and she can't sign back in, with the same words
-    tablet.bring_to_front()
-    type_into(tablet.get_by_role("textbox", name="Username"), "lia.ramos")
-    type_into(tablet.get_by_role("textbox", name="Password"), "lia-own-2026")
-    tablet.get_by_role("button", name="Sign in").click()
+    # and she can't sign back in, with the same words (in a new tab: the form she
+    # was signed out to already shows them)
+    tablet.close()
+    again = open_app(browser, ui.url, TABLET)
+    again.bring_to_front()
+    again.get_by_role("textbox", name="Username").wait_for(timeout=60_000)
+    type_into(again.get_by_role("textbox", name="Username"), "lia.ramos")
+    type_into(again.get_by_role("textbox", name="Password"), "lia-own-2026")
+    again.get_by_role("button", name="Sign in").click()
     expect_text(
-        tablet.locator("flt-semantics-host"), "Your account has been deactivated", timeout=30_000
+        again.locator("flt-semantics-host"), "Your account has been deactivated", timeout=30_000
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.commands import Actor
 from store.changed import Changed, Link, ServerEvent
+from store.messages import Message
 from store.store import Store
 
 CLIENT = {"first_name": "Ana", "last_name": "Cruz", "phone": "+63 917 000 0001",
@@ -92,4 +93,17 @@ def test_a_success_is_worded_by_its_command_and_a_bootstrap_is_a_reset() -> None
     store.acknowledge(added.seq, {"status": "applied", "record": {**CLIENT, "id": "c9",
                                                                   "version": 1}})
     assert [n.text for n in heard[-1].notices] == ["Client added — saved"]
+    store.close()
+
+
+def test_a_refused_sign_in_is_one_changed_whose_notice_says_why() -> None:
+    store = Store(Actor("op", "operator"))
+    heard = listening(store)
+    store.tell(Message("problem", "Your account has been deactivated.", code="signed_out"))
+    store.tell(Message("problem", "Syncing restarted.", code="sync_restarted"))
+    signed_out, other = heard
+    assert signed_out.signed_out and not other.signed_out
+    assert [(n.text, n.signs_out) for n in signed_out.notices] == [
+        ("Your account has been deactivated.", True)]
+    assert [n.signs_out for n in other.notices] == [False]
     store.close()

@@ -44,7 +44,8 @@ async def test_signed_out_goes_back_to_the_sign_in_screen(mount: Mount) -> None:
     client = FakeClient(DRIVER, world())
     h = await mount(client, width=390, height=844)
     await client._emit(
-        Changed(notices=(Notice("Please sign in again.", ok=False),), signed_out=True)
+        Changed(notices=(Notice("Please sign in again.", ok=False, signs_out=True),),
+                signed_out=True)
     )
     await h.settle()
     assert client.stopped
