@@ -33,7 +33,11 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:  # the server's packages are not in a base install (a phone's)
+    from server.settings import ServerSettings
+    from views.port import UiConfig
 
 DEMO_LOGINS = (
     "operator", "therapist1", "therapist2", "therapist3",
@@ -184,9 +188,9 @@ def ui_config(server_url: str, data_dir: Path, demo: bool, timezone: str | None 
 
 class Embedded(NamedTuple):
     app: Any  # the server's ASGI app, the web UI mounted at /app
-    settings: Any  # server.settings.ServerSettings, resolved
+    settings: ServerSettings  # resolved
     seeded: bool  # demo data goes in on this first run
-    ui: Any  # views.port.UiConfig of the mounted web UI
+    ui: UiConfig  # the mounted web UI's
 
 
 def embedded_app(ns: argparse.Namespace, data_dir: Path) -> Embedded:

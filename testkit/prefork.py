@@ -166,7 +166,7 @@ class Zygote:
         while not line.endswith(b"\n"):
             chunk = conn.recv(1)
             if not chunk:
-                raise RuntimeError("the server zygote closed the connection")
+                raise RuntimeError(f"the {self.kind} zygote closed the connection")
             line += chunk
         program = ["-m", "server"] if self.kind == "server" else ["main.py"]
         return ForkedProcess(int(json.loads(line)["pid"]), conn, [*program, *args])

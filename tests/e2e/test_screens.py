@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from testkit import loopback
+from testkit import loopback, process
 from testkit.browser import (
     DESKTOP,
     PHONE,
@@ -38,14 +36,7 @@ def embedded(tmp_path: Path) -> Iterator[str]:
     proc = main_process(["--port", str(port), "--data-dir", str(tmp_path / "data")],
                         os.environ, tmp_path / "main.log")
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, (tmp_path / "main.log").read_text()
-        try:
-            if loopback.get(url + "/api/health", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    process.wait_serving(proc, url + "/api/health", tmp_path / "main.log", "main.py")
     banner = (tmp_path / "main.log").read_text()
     assert f"{url}/app" in banner and "therapist1" in banner, banner
     yield url

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import socket
 from pathlib import Path
-from typing import Any
 
 import main
 from domain.commands import Actor
@@ -32,11 +31,12 @@ def test_a_tab_signs_in_bootstraps_and_sends_commands_with_no_socket(tmp_path: P
 
 
 async def a_tab_accepts_a_booking(embedded: main.Embedded, tmp_path: Path) -> None:
-    ui: Any = embedded.ui
+    ui = embedded.ui
     async with embedded.app.router.lifespan_context(embedded.app):  # the server, no listener
         # Before: "Can't reach http://127.0.0.1:<port>" (the sign-in went over TCP).
-        tab: Client = await ui.connect(ui.server_url, "therapist1", main.DEMO_PASSWORD,
-                                       str(tmp_path / "tab"))
+        tab = await ui.connect(ui.server_url, "therapist1", main.DEMO_PASSWORD,
+                               str(tmp_path / "tab"))
+        assert isinstance(tab, Client)
         try:
             me: Actor = tab.actor
             waiting = [a for a in tab.view().all("appointment") if allowed(a, me, "accept")]
