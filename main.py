@@ -117,9 +117,11 @@ def ui_app(config: Any) -> Any:
     """The Flet web app for one process; every tab gets its own session."""
     import flet_web.fastapi as flet_fastapi
 
+    from server import flet_send
     from server.mounted import quiet_disconnects
     from views.app import make_main
 
+    flet_send.install()  # each tab's messages written at once (server/flet_send.py)
     return quiet_disconnects(flet_fastapi.app(
         make_main(config),
         no_cdn=True,

@@ -76,19 +76,40 @@ def install(path: str) -> None:
 
     around(FletSession, "dispatch_event", event)
 
-    # Flet queues a message for a browser (its size: the queued packet's bytes).
-    original_send = FletApp.send_message
+    # A message for a browser: where the app writes it itself
+    # (server/flet_send.py replaces FletApp.send_message when main.py makes
+    # the web UI; its own check reads that method's code, so it is left as
+    # it is), else where Flet queues it (an older tree, in A/B runs).
+    try:
+        from server import flet_send
+    except ImportError:
+        flet_send = None  # type: ignore[assignment]
+    if flet_send is not None:
+        original_write = flet_send.send
 
-    def send_message(self: Any, message: Any) -> None:
-        original_send(self, message)
-        queue = getattr(self, "_FletApp__send_queue", None)
-        size = len(queue._queue[-1]) if queue is not None and queue._queue else 0
-        session = getattr(self, "_FletApp__session", None)
-        stamp("send", session.id if session is not None else None,
-              action=str(getattr(message.action, "value", message.action)),
-              bytes=size)
+        def write(app: Any, data: bytes) -> None:
+            original_write(app, data)
+            session = getattr(app, "_FletApp__session", None)
+            # [0x00][msgpack [action, body]]: a 2-array's marker, then the action
+            action = str(data[2]) if len(data) > 2 and data[1] == 0x92 else "?"
+            queue = getattr(app, "_FletApp__send_queue", None)
+            stamp("send", session.id if session is not None else None, action=action,
+                  bytes=len(data), queued=queue.qsize() if queue is not None else None)
 
-    FletApp.send_message = send_message
+        flet_send.send = write
+    else:
+        original_send = FletApp.send_message
+
+        def send_message(self: Any, message: Any) -> None:
+            original_send(self, message)
+            queue = getattr(self, "_FletApp__send_queue", None)
+            size = len(queue._queue[-1]) if queue is not None and queue._queue else 0
+            session = getattr(self, "_FletApp__session", None)
+            stamp("send", session.id if session is not None else None,
+                  action=str(getattr(message.action, "value", message.action)),
+                  bytes=size)
+
+        FletApp.send_message = send_message
 
     # The view dispatches an intent into the client's store.
     around(Client, "dispatch", lambda s, name, *a, **k: stamp("dispatch", s.username, name=name),

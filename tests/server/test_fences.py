@@ -1,11 +1,11 @@
-"""The server's two reaches past its frameworks' APIs (server/uvicorn_ws.py,
-server/lean_route.py) each list what they rely on; after an upgrade of
-uvicorn, websockets or FastAPI these fail with that list, in words, before
-anything slows down or breaks quietly."""
+"""The server's three reaches past its frameworks' APIs (server/uvicorn_ws.py,
+server/lean_route.py, server/flet_send.py) each list what they rely on; after
+an upgrade of uvicorn, websockets, FastAPI or flet_web these fail with that
+list, in words, before anything slows down or breaks quietly."""
 
 from __future__ import annotations
 
-from server import lean_route, uvicorn_ws
+from server import flet_send, lean_route, uvicorn_ws
 
 
 def test_what_the_websocket_shortcuts_rely_on_in_uvicorn_still_holds() -> None:
@@ -22,9 +22,17 @@ def test_what_the_lean_command_routes_rely_on_in_fastapi_still_holds() -> None:
         "/api/commands/batch): " + "; ".join(broken))
 
 
+def test_what_the_web_uis_direct_writes_rely_on_in_flet_web_still_holds() -> None:
+    broken = flet_send.assumptions_broken()
+    assert not broken, (
+        "flet_web changed under server/flet_send.py (the web UI's messages go through "
+        "Flet's send queue again): " + "; ".join(broken))
+
+
 def test_the_checks_can_fail() -> None:
-    """Each check sees a change: a protocol class by another name, and a
-    route class whose handler FastAPI would not call."""
+    """Each check sees a change: a protocol class by another name, a route
+    class whose handler FastAPI would not call, and a FletApp whose
+    send_message queues otherwise."""
     original = uvicorn_ws.PROTOCOL_CLASS
     uvicorn_ws.PROTOCOL_CLASS = "SomeOtherProtocol"
     try:
@@ -37,3 +45,9 @@ def test_the_checks_can_fail() -> None:
         assert any("get_route_handler" in b for b in lean_route.assumptions_broken())
     finally:
         lean_route.LeanRoute.get_route_handler = handler  # type: ignore[method-assign]
+    facts = flet_send.SOURCE_FACTS
+    flet_send.SOURCE_FACTS = {**facts, "send_message": ("self.__send_queue.put(",)}
+    try:
+        assert any("send_message" in b for b in flet_send.assumptions_broken())
+    finally:
+        flet_send.SOURCE_FACTS = facts
