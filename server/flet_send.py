@@ -16,7 +16,8 @@ queue, as before. The order holds: a message is written directly only when
 Flet's queue is empty and its task idle, waiting on the queue; and while a
 direct write waits, the messages after it are held back, then queued in
 order once it is done. A write that fails (the tab went away) drops its
-message, as Flet's task would have lost it.
+message, as Flet's task would have lost it, and so does a message for a tab
+whose socket is closed (Flet's own raises, in the task that rendered).
 
 It relies on names inside flet_web that no API promises:
 `assumptions_broken()` lists, in words, any that no longer hold for the
@@ -78,9 +79,13 @@ def send(app: Any, data: bytes) -> None:
         return
     queue: asyncio.Queue[bytes | None] | None = getattr(app, QUEUE, None)
     websocket = getattr(app, WEBSOCKET, None)
-    idle = queue is not None and queue.empty() and bool(getattr(queue, "_getters", None))
-    if queue is None or websocket is None or not idle:
-        queue.put_nowait(data)  # type: ignore[union-attr]  # (None: closed; raises as Flet's would)
+    if queue is None or websocket is None:
+        # the tab's socket is closed and Flet's task has ended (Flet's own
+        # send_message raises AttributeError here, in whatever task rendered)
+        log.debug("web UI: a message for a tab already closed")
+        return
+    if not (queue.empty() and getattr(queue, "_getters", None)):  # Flet's task busy
+        queue.put_nowait(data)
         return
     from server.uvicorn_ws import eager
 

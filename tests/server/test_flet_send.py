@@ -151,3 +151,13 @@ async def test_a_write_to_a_tab_that_went_away_is_not_left_for_flets_task() -> N
     flet_send.send(app, b"\x00a patch")
     assert queue.empty()
     flets_task.cancel()
+
+
+async def test_a_message_for_a_tab_whose_socket_closed_is_dropped_quietly() -> None:
+    """Flet's task has ended (its queue and socket are gone) while a session
+    still renders: Flet's own send_message raised AttributeError there, in
+    whatever task rendered (a traceback in the web UI's log)."""
+    app = SimpleNamespace()
+    setattr(app, flet_send.QUEUE, None)
+    setattr(app, flet_send.WEBSOCKET, None)
+    flet_send.send(app, b"\x00a patch")  # nothing raised

@@ -67,7 +67,9 @@ def test_the_web_ui_client_mode_imports_nothing_of_the_server(tmp_path: Path) ->
     """`--server URL` builds its app and binds without the server's packages
     (SQLAlchemy, its drivers, password hashing, tokens): a client machine
     needs only the web extra's UI side. Of server/ it may use the two ASGI
-    wrappers the web UI shares with the server (Starlette only)."""
+    wrappers the web UI shares with the server and the web UI's fence into
+    flet_web with the websocket one it drives (Starlette, uvicorn, websockets
+    only)."""
     probe = (
         "import sys, main\n"
         "from pathlib import Path\n"
@@ -77,7 +79,8 @@ def test_the_web_ui_client_mode_imports_nothing_of_the_server(tmp_path: Path) ->
         "heavy = {'sqlalchemy', 'alembic', 'aiosqlite', 'asyncpg', 'argon2', 'jwt'}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy\n"
         "             or (m.startswith('server') and m not in UI_SIDE)))\n"
-    ).replace("UI_SIDE", repr({"server", "server.guard", "server.mounted"}))
+    ).replace("UI_SIDE", repr({"server", "server.guard", "server.mounted",
+                               "server.flet_send", "server.uvicorn_ws"}))
     r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0, r.stderr
