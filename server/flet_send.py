@@ -32,6 +32,12 @@ import inspect
 import logging
 from typing import Any
 
+import msgpack
+from flet.controls.base_control import BaseControl
+from flet.messaging.protocol import configure_encode_object_for_msgpack
+
+from server.uvicorn_ws import eager
+
 log = logging.getLogger("tandem.ui")
 
 QUEUE = "_FletApp__send_queue"  # asyncio.Queue of packed messages (None once closed)
@@ -56,16 +62,18 @@ def install() -> bool:
         return False
     from flet_web.fastapi.flet_app import FletApp
 
-    FletApp.send_message = _send_message
+    if FletApp.send_message is not _send_message:  # (each web UI a process makes)
+        _flets_own["send_message"] = FletApp.send_message
+        FletApp.send_message = _send_message
     return True
+
+
+# Flet's own methods this module replaced: what `assumptions_broken` reads
+_flets_own: dict[str, Any] = {}
 
 
 def _send_message(app: Any, message: Any) -> None:
     """`FletApp.send_message`, writing at once when it may."""
-    import msgpack
-    from flet.controls.base_control import BaseControl
-    from flet.messaging.protocol import configure_encode_object_for_msgpack
-
     body = msgpack.packb([message.action, message.body],
                          default=configure_encode_object_for_msgpack(BaseControl))
     send(app, b"\x00" + body)
@@ -87,8 +95,6 @@ def send(app: Any, data: bytes) -> None:
     if not (queue.empty() and getattr(queue, "_getters", None)):  # Flet's task busy
         queue.put_nowait(data)
         return
-    from server.uvicorn_ws import eager
-
     try:
         rest = eager(websocket.send_bytes(data))
     except Exception as exc:  # noqa: BLE001 - the tab is gone (see `_gone`)
@@ -135,6 +141,8 @@ def assumptions_broken() -> list[str]:
     broken: list[str] = []
     for name, facts in SOURCE_FACTS.items():
         method = getattr(FletApp, name, None)
+        if method is _send_message:
+            method = _flets_own[name]
         if method is None:
             broken.append(f"FletApp has no {name} any more")
             continue

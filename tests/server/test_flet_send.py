@@ -161,3 +161,11 @@ async def test_a_message_for_a_tab_whose_socket_closed_is_dropped_quietly() -> N
     setattr(app, flet_send.QUEUE, None)
     setattr(app, flet_send.WEBSOCKET, None)
     flet_send.send(app, b"\x00a patch")  # nothing raised
+
+
+def test_installing_again_changes_nothing_and_the_check_still_reads_flets_code(
+        direct: None) -> None:
+    """Every web UI a process makes installs it (main.ui_app): the second
+    time neither refuses nor reads its own replacement as Flet's code."""
+    assert flet_send.install()
+    assert flet_send.assumptions_broken() == []
