@@ -45,6 +45,10 @@ DEMO_LOGINS = (
 )
 DEMO_PASSWORD = "demo1234"
 SESSION_TIMEOUT = 120  # seconds a closed tab's session (and its client) lingers
+# How long a tab of the embedded app holds the render of its own tap for the
+# server's answer (services.with_answer): the commit takes ~5 ms here, this
+# bounds it under load; past it the tap renders without the answer.
+IN_PROCESS_ANSWER_WAIT = 0.06
 EXIT_CONFIG = 2
 ROOT = Path(__file__).resolve().parent
 
@@ -229,11 +233,14 @@ def embedded_app(ns: argparse.Namespace, data_dir: Path) -> Embedded:
     # The tabs' clients send their requests (sign-in, bootstrap, commands) to
     # this very app in-process: a tap's command skips the loopback socket and
     # uvicorn's HTTP parsing, on the loop the tabs share with the server. Their
-    # websocket still goes through uvicorn, as every other client's.
+    # websocket still goes through uvicorn, as every other client's. The
+    # tapper's render of its tap waits for the answer, a few ms away, so the
+    # commit (and the other tabs' patches) go first.
     from services.api import in_process
     from views.binding import connect
 
-    config.connect = functools.partial(connect, http_transport=in_process(app))
+    config.connect = functools.partial(connect, http_transport=in_process(app),
+                                       answer_wait=IN_PROCESS_ANSWER_WAIT)
     return Embedded(app, settings, seed is not None, config)
 
 

@@ -26,14 +26,15 @@ Public API (stable; extend, don't change):
         Runs domain.apply on the current view at once. Dispatched.ok False:
         nothing was queued; .message / .code say why (show it now).
         ok True: queued durably, the view already shows it (.record), and
-        subscribers were notified before this returns.
+        subscribers were notified before this returns (a client started with
+        `answer_wait`: with the server's answer, services.with_answer).
 
     client.subscribe(listener) -> unsubscribe
         listener(Changed) once per batch of changes, whatever changed: records
         (.keys), the link or the outbox's lists (.sync), a resync (.reset),
         messages for the user (.notices, worded), the server's events of the
-        batch (.events), a refused sign-in (.signed_out). The one stream:
-        everything below is a view of it.
+        batch (.events), a refused sign-in (.signed_out), a dispatch's own
+        (.local). The one stream: everything below is a view of it.
     client.watch(Query(entity, where, order_by=None, name=""), callback) -> QuerySubscription
         callback(Delta(entity, added, updated, removed)) once per change batch,
         only when that query's results changed. sub.rows() gives its current
@@ -101,6 +102,7 @@ from services.backoff import backoff
 from services.listener import Listener, Transport
 from services.sender import Sender, Verdict, answer_of, classify
 from services.timeline import TimelineEntry, timeline
+from services.with_answer import WithAnswer
 from store.cache import Key
 from store.changed import Link, RecordChange, SyncInfo
 from store.claims import AlreadyOpen
@@ -122,9 +124,13 @@ class Client:
     def __init__(self, session: sessions.Session, store: Store, api: Api, *,
                  flush_interval: float = 0.5,
                  retry_delays: Callable[[], Iterator[float]] = backoff,
+                 answer_wait: float = 0.0,
                  **listener_options: Any) -> None:
         self.session, self.store, self.api = session, store, api
         self.flush_interval = flush_interval
+        # > 0: the server is in this process (main.py's own tabs); a
+        # dispatch's change reaches `subscribe`rs with its answer
+        self.answer_wait = answer_wait
         self.signed_out = False
         self.sender = Sender(store, api, delays=retry_delays, on_auth_failed=self._auth_failed,
                              link_up=lambda: self.listener.status == "online")
@@ -334,7 +340,16 @@ class Client:
 
     # Subscribing ---------------------------------------------------------------
     def subscribe(self, listener: ChangeListener) -> Callable[[], None]:
-        return self.store.listen(listener)
+        if not self.answer_wait:
+            return self.store.listen(listener)
+        held = WithAnswer(listener, self.answer_wait, asyncio.get_running_loop().call_later)
+        off = self.store.listen(held)
+
+        def unsubscribe() -> None:
+            off()
+            held.close()
+
+        return unsubscribe
 
     def watch(self, query: Query, callback: Callback) -> QuerySubscription:
         return self.store.watch(query, callback)

@@ -106,6 +106,9 @@ class Changed:
     reset: bool = False  # everything may have changed (re-bootstrap)
     notices: tuple[Notice, ...] = ()
     signed_out: bool = False  # the server no longer accepts our sign-in
+    # made by a dispatch on this device, nothing from the server in it: what
+    # the screens show before the server has answered (services.with_answer)
+    local: bool = False
     # the server events of the batch, in seq order (their keys are in `keys`):
     # for the activity feed, which words what happened
     events: tuple[ServerEvent, ...] = ()
@@ -136,16 +139,17 @@ class Changed:
             reset=self.reset or later.reset,
             notices=self.notices + later.notices,
             signed_out=self.signed_out or later.signed_out,
+            local=self.local and later.local,
             events=self.events + later.events,
             changes=changes,
             messages=self.messages + later.messages,
         )
 
 
-def of_records(changes: Mapping[Key, RecordChange]) -> Changed:
+def of_records(changes: Mapping[Key, RecordChange], local: bool = False) -> Changed:
     """A batch of record changes; sync too: it may be an acknowledgement
-    that cleared a card's waiting mark."""
-    return Changed(keys=frozenset(changes), sync=True, changes=changes)
+    that cleared a card's waiting mark. `local`: a dispatch's own."""
+    return Changed(keys=frozenset(changes), sync=True, local=local, changes=changes)
 
 
 def signs_out(message: Message) -> bool:

@@ -205,7 +205,7 @@ class Store:
                 "The device may be out of storage space: free some and try again."))
         changes = self.view.push(entry, command, now, outcome, snap)
         if changes:
-            self.publish(of_records(changes))
+            self.publish(of_records(changes, local=True))
         record = outcome.record
         return Dispatched(True, entry.seq, record)
 

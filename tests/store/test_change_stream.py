@@ -107,3 +107,20 @@ def test_a_refused_sign_in_is_one_changed_whose_notice_says_why() -> None:
         ("Your account has been deactivated.", True)]
     assert [n.signs_out for n in other.notices] == [False]
     store.close()
+
+
+def test_a_dispatch_is_told_as_its_own_and_its_answer_is_not() -> None:
+    store = Store(Actor("op", "operator"))
+    store.bootstrap({"cursor": 0})
+    heard = listening(store)
+    added = store.dispatch("client.create", "c9", CLIENT)
+    assert added.seq is not None
+    store.acknowledge(added.seq, {"status": "applied", "record": {**CLIENT, "id": "c9",
+                                                                  "version": 1}})
+    store.apply_events([event(1, "c9", 1, **CLIENT)])
+    store.set_link(Link.ONLINE)
+    assert [c.local for c in heard] == [True, False, False, False]
+    assert ("client", "c9") in heard[0].keys
+    # merged with anything from the server, a batch is no longer the dispatch's own
+    assert heard[0].then(heard[0]).local and not heard[0].then(heard[1]).local
+    store.close()

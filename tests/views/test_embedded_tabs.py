@@ -13,6 +13,7 @@ import main
 from domain.commands import Actor
 from domain.lifecycle import allowed
 from services.client import Client
+from store.changed import Link
 from tests.services.helpers import until
 
 
@@ -46,5 +47,37 @@ async def a_tab_accepts_a_booking(embedded: main.Embedded, tmp_path: Path) -> No
             await until(lambda: not tab.is_pending("appointment", aid), what="confirmed")
             assert tab.failed() == []
             assert tab.store.cache.get("appointment", aid)["status"] == "therapist_confirmed"
+        finally:
+            await tab.stop()
+
+
+def test_a_tab_hears_its_tap_with_the_servers_answer_not_before(tmp_path: Path) -> None:
+    ns = main.parse_args(["--port", str(unused_port()), "--data-dir", str(tmp_path)])
+    embedded = main.embedded_app(ns, tmp_path)
+    asyncio.run(a_tab_hears_its_accept(embedded, tmp_path))
+
+
+async def a_tab_hears_its_accept(embedded: main.Embedded, tmp_path: Path) -> None:
+    ui = embedded.ui
+    async with embedded.app.router.lifespan_context(embedded.app):
+        tab = await ui.connect(ui.server_url, "therapist1", main.DEMO_PASSWORD,
+                               str(tmp_path / "tab"))
+        assert isinstance(tab, Client)
+        try:
+            me: Actor = tab.actor
+            aid = next(a["id"] for a in tab.view().all("appointment")
+                       if allowed(a, me, "accept"))
+            await until(lambda: tab.sync_info().link is Link.ONLINE, what="online")
+            # what the tab's screen would be told, and what the server had said by then
+            heard: list[tuple[bool, bool, str]] = []
+            tab.subscribe(lambda changed: heard.append((
+                ("appointment", aid) in changed.keys, changed.local,
+                str((tab.store.cache.get("appointment", aid) or {}).get("status")))))
+            assert (await tab.dispatch("appointment.accept", aid)).ok
+            # Before: told at once, as its own, the server not asked yet
+            # ([(True, True, "pending"), ...]).
+            assert heard == []
+            await until(lambda: bool(heard), what="told")
+            assert heard[0] == (True, False, "therapist_confirmed")
         finally:
             await tab.stop()
