@@ -16,30 +16,31 @@ LINK = Changed(sync=True)
 
 
 @dataclass
-class Clock:
-    """`loop.call_later`'s twin: timers that fire when the test says."""
-    timers: list[tuple[float, Callable[[], None], list[bool]]] = field(default_factory=list)
+class Timer:
+    delay: float
+    callback: Callable[[], None]
+    cancelled: bool = False
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
-        timer = Timer()
-        self.timers.append((delay, callback, timer.cancelled))
-        return timer
-
-    def fire(self) -> None:
-        for _, callback, cancelled in self.timers:
-            if not cancelled[0]:
-                callback()
-
-    def pending(self) -> list[float]:
-        return [delay for delay, _, cancelled in self.timers if not cancelled[0]]
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 @dataclass
-class Timer:
-    cancelled: list[bool] = field(default_factory=lambda: [False])
+class Clock:
+    """`loop.call_later`'s twin: timers that fire when the test says."""
+    timers: list[Timer] = field(default_factory=list)
 
-    def cancel(self) -> None:
-        self.cancelled[0] = True
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        self.timers.append(timer := Timer(delay, callback))
+        return timer
+
+    def fire(self) -> None:
+        for timer in self.timers:
+            if not timer.cancelled:
+                timer.callback()
+
+    def pending(self) -> list[float]:
+        return [t.delay for t in self.timers if not t.cancelled]
 
 
 def held(wait: float = 0.06) -> tuple[WithAnswer, list[Changed], Clock]:
