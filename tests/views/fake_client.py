@@ -56,6 +56,10 @@ class FakeClient:
         self.listeners: list[ChangeListener] = []
         self.seq = 0
         self.dispatched: list[Command] = []
+        # False: a dispatch tells the listeners nothing, as the embedded app's
+        # tabs hear their own change only with the server's answer
+        # (services/with_answer.py); `ack` tells them then
+        self.tells_its_dispatch = True
         self.stopped = False
         self._view = self.confirmed
         # the server's side of GET /api/appointments/{id}/timeline
@@ -129,7 +133,8 @@ class FakeClient:
         self.dispatched.append(cmd)
         self._recompute()
         keys = frozenset((c.entity, c.id) for c in outcome.changes)
-        await self._emit(Changed(keys=keys, sync=True))
+        if self.tells_its_dispatch:
+            await self._emit(Changed(keys=keys, sync=True))
         return Result(ok=True, record=outcome.record)
 
     async def account(self, name: str, target: str | None, args: dict[str, Any]) -> AccountAnswer:

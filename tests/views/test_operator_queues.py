@@ -142,6 +142,20 @@ async def test_start_moves_the_card_out_of_ready(mount: Mount) -> None:
     assert count(h, "ready") == "0"
 
 
+async def test_start_takes_the_card_off_at_once_before_the_server_answers(
+        mount: Mount) -> None:
+    client = FakeClient(OPERATOR, world(*sample()))
+    client.tells_its_dispatch = False  # an embedded tab: told with the answer
+    h = await mount(client, width=1440, height=900, only=QUEUES)
+    await h.click(h.button("Start", within=h.semantics("queue-go")))
+    assert client.dispatched[-1].name == "appointment.start"
+    # Before: still in "Ready to start" until the answer's render.
+    assert count(h, "ready") == "0"
+    assert not h.has_semantics("queue-go")
+    await client.ack()  # the answer: nothing more to move
+    assert count(h, "ready") == "0"
+
+
 async def test_verify_dialog_shows_the_domains_messages_inline(mount: Mount) -> None:
     client = FakeClient(OPERATOR, world(*sample()))
     h = await mount(client, width=1440, height=900, only=QUEUES)

@@ -75,13 +75,25 @@ class Board:
         self.client = client
         self.groups = {g.key: g for g in groups}
         self.classify = classify
-        self.run = run
+        self.run_action = run
         self.columns = columns or {"xs": 12, "md": 6, "xl": 4}
         self.where: dict[str, str] = {}  # appointment id -> group key
         self.shown_waiting: dict[str, bool] = {}
         self.moved: list[AppointmentCard] = []  # re-placed in their group by `changed`
         self.root = ft.Column([g.root for g in groups], spacing=24)
         self.load()
+
+    async def run(self, card: AppointmentCard, action: str) -> None:
+        """Run a card's action. A tap that takes its card off this board (the
+        operator's Start) takes it off at once: the embedded app's tabs hear
+        their own change only with the server's answer (services/with_answer.py),
+        and the tapper would see the card wait for the commit (bench ui, tenth
+        pass). Only a card that goes: a card moving to another group is made
+        afresh, too long a render to put before the command leaves."""
+        await self.run_action(card, action)
+        appt = self.client.view().get("appointment", card.id)
+        if card.id in self.where and (appt is None or self.classify(appt) is None):
+            self.changed(frozenset({("appointment", card.id)}))
 
     def load(self) -> None:
         for g in self.groups.values():
