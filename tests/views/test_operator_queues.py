@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import flet as ft
+import pytest
 
 from domain.status import Status
 from domain.times import iso
@@ -142,18 +143,26 @@ async def test_start_moves_the_card_out_of_ready(mount: Mount) -> None:
     assert count(h, "ready") == "0"
 
 
-async def test_start_takes_the_card_off_at_once_before_the_server_answers(
-        mount: Mount) -> None:
+@pytest.mark.parametrize(("card", "queue", "taps", "command"), [
+    ("go", "ready", ("Start",), "appointment.start"),
+    # through a dialog: the card's own dispatch comes with the dialog's button
+    ("p1", "pending", ("Cancel", "Cancel appointment"), "appointment.cancel"),
+])
+async def test_a_tap_takes_its_card_off_at_once_before_the_server_answers(
+        mount: Mount, card: str, queue: str, taps: tuple[str, ...], command: str) -> None:
     client = FakeClient(OPERATOR, world(*sample()))
     client.tells_its_dispatch = False  # an embedded tab: told with the answer
     h = await mount(client, width=1440, height=900, only=QUEUES)
-    await h.click(h.button("Start", within=h.semantics("queue-go")))
-    assert client.dispatched[-1].name == "appointment.start"
-    # Before: still in "Ready to start" until the answer's render.
-    assert count(h, "ready") == "0"
-    assert not h.has_semantics("queue-go")
+    before = int(count(h, queue))
+    await h.click(h.button(taps[0], within=h.semantics(f"queue-{card}")))
+    for label in taps[1:]:
+        await h.click(h.button(label))
+    assert client.dispatched[-1].name == command
+    # Before: still in its queue until the answer's render.
+    assert not h.has_semantics(f"queue-{card}")
+    assert count(h, queue) == str(before - 1)
     await client.ack()  # the answer: nothing more to move
-    assert count(h, "ready") == "0"
+    assert count(h, queue) == str(before - 1)
 
 
 async def test_verify_dialog_shows_the_domains_messages_inline(mount: Mount) -> None:

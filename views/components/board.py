@@ -75,7 +75,7 @@ class Board:
         self.client = client
         self.groups = {g.key: g for g in groups}
         self.classify = classify
-        self.run_action = run
+        self.run = run
         self.columns = columns or {"xs": 12, "md": 6, "xl": 4}
         self.where: dict[str, str] = {}  # appointment id -> group key
         self.shown_waiting: dict[str, bool] = {}
@@ -83,17 +83,21 @@ class Board:
         self.root = ft.Column([g.root for g in groups], spacing=24)
         self.load()
 
-    async def run(self, card: AppointmentCard, action: str) -> None:
-        """Run a card's action. A tap that takes its card off this board (the
-        operator's Start) takes it off at once: the embedded app's tabs hear
-        their own change only with the server's answer (services/with_answer.py),
+    def settle(self, card: AppointmentCard) -> None:
+        """After a card's own dispatch (`AppointmentCard.settle`): when its
+        new state belongs on none of this board's groups (the operator's
+        Start, a cancel), it goes at once. The embedded app's tabs hear their
+        own change only with the server's answer (services/with_answer.py),
         and the tapper would see the card wait for the commit (bench ui, tenth
-        pass). Only a card that goes: a card moving to another group is made
+        pass). Only a card that goes: one moving to another group is made
         afresh, too long a render to put before the command leaves."""
-        await self.run_action(card, action)
-        appt = self.client.view().get("appointment", card.id)
-        if card.id in self.where and (appt is None or self.classify(appt) is None):
+        if card.id in self.where and self._group_of(card.id) is None:
             self.changed(frozenset({("appointment", card.id)}))
+
+    def _group_of(self, id: str) -> str | None:
+        """Where the appointment belongs now (None: on no group, or gone)."""
+        appt = self.client.view().get("appointment", id)
+        return self.classify(appt) if appt is not None else None
 
     def load(self) -> None:
         for g in self.groups.values():
@@ -161,16 +165,20 @@ class Board:
                     c.show(self.client.view().get("appointment", c.id) or c.record)
 
     def _card(self, appt: Record, group: str) -> AppointmentCard:
-        card = AppointmentCard(self.client, appt, self.run, big=self.groups[group].big)
+        card = self._new_card(appt, group)
         card.root.col = self.columns
+        card.settle = lambda: self.settle(card)
         self.shown_waiting[appt["id"]] = self.client.is_pending("appointment", appt["id"])
         return card
+
+    def _new_card(self, appt: Record, group: str) -> AppointmentCard:
+        return AppointmentCard(self.client, appt, self.run, big=self.groups[group].big)
 
     def _one(self, id: str) -> set[str]:
         """Place or refresh one appointment; the groups that need re-rendering."""
         appt = self.client.view().get("appointment", id)
         old = self.where.pop(id, None)
-        new = self.classify(appt) if appt is not None else None
+        new = self._group_of(id)
         card = self.card_in(old, id)
         old_index = -1
         if card is not None and old is not None:

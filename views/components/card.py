@@ -87,6 +87,8 @@ class AppointmentCard:
         self.run = run
         self.big = big  # the driver's big touch targets
         self.busy: str | None = None  # the action being submitted, if any
+        # its board's part once the card's own dispatch is shown (Board.settle)
+        self.settle: Callable[[], None] = lambda: None
         self.name = ft.Text(weight=ft.FontWeight.BOLD, size=20 if big else 18, expand=True)
         # "Waiting to sync", made when first needed (most cards never show it)
         self.waiting: ft.Control | None = None

@@ -58,6 +58,7 @@ class ActionRunner:
             card.busy = None
         current = self.client.view().get("appointment", card.id)
         card.show(current or card.record)
+        card.settle()
         refused(self.page, result)
         if result.ok and action == "complete":
             self._below_zero(args)

@@ -213,11 +213,8 @@ class QueueBoard(Board):
         self.root.controls.insert(0, self.summary)
         self._counts()
 
-    def _card(self, appt: Record, group: str) -> AppointmentCard:
-        card = QueueCard(self.client, appt, self.run, group, self.now)
-        card.root.col = self.columns
-        self.shown_waiting[appt["id"]] = self.client.is_pending("appointment", appt["id"])
-        return card
+    def _new_card(self, appt: Record, group: str) -> AppointmentCard:
+        return QueueCard(self.client, appt, self.run, group, self.now)
 
     def count(self, queue: str) -> int:
         return len(self.groups[queue].cards)

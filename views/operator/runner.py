@@ -71,4 +71,5 @@ class OperatorRunner:
         current = self.client.view().get("appointment", card.id)
         if current is not None or not result.ok:
             card.show(current or card.record)
+        card.settle()
         return result
